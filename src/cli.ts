@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * sync-gateway [start] [--port N] [--data-dir DIR] [--jwt-secret S] [--rules FILE] ...
+ * sync-gateway token --sub USER [--admin] [--expires 30d] [--data-dir DIR] [--jwt-secret S]
+ */
+import { parseArgs } from 'node:util';
+import { mintToken } from './auth/jwt.js';
+import { ConfigError, loadConfig } from './config.js';
+import { loadOrCreateDevSecret } from './server/dev-secret.js';
+import { startGateway } from './server/gateway.js';
+
+async function start(argv: string[]): Promise<void> {
+  const config = loadConfig(argv, process.env);
+  const gateway = await startGateway(config);
+  console.log(`sync gateway listening on ${gateway.url} (GraphiQL there; health at /health)`);
+  if (gateway.devMode) {
+    const token = await mintToken(gateway.auth.secret, 'dev');
+    console.log('DEVELOPMENT MODE: no JWT_SECRET is set. Requests without a token act as user "dev".');
+    console.log(`  token for "dev": ${token}`);
+    console.log('  mint others with: npx sync-gateway token --sub alice [--admin]');
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    gateway.close().then(() => process.exit(0), (error) => {
+      console.error(error);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function token(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sub: { type: 'string' }, admin: { type: 'boolean' }, expires: { type: 'string' },
+      'data-dir': { type: 'string' }, 'jwt-secret': { type: 'string' },
+    },
+  });
+  if (!values.sub) throw new ConfigError('--sub: the user id is required');
+  const secret = values['jwt-secret'] ?? process.env.JWT_SECRET ?? loadOrCreateDevSecret(values['data-dir'] ?? process.env.DATA_DIR ?? './data');
+  console.log(await mintToken(secret, values.sub, values.admin ? ['admin'] : [], values.expires ?? '30d'));
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'token') return token(rest);
+  if (command === 'start') return start(rest);
+  return start(process.argv.slice(2));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,98 @@
+/**
+ * Configuration from CLI flags, then environment variables, then defaults; every value
+ * is validated at start with a message that names the flag and the variable.
+ */
+import { parseArgs } from 'node:util';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  jwtSecret: string | null;
+  dataDir: string;
+  store: 'sqlite';
+  sqliteFile: string | null;
+  rulesFile: string | null;
+  maxDocumentBytes: number;
+  maxChangesPerUpload: number;
+  downloadBatchSize: number;
+}
+
+export class ConfigError extends Error {}
+
+interface Setting {
+  flag: string;
+  env: string;
+  type: 'string' | 'boolean';
+}
+
+const SETTINGS = {
+  port: { flag: 'port', env: 'PORT', type: 'string' },
+  host: { flag: 'host', env: 'HOST', type: 'string' },
+  jwtSecret: { flag: 'jwt-secret', env: 'JWT_SECRET', type: 'string' },
+  dataDir: { flag: 'data-dir', env: 'DATA_DIR', type: 'string' },
+  store: { flag: 'store', env: 'STORE', type: 'string' },
+  mongodbUri: { flag: 'mongodb-uri', env: 'MONGODB_URI', type: 'string' },
+  sqliteFile: { flag: 'sqlite-file', env: 'SQLITE_FILE', type: 'string' },
+  rulesFile: { flag: 'rules', env: 'RULES_FILE', type: 'string' },
+  maxDocumentBytes: { flag: 'max-document-bytes', env: 'MAX_DOCUMENT_BYTES', type: 'string' },
+  maxChangesPerUpload: { flag: 'max-changes-per-upload', env: 'MAX_CHANGES_PER_UPLOAD', type: 'string' },
+  downloadBatchSize: { flag: 'download-batch-size', env: 'DOWNLOAD_BATCH_SIZE', type: 'string' },
+} satisfies Record<string, Setting>;
+
+type Raw = Partial<Record<keyof typeof SETTINGS, string>>;
+
+function intSetting(raw: Raw, key: keyof typeof SETTINGS, fallback: number, min: number, max: number): number {
+  const text = raw[key];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const s = SETTINGS[key];
+    throw new ConfigError(`--${s.flag} / ${s.env}: "${text}" is not a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function readRaw(argv: string[], env: NodeJS.ProcessEnv): Raw {
+  const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: s.type }]));
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const raw: Raw = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [keyof typeof SETTINGS, Setting][]) {
+    const value = (values[s.flag] as string | undefined) ?? env[s.env];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  return raw;
+}
+
+function storeSetting(raw: Raw): 'sqlite' {
+  const store = raw.store ?? (raw.mongodbUri ? 'mongodb' : 'sqlite');
+  if (store === 'sqlite') return store;
+  if (store === 'mongodb') {
+    throw new ConfigError('--store / STORE: the MongoDB store is not built into this version yet; use sqlite');
+  }
+  throw new ConfigError(`--store / STORE: "${store}" is not a store; use sqlite`);
+}
+
+/** Parses and validates the configuration; throws ConfigError naming the bad setting. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfig {
+  const raw = readRaw(argv, env);
+  if (raw.jwtSecret !== undefined && raw.jwtSecret.length < 32) {
+    throw new ConfigError('--jwt-secret / JWT_SECRET: must be at least 32 characters for HS256');
+  }
+  return {
+    port: intSetting(raw, 'port', 4000, 0, 65535),
+    host: raw.host ?? '0.0.0.0',
+    jwtSecret: raw.jwtSecret ?? null,
+    dataDir: raw.dataDir ?? './data',
+    store: storeSetting(raw),
+    sqliteFile: raw.sqliteFile ?? null,
+    rulesFile: raw.rulesFile ?? null,
+    maxDocumentBytes: intSetting(raw, 'maxDocumentBytes', 256 * 1024, 64, 16 * 1024 * 1024),
+    maxChangesPerUpload: intSetting(raw, 'maxChangesPerUpload', 1000, 1, 100_000),
+    downloadBatchSize: intSetting(raw, 'downloadBatchSize', 200, 1, 10_000),
+  };
+}

@@ -1,0 +1,31 @@
+/** The one Pothos builder. Session ids carry their type prefix, so they are global ids as-is. */
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { GatewayContext } from '../server/context.js';
+import type { Json, JsonObject } from '../sync/model.js';
+
+const TYPE_BY_PREFIX: Record<string, string> = { ses: 'SyncSession' };
+
+export const builder = new SchemaBuilder<{
+  Context: GatewayContext;
+  Scalars: {
+    JSON: { Input: unknown; Output: Json | JsonObject };
+    DateTime: { Input: Date; Output: Date | string };
+    ID: { Input: string; Output: string };
+  };
+  DefaultFieldNullability: false;
+}>({
+  defaultFieldNullability: false,
+  plugins: [RelayPlugin],
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesQueryOptions: false,
+    encodeGlobalID: (_typename, id) => String(id),
+    decodeGlobalID: (globalID) => ({ typename: TYPE_BY_PREFIX[globalID.split('_')[0] ?? ''] ?? 'Unknown', id: globalID }),
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

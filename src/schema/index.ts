@@ -1,0 +1,8 @@
+/** Assembles the schema from one file per type area. */
+import { builder } from './builder.js';
+import './scalars.js';
+import './session.js';
+import './upload.js';
+import './download.js';
+
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,32 @@
+/** What every resolver sees: the viewer, the sync core and this request's loaders. */
+import DataLoader from 'dataloader';
+import type { SyncCore } from '../sync/sync-core.js';
+import type { DocumentKey, SessionRecord, StoredDocument, Viewer } from '../sync/model.js';
+import type { Authenticator } from '../auth/authenticator.js';
+
+export interface Loaders {
+  sessions: DataLoader<string, SessionRecord | undefined>;
+  documents: DataLoader<DocumentKey, StoredDocument | undefined, string>;
+}
+
+export interface GatewayContext {
+  viewer: Viewer | null;
+  core: SyncCore;
+  loaders: Loaders;
+}
+
+/** Per-request batched loads: one store round trip per type per tick. */
+export function createLoaders(core: SyncCore): Loaders {
+  return {
+    sessions: new DataLoader((ids) => core.store.getSessions(ids)),
+    documents: new DataLoader((keys) => core.store.getDocuments(keys), {
+      cacheKeyFn: (k) => `${k.collection}\u0000${k.id}`,
+    }),
+  };
+}
+
+/** The services the server layer wires into each request's context. */
+export interface ContextServices {
+  core: SyncCore;
+  auth: Authenticator;
+}

@@ -1,0 +1,80 @@
+/**
+ * The gateway: one HTTP server for Yoga, health and graphql-ws, over one store.
+ * `close()` shuts down gracefully: stop accepting, close sockets, finish in-flight
+ * commits, close the store.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { Authenticator } from '../auth/authenticator.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { GatewayConfig } from '../config.js';
+import type { SyncStore } from '../store/port.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { loadRules } from '../sync/permissions.js';
+import { SyncCore } from '../sync/sync-core.js';
+import { loadOrCreateDevSecret } from './dev-secret.js';
+import { handleHealth } from './health.js';
+import { attachGraphqlWs } from './ws.js';
+import { createGatewayYoga } from './yoga.js';
+
+export interface GatewayDeps {
+  clock?: Clock;
+  logger?: Logger;
+  store?: SyncStore;
+}
+
+export interface Gateway {
+  url: string;
+  wsUrl: string;
+  port: number;
+  devMode: boolean;
+  auth: Authenticator;
+  core: SyncCore;
+  close(): Promise<void>;
+}
+
+function openStore(config: GatewayConfig): SyncStore {
+  return new SqliteStore(config.sqliteFile ?? join(config.dataDir, 'gateway.sqlite'));
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+  const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const store = deps.store ?? openStore(config);
+  const limits = { maxDocumentBytes: config.maxDocumentBytes, maxChangesPerUpload: config.maxChangesPerUpload };
+  const core = new SyncCore({
+    store, rules: loadRules(config.rulesFile ?? undefined), clock: deps.clock ?? systemClock,
+    limits, downloadBatchSize: config.downloadBatchSize,
+  });
+  await core.start();
+  const devMode = config.jwtSecret === null;
+  const auth = new Authenticator(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir), devMode);
+  const yoga = createGatewayYoga({ core, auth }, logger);
+  let ready = false;
+  const server = createServer((req, res) => {
+    if (!handleHealth(req, res, () => ready)) void yoga(req, res);
+  });
+  const ws = attachGraphqlWs(server, yoga, auth, { keepAliveMs: 12_000, maxPayloadBytes: 8 * 1024 * 1024 });
+  const port = await listen(server, config.port, config.host);
+  ready = true;
+  const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  const close = async () => {
+    ready = false;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    await ws.dispose();
+    const forced = setTimeout(() => server.closeAllConnections(), 10_000);
+    await closed;
+    clearTimeout(forced);
+    await store.close();
+  };
+  return { url: `http://${host}:${port}/graphql`, wsUrl: `ws://${host}:${port}/graphql`, port, devMode, auth, core, close };
+}

@@ -1,0 +1,56 @@
+/**
+ * Group commit: integrations queued in the same turn of the event loop run together
+ * in one transaction with one fsync, and each is settled only after that commit.
+ */
+export interface Pending<I, O> {
+  input: I;
+  resolve: (output: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Runs one group; returns, per input, its output or the error that aborted it. */
+export type GroupRunner<I, O> = (inputs: I[]) => Promise<({ ok: true; value: O } | { ok: false; error: unknown })[]>;
+
+export class GroupCommit<I, O> {
+  private queue: Pending<I, O>[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly run: GroupRunner<I, O>,
+    private readonly maxGroup = 512,
+  ) {}
+
+  submit(input: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (!this.running) this.running = this.drainSoon();
+    });
+  }
+
+  /** Resolves when nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drainSoon(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, this.maxGroup);
+      await this.settle(group);
+    }
+    this.running = null;
+  }
+
+  private async settle(group: Pending<I, O>[]): Promise<void> {
+    try {
+      const outcomes = await this.run(group.map((p) => p.input));
+      group.forEach((p, i) => {
+        const o = outcomes[i];
+        if (o?.ok) p.resolve(o.value);
+        else p.reject(o ? o.error : new Error('group commit lost an outcome'));
+      });
+    } catch (error) {
+      for (const p of group) p.reject(error);
+    }
+  }
+}

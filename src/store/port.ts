@@ -1,0 +1,81 @@
+/**
+ * The store port: the only place that knows SQL or MongoDB.
+ *
+ * Guarantees every adapter gives, proven by the shared contract suite
+ * (tests/store-contract.ts):
+ * - **Atomic changeset integration.** `integrate` runs the plan against a consistent view
+ *   of the session and the named documents, and writes all of its result or none of it.
+ * - **Durable before ack.** The promise of `integrate` resolves only after the write is
+ *   durable (fsync'd, or majority-committed); a rejected promise wrote nothing.
+ * - **Versions in commit order.** History entries get strictly increasing server versions,
+ *   assigned in commit order, never reused; `readHistory` returns them in that order.
+ * - **Concurrent integrations may share a transaction** (group commit), but each one's
+ *   plan sees the writes of those committed before it, and a failing plan affects only
+ *   its own integration.
+ */
+import type {
+  DocumentKey,
+  DocumentState,
+  HistoryEntry,
+  JsonObject,
+  SessionRecord,
+  StoredDocument,
+} from '../sync/model.js';
+
+/** What an integration plan sees, read inside the integration's transaction. */
+export interface IntegrationView {
+  session: SessionRecord;
+  documents: ReadonlyMap<string, StoredDocument>;
+}
+
+/** What an integration plan decides to write; the adapter assigns server versions. */
+export interface IntegrationWrites<R> {
+  lastIntegratedClientVersion: number;
+  documents: { collection: string; id: string; state: DocumentState; doc: JsonObject | null }[];
+  history: Omit<HistoryEntry, 'version'>[];
+  result: R;
+}
+
+/** A pure, synchronous function from the view to the writes; may throw to abort. */
+export type IntegrationPlan<R> = (view: IntegrationView) => IntegrationWrites<R>;
+
+export interface IntegrationOutcome<R> {
+  result: R;
+  /** The server version of the last history entry written, or the latest one if none. */
+  serverVersion: number;
+}
+
+export interface SessionPage {
+  sessions: SessionRecord[];
+  hasNextPage: boolean;
+}
+
+export interface SyncStore {
+  integrate<R>(
+    sessionId: string,
+    keys: readonly DocumentKey[],
+    plan: IntegrationPlan<R>,
+  ): Promise<IntegrationOutcome<R>>;
+
+  /** Returns the session of `candidate.clientId`, creating it from `candidate` if none. */
+  openSession(candidate: SessionRecord): Promise<SessionRecord>;
+  getSessions(ids: readonly string[]): Promise<(SessionRecord | undefined)[]>;
+  updateSession(
+    id: string,
+    patch: Partial<Pick<SessionRecord, 'queries' | 'rescopeFrom' | 'lastDownloadedServerVersion' | 'closed' | 'updatedAt'>>,
+  ): Promise<SessionRecord | undefined>;
+  /** Sessions ordered by id, after `after`, optionally of one user only. */
+  listSessions(query: { userId?: string; after?: string; limit: number }): Promise<SessionPage>;
+
+  getDocuments(keys: readonly DocumentKey[]): Promise<(StoredDocument | undefined)[]>;
+  /** Existing documents of a collection ordered by id, after `afterId`. */
+  scanDocuments(collection: string, afterId: string, limit: number): Promise<StoredDocument[]>;
+
+  readHistory(afterVersion: number, limit: number): Promise<HistoryEntry[]>;
+  latestVersion(): Promise<number>;
+
+  /** Waits for integrations in flight, then releases the store. */
+  close(): Promise<void>;
+}
+
+export const documentKey = (k: DocumentKey): string => `${k.collection}\u0000${k.id}`;

@@ -1,0 +1,133 @@
+/**
+ * The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a
+ * commit is fsync'd before it returns. Integrations are group-committed: one
+ * `BEGIN IMMEDIATE` transaction per group, a savepoint per integration.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { GroupCommit } from '../group-commit.js';
+import {
+  documentKey,
+  type IntegrationOutcome,
+  type IntegrationPlan,
+  type SessionPage,
+  type SyncStore,
+} from '../port.js';
+import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
+import { SQLITE_SCHEMA } from './schema.js';
+import { SqliteStatements } from './statements.js';
+import { toDocument, toHistory, toSession, type HistoryRow, type SessionRow } from './rows.js';
+
+interface Job {
+  sessionId: string;
+  keys: readonly DocumentKey[];
+  plan: IntegrationPlan<unknown>;
+}
+
+export class SqliteStore implements SyncStore {
+  readonly db: Database.Database;
+  private readonly sql: SqliteStatements;
+  private readonly commits: GroupCommit<Job, IntegrationOutcome<unknown>>;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SQLITE_SCHEMA);
+    this.sql = new SqliteStatements(this.db);
+    this.commits = new GroupCommit((jobs) => Promise.resolve(this.runGroup(jobs)));
+  }
+
+  integrate<R>(sessionId: string, keys: readonly DocumentKey[], plan: IntegrationPlan<R>) {
+    return this.commits.submit({ sessionId, keys, plan }) as Promise<IntegrationOutcome<R>>;
+  }
+
+  private runGroup(jobs: Job[]) {
+    type Outcome = { ok: true; value: IntegrationOutcome<unknown> } | { ok: false; error: unknown };
+    const one = this.db.transaction((job: Job) => this.runJob(job));
+    const group = this.db.transaction((): Outcome[] =>
+      jobs.map((job) => {
+        try {
+          return { ok: true, value: one(job) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    return group.immediate();
+  }
+
+  private runJob(job: Job): IntegrationOutcome<unknown> {
+    const row = this.sql.sessionById.get(job.sessionId) as SessionRow | undefined;
+    if (!row) throw new Error(`session ${job.sessionId} vanished during integration`);
+    const documents = new Map<string, StoredDocument>();
+    for (const key of job.keys) {
+      const doc = this.sql.getDocument(key);
+      if (doc) documents.set(documentKey(doc), doc);
+    }
+    const writes = job.plan({ session: toSession(row), documents });
+    const versions = new Map<string, number>();
+    let last = 0;
+    for (const h of writes.history) {
+      last = this.sql.appendHistory(h);
+      versions.set(documentKey(h), last);
+    }
+    for (const d of writes.documents) {
+      this.sql.putDocument(d, versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0);
+    }
+    this.sql.setIntegrated.run(writes.lastIntegratedClientVersion, job.sessionId);
+    return { result: writes.result, serverVersion: last || this.sql.latestVersion() };
+  }
+
+  async openSession(candidate: SessionRecord): Promise<SessionRecord> {
+    const open = this.db.transaction(() => {
+      const existing = this.sql.sessionByClient.get(candidate.clientId) as SessionRow | undefined;
+      if (existing) return toSession(existing);
+      this.sql.insertSession(candidate);
+      return candidate;
+    });
+    return open.immediate();
+  }
+
+  async getSessions(ids: readonly string[]) {
+    return ids.map((id) => {
+      const row = this.sql.sessionById.get(id) as SessionRow | undefined;
+      return row && toSession(row);
+    });
+  }
+
+  async updateSession(id: string, patch: Parameters<SyncStore['updateSession']>[1]) {
+    this.sql.patchSession(id, patch);
+    const row = this.sql.sessionById.get(id) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  async listSessions(query: { userId?: string; after?: string; limit: number }): Promise<SessionPage> {
+    const rows = this.sql.listSessions(query.userId, query.after ?? '', query.limit + 1);
+    return { sessions: rows.slice(0, query.limit).map(toSession), hasNextPage: rows.length > query.limit };
+  }
+
+  async getDocuments(keys: readonly DocumentKey[]) {
+    return keys.map((k) => this.sql.getDocument(k));
+  }
+
+  async scanDocuments(collection: string, afterId: string, limit: number) {
+    return this.sql.scanDocuments(collection, afterId, limit).map(toDocument);
+  }
+
+  async readHistory(afterVersion: number, limit: number) {
+    return (this.sql.historyAfter.all(afterVersion, limit) as HistoryRow[]).map(toHistory);
+  }
+
+  async latestVersion() {
+    return this.sql.latestVersion();
+  }
+
+  async close(): Promise<void> {
+    await this.commits.idle();
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Wakes download streams: when a newer server version is committed, or when a
+ * session's scope changes. Holds one waiter per waiting stream and nothing else, so a
+ * slow stream costs no memory here: it reads the history itself when it is ready.
+ */
+interface Waiter {
+  after: number;
+  sessionId: string;
+  wake: () => void;
+}
+
+export class ChangeFeed {
+  private latestVersion = 0;
+  private readonly pokes = new Map<string, number>();
+  private readonly waiters = new Set<Waiter>();
+
+  get latest(): number {
+    return this.latestVersion;
+  }
+
+  /** Records that `version` is committed and wakes the streams behind it. */
+  advance(version: number): void {
+    if (version <= this.latestVersion) return;
+    this.latestVersion = version;
+    for (const w of this.waiters) if (w.after < version) w.wake();
+  }
+
+  /** A counter that changes whenever the session is poked. */
+  pokeCount(sessionId: string): number {
+    return this.pokes.get(sessionId) ?? 0;
+  }
+
+  /** Wakes the session's streams: its scope or state changed. */
+  poke(sessionId: string): void {
+    this.pokes.set(sessionId, this.pokeCount(sessionId) + 1);
+    for (const w of this.waiters) if (w.sessionId === sessionId) w.wake();
+  }
+
+  /** Resolves when a version after `after` exists, the session is poked past `seenPokes`, or `signal` aborts. */
+  wait(after: number, sessionId: string, seenPokes: number, signal: AbortSignal): Promise<void> {
+    if (this.latestVersion > after || this.pokeCount(sessionId) !== seenPokes || signal.aborted) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const waiter: Waiter = { after, sessionId, wake: () => done() };
+      const done = () => {
+        this.waiters.delete(waiter);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiters.add(waiter);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}

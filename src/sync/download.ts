@@ -1,0 +1,140 @@
+/**
+ * The download stream of one session. It pulls: every batch is read from the store
+ * when the consumer asks for it, so a slow consumer holds at most one batch in memory.
+ *
+ *   start ──since=0──▶ bootstrap (documents in scope, paged) ──▶ history
+ *   start ──since=N──▶ history ◀──▶ wait (new version, scope change, or abort)
+ *   scope change ──▶ rescope (REMOVE what left, UPSERT what entered) ──▶ history
+ */
+import type { SyncStore } from '../store/port.js';
+import type { ChangeFeed } from './change-feed.js';
+import type { HistoryEntry, JsonObject, SessionRecord, StoredDocument, SyncQuery } from './model.js';
+import type { UserPermissions } from './permissions.js';
+import { Scope } from './scope.js';
+
+export interface DownloadChange {
+  serverVersion: number;
+  collection: string;
+  id: string;
+  op: 'UPSERT' | 'REMOVE';
+  document: JsonObject | null;
+}
+
+export interface DownloadBatch {
+  fromServerVersion: number;
+  toServerVersion: number;
+  changes: DownloadChange[];
+  remainingChanges: number;
+  latestServerVersion: number;
+}
+
+export interface DownloadDeps {
+  store: SyncStore;
+  feed: ChangeFeed;
+  perms: UserPermissions;
+  batchSize: number;
+  loadSession: (id: string) => Promise<SessionRecord | undefined>;
+}
+
+const upsert = (d: StoredDocument): DownloadChange => ({
+  serverVersion: d.version, collection: d.collection, id: d.id, op: 'UPSERT', document: d.doc,
+});
+
+/** Maps one history entry to what this scope's client must see of it, if anything. */
+export function routeEntry(scope: Scope, h: HistoryEntry): DownloadChange | null {
+  const base = { serverVersion: h.version, collection: h.collection, id: h.id };
+  if (scope.includes(h.collection, h.after)) return { ...base, op: 'UPSERT', document: h.after };
+  if (scope.includes(h.collection, h.before)) return { ...base, op: 'REMOVE', document: null };
+  return null;
+}
+
+/** Pages through the current documents of the scope's collections, keeping those `pick` returns. */
+async function* pageDocuments(
+  deps: DownloadDeps,
+  collections: string[],
+  pick: (d: StoredDocument) => DownloadChange | null,
+): AsyncGenerator<DownloadChange[]> {
+  for (const collection of collections) {
+    let after = '';
+    for (;;) {
+      const page = await deps.store.scanDocuments(collection, after, deps.batchSize);
+      const changes = page.map(pick).filter((c): c is DownloadChange => c !== null);
+      if (changes.length > 0) yield changes;
+      if (page.length < deps.batchSize) break;
+      after = page[page.length - 1]!.id;
+    }
+  }
+}
+
+function batch(from: number, to: number, changes: DownloadChange[], latest: number): DownloadBatch {
+  return { fromServerVersion: from, toServerVersion: to, changes, remainingChanges: Math.max(0, latest - to), latestServerVersion: latest };
+}
+
+/** Documents that left or entered the scope between `from` and `to` queries. */
+async function* rescope(deps: DownloadDeps, from: SyncQuery[], to: SyncQuery[], cursor: number) {
+  const before = new Scope(from, deps.perms);
+  const after = new Scope(to, deps.perms);
+  const collections = [...new Set([...before.collections, ...after.collections])];
+  const pick = (d: StoredDocument): DownloadChange | null => {
+    const was = before.includes(d.collection, d.doc);
+    const is = after.includes(d.collection, d.doc);
+    if (is && !was) return upsert(d);
+    if (was && !is) return { ...upsert(d), op: 'REMOVE', document: null };
+    return null;
+  };
+  for await (const changes of pageDocuments(deps, collections, pick)) {
+    yield batch(cursor, cursor, changes, deps.feed.latest);
+  }
+}
+
+/** The `changes` subscription of one session, until `signal` aborts or the session closes. */
+export async function* downloadStream(
+  deps: DownloadDeps,
+  session: SessionRecord,
+  since: number | null,
+  signal: AbortSignal,
+): AsyncGenerator<DownloadBatch> {
+  let cursor = since ?? session.lastDownloadedServerVersion;
+  let queries = session.queries;
+  if (cursor === 0) {
+    const snapshot = await deps.store.latestVersion();
+    const scope = new Scope(queries, deps.perms);
+    const pick = (d: StoredDocument) => (scope.includes(d.collection, d.doc) ? upsert(d) : null);
+    for await (const changes of pageDocuments(deps, scope.collections, pick)) {
+      yield batch(0, 0, changes, snapshot);
+    }
+    yield batch(0, snapshot, [], snapshot);
+    cursor = snapshot;
+  }
+  yield* followHistory(deps, session.id, { cursor, queries }, signal);
+}
+
+async function* followHistory(
+  deps: DownloadDeps,
+  sessionId: string,
+  position: { cursor: number; queries: SyncQuery[] },
+  signal: AbortSignal,
+): AsyncGenerator<DownloadBatch> {
+  let { cursor, queries } = position;
+  let first = true;
+  while (!signal.aborted) {
+    const pokes = deps.feed.pokeCount(sessionId);
+    const current = await deps.loadSession(sessionId);
+    if (!current || current.closed) return;
+    if (current.rescopeFrom) {
+      yield* rescope(deps, current.rescopeFrom, current.queries, cursor);
+      await deps.store.updateSession(sessionId, { rescopeFrom: null });
+    }
+    queries = current.queries;
+    const entries = await deps.store.readHistory(cursor, deps.batchSize);
+    const latest = Math.max(await deps.store.latestVersion(), cursor);
+    deps.feed.advance(latest);
+    const scope = new Scope(queries, deps.perms);
+    const changes = entries.map((h) => routeEntry(scope, h)).filter((c): c is DownloadChange => c !== null);
+    const to = entries.length > 0 ? entries[entries.length - 1]!.version : cursor;
+    if (changes.length > 0 || first) yield batch(cursor, to, changes, latest);
+    first = false;
+    cursor = to;
+    if (entries.length < deps.batchSize) await deps.feed.wait(cursor, sessionId, pokes, signal);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Validation of uploaded changesets. Runs before anything is written; every error
+ * names the offending field by its path in the request (`changesets[0].changes[2].id`).
+ */
+import { badInput } from '../errors.js';
+import type { Change, ChangeOp, Changeset, Json, JsonObject, SyncQuery } from './model.js';
+
+export interface UploadLimits {
+  maxDocumentBytes: number;
+  maxChangesPerUpload: number;
+}
+
+export interface ChangeInputLike {
+  collection: string;
+  id: string;
+  op: ChangeOp;
+  document?: unknown;
+  set?: unknown;
+  unset?: readonly string[] | null;
+}
+
+export interface ChangesetInputLike {
+  clientVersion: number;
+  timestamp: string;
+  changes: readonly ChangeInputLike[];
+}
+
+const COLLECTION = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z-\d{4}$/;
+const MAX_ID_LENGTH = 256;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function validateCollection(field: string, name: string): void {
+  if (!COLLECTION.test(name)) {
+    throw badInput(field, 'must be a letter then up to 63 letters, digits or underscores');
+  }
+}
+
+function validateFieldName(field: string, name: string): void {
+  if (name === '' || name.startsWith('$') || name.includes('.') || name === '_id') {
+    throw badInput(field, `"${name}" is not a writable field name (no "_id", "$" prefix or ".")`);
+  }
+}
+
+function validateObject(field: string, value: unknown, limits: UploadLimits): JsonObject {
+  if (!isJsonObject(value)) throw badInput(field, 'must be a JSON object');
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > limits.maxDocumentBytes) {
+    throw badInput(field, `is ${bytes} bytes, over the limit of ${limits.maxDocumentBytes}`);
+  }
+  for (const name of Object.keys(value)) {
+    if (name !== '_id') validateFieldName(`${field}.${name}`, name);
+  }
+  return value;
+}
+
+function validateInsert(path: string, input: ChangeInputLike, limits: UploadLimits): Change {
+  if (input.set != null || input.unset != null) {
+    throw badInput(`${path}.set`, 'INSERT takes a whole document, not set or unset');
+  }
+  if (input.document == null) throw badInput(`${path}.document`, 'is required for INSERT');
+  const document = validateObject(`${path}.document`, input.document, limits);
+  if ('_id' in document && document._id !== input.id) {
+    throw badInput(`${path}.document._id`, 'must equal the change id when present');
+  }
+  return { collection: input.collection, id: input.id, op: 'INSERT', document };
+}
+
+function validateUpdate(path: string, input: ChangeInputLike, limits: UploadLimits): Change {
+  if (input.document != null) throw badInput(`${path}.document`, 'UPDATE takes set and unset');
+  if (input.set == null && (input.unset == null || input.unset.length === 0)) {
+    throw badInput(`${path}.set`, 'UPDATE needs set or unset');
+  }
+  const set = input.set == null ? undefined : validateObject(`${path}.set`, input.set, limits);
+  if (set && '_id' in set) throw badInput(`${path}.set._id`, '_id cannot be changed');
+  const unset = input.unset ? [...input.unset] : undefined;
+  unset?.forEach((name, i) => validateFieldName(`${path}.unset[${i}]`, name));
+  return { collection: input.collection, id: input.id, op: 'UPDATE', set, unset };
+}
+
+function validateChange(path: string, input: ChangeInputLike, limits: UploadLimits): Change {
+  validateCollection(`${path}.collection`, input.collection);
+  if (input.id.length === 0 || input.id.length > MAX_ID_LENGTH) {
+    throw badInput(`${path}.id`, `must be 1 to ${MAX_ID_LENGTH} characters`);
+  }
+  if (input.op === 'INSERT') return validateInsert(path, input, limits);
+  if (input.op === 'UPDATE') return validateUpdate(path, input, limits);
+  if (input.document != null || input.set != null || input.unset != null) {
+    throw badInput(`${path}.document`, 'DELETE takes no document, set or unset');
+  }
+  return { collection: input.collection, id: input.id, op: 'DELETE' };
+}
+
+export function validateTimestamp(field: string, value: string): void {
+  if (!TIMESTAMP.test(value) || Number.isNaN(Date.parse(value.slice(0, 24)))) {
+    throw badInput(field, 'must be an ISO-8601 UTC time with milliseconds, a dash and a 4-digit counter');
+  }
+}
+
+/** Validates every changeset of one upload; throws on the first problem. */
+export function validateChangesets(
+  inputs: readonly ChangesetInputLike[],
+  limits: UploadLimits,
+): Changeset[] {
+  const total = inputs.reduce((n, c) => n + c.changes.length, 0);
+  if (total > limits.maxChangesPerUpload) {
+    throw badInput('changesets', `${total} changes exceed the limit of ${limits.maxChangesPerUpload}`);
+  }
+  let previous = 0;
+  return inputs.map((input, i) => {
+    const path = `changesets[${i}]`;
+    if (!Number.isInteger(input.clientVersion) || input.clientVersion <= previous) {
+      throw badInput(`${path}.clientVersion`, 'must be a positive integer, increasing within the upload');
+    }
+    previous = input.clientVersion;
+    validateTimestamp(`${path}.timestamp`, input.timestamp);
+    const changes = input.changes.map((c, j) => validateChange(`${path}.changes[${j}]`, c, limits));
+    return { clientVersion: input.clientVersion, timestamp: input.timestamp, changes };
+  });
+}
+
+/** Validates subscription queries; a filter must be a JSON object the matcher accepts. */
+export function validateQueries(
+  inputs: readonly { collection: string; filter?: unknown }[],
+  checkFilter: (filter: JsonObject) => void,
+): SyncQuery[] {
+  return inputs.map((q, i) => {
+    validateCollection(`queries[${i}].collection`, q.collection);
+    if (q.filter == null) return { collection: q.collection, filter: null };
+    if (!isJsonObject(q.filter)) throw badInput(`queries[${i}].filter`, 'must be a JSON object');
+    try {
+      checkFilter(q.filter);
+    } catch (error) {
+      throw badInput(`queries[${i}].filter`, (error as Error).message);
+    }
+    return { collection: q.collection, filter: q.filter as JsonObject };
+  });
+}
+
+export type { Json };
