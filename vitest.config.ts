@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // graphql@16 has no "exports": Node loads its CJS build for libraries, so tests must too
+  // (Vite would pick index.mjs, a second graphql realm).
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,

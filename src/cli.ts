@@ -15,7 +15,9 @@ async function start(argv: string[]): Promise<void> {
   console.log(`sync gateway listening on ${gateway.url} (GraphiQL there; health at /health)`);
   if (gateway.devMode) {
     const token = await mintToken(gateway.auth.secret, 'dev');
-    console.log('DEVELOPMENT MODE: no JWT_SECRET is set. Requests without a token act as user "dev".');
+    console.log(
+      'DEVELOPMENT MODE: no JWT_SECRET is set. Requests without a token act as user "dev".',
+    );
     console.log(`  token for "dev": ${token}`);
     console.log('  mint others with: npx sync-gateway token --sub alice [--admin]');
   }
@@ -24,10 +26,13 @@ async function start(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
-    gateway.close().then(() => process.exit(0), (error) => {
-      console.error(error);
-      process.exit(1);
-    });
+    gateway.close().then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -37,13 +42,21 @@ async function token(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      sub: { type: 'string' }, admin: { type: 'boolean' }, expires: { type: 'string' },
-      'data-dir': { type: 'string' }, 'jwt-secret': { type: 'string' },
+      sub: { type: 'string' },
+      admin: { type: 'boolean' },
+      expires: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'jwt-secret': { type: 'string' },
     },
   });
   if (!values.sub) throw new ConfigError('--sub: the user id is required');
-  const secret = values['jwt-secret'] ?? process.env.JWT_SECRET ?? loadOrCreateDevSecret(values['data-dir'] ?? process.env.DATA_DIR ?? './data');
-  console.log(await mintToken(secret, values.sub, values.admin ? ['admin'] : [], values.expires ?? '30d'));
+  const secret =
+    values['jwt-secret'] ??
+    process.env.JWT_SECRET ??
+    loadOrCreateDevSecret(values['data-dir'] ?? process.env.DATA_DIR ?? './data');
+  console.log(
+    await mintToken(secret, values.sub, values.admin ? ['admin'] : [], values.expires ?? '30d'),
+  );
 }
 
 async function main(): Promise<void> {

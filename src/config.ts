@@ -35,25 +35,39 @@ const SETTINGS = {
   sqliteFile: { flag: 'sqlite-file', env: 'SQLITE_FILE', type: 'string' },
   rulesFile: { flag: 'rules', env: 'RULES_FILE', type: 'string' },
   maxDocumentBytes: { flag: 'max-document-bytes', env: 'MAX_DOCUMENT_BYTES', type: 'string' },
-  maxChangesPerUpload: { flag: 'max-changes-per-upload', env: 'MAX_CHANGES_PER_UPLOAD', type: 'string' },
+  maxChangesPerUpload: {
+    flag: 'max-changes-per-upload',
+    env: 'MAX_CHANGES_PER_UPLOAD',
+    type: 'string',
+  },
   downloadBatchSize: { flag: 'download-batch-size', env: 'DOWNLOAD_BATCH_SIZE', type: 'string' },
 } satisfies Record<string, Setting>;
 
 type Raw = Partial<Record<keyof typeof SETTINGS, string>>;
 
-function intSetting(raw: Raw, key: keyof typeof SETTINGS, fallback: number, min: number, max: number): number {
+function intSetting(
+  raw: Raw,
+  key: keyof typeof SETTINGS,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const text = raw[key];
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) {
     const s = SETTINGS[key];
-    throw new ConfigError(`--${s.flag} / ${s.env}: "${text}" is not a whole number from ${min} to ${max}`);
+    throw new ConfigError(
+      `--${s.flag} / ${s.env}: "${text}" is not a whole number from ${min} to ${max}`,
+    );
   }
   return value;
 }
 
 function readRaw(argv: string[], env: NodeJS.ProcessEnv): Raw {
-  const options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: s.type }]));
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s) => [s.flag, { type: s.type }]),
+  );
   let values: Record<string, unknown>;
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
@@ -72,7 +86,9 @@ function storeSetting(raw: Raw): 'sqlite' {
   const store = raw.store ?? (raw.mongodbUri ? 'mongodb' : 'sqlite');
   if (store === 'sqlite') return store;
   if (store === 'mongodb') {
-    throw new ConfigError('--store / STORE: the MongoDB store is not built into this version yet; use sqlite');
+    throw new ConfigError(
+      '--store / STORE: the MongoDB store is not built into this version yet; use sqlite',
+    );
   }
   throw new ConfigError(`--store / STORE: "${store}" is not a store; use sqlite`);
 }

@@ -12,7 +12,11 @@ afterEach(async () => {
   await gw.close();
 });
 
-async function client(user: string, clientId: string, queries: { collection: string; filter?: unknown }[] = CARS) {
+async function client(
+  user: string,
+  clientId: string,
+  queries: { collection: string; filter?: unknown }[] = CARS,
+) {
   const c = new SyncTestClient(gw.ws(await gw.token(user)), clientId);
   await c.open(queries);
   c.startDownload();
@@ -20,11 +24,14 @@ async function client(user: string, clientId: string, queries: { collection: str
 }
 
 const car = (id: string, owner: string, extra: Record<string, unknown> = {}) => ({
-  collection: 'cars', id, op: 'INSERT' as const, document: { ownerId: owner, ...extra },
+  collection: 'cars',
+  id,
+  op: 'INSERT' as const,
+  document: { ownerId: owner, ...extra },
 });
 
 describe('two clients of one user and one of another', () => {
-  it('converge on inserts, updates and deletes, and never see another user\'s documents', async () => {
+  it("converge on inserts, updates and deletes, and never see another user's documents", async () => {
     const a1 = await client('alice', 'a1');
     const a2 = await client('alice', 'a2');
     const b1 = await client('bob', 'b1');
@@ -46,8 +53,14 @@ describe('two clients of one user and one of another', () => {
     const a2 = await client('alice', 'a2');
     await a1.upload([car('c1', 'alice', { make: 'Kia', color: 'blue', seats: 4 })]);
     const t = Date.now();
-    await a2.upload([{ collection: 'cars', id: 'c1', op: 'UPDATE', set: { color: 'green' } }], hlc(t + 2));
-    const last = await a1.upload([{ collection: 'cars', id: 'c1', op: 'UPDATE', set: { color: 'red', seats: 5 } }], hlc(t + 1));
+    await a2.upload(
+      [{ collection: 'cars', id: 'c1', op: 'UPDATE', set: { color: 'green' } }],
+      hlc(t + 2),
+    );
+    const last = await a1.upload(
+      [{ collection: 'cars', id: 'c1', op: 'UPDATE', set: { color: 'red', seats: 5 } }],
+      hlc(t + 1),
+    );
     const v = last.data!.uploadChanges.serverVersion;
     await Promise.all([a1.untilVersion(v), a2.untilVersion(v)]);
     const expected = { _id: 'c1', color: 'green', make: 'Kia', ownerId: 'alice', seats: 5 };
@@ -57,7 +70,11 @@ describe('two clients of one user and one of another', () => {
 
   it('acknowledges a re-sent changeset again without applying it twice', async () => {
     const a1 = await client('alice', 'a1');
-    const changeset = { clientVersion: 1, timestamp: hlc(), changes: [car('c1', 'alice', { n: 1 })] };
+    const changeset = {
+      clientVersion: 1,
+      timestamp: hlc(),
+      changes: [car('c1', 'alice', { n: 1 })],
+    };
     const first = await a1.uploadRaw([changeset]);
     const again = await a1.uploadRaw([changeset]);
     expect(again.data!.uploadChanges.lastIntegratedClientVersion).toBe(1);
@@ -81,7 +98,10 @@ describe('two clients of one user and one of another', () => {
     await a1.upload([car('c1', 'alice', { color: 'red' }), car('c2', 'alice', { color: 'blue' })]);
     const a2 = await client('alice', 'a2', [{ collection: 'cars', filter: { color: 'red' } }]);
     await a2.until((d) => d.has('cars/c1') && !d.has('cars/c2'));
-    const r = await a2.request(`mutation ($s: ID!) { updateQueries(sessionId: $s, queries: [{ collection: "cars", filter: { color: "blue" } }]) { id } }`, { s: a2.sessionId });
+    const r = await a2.request(
+      `mutation ($s: ID!) { updateQueries(sessionId: $s, queries: [{ collection: "cars", filter: { color: "blue" } }]) { id } }`,
+      { s: a2.sessionId },
+    );
     expect(r.errors).toBeUndefined();
     await a2.until((d) => d.has('cars/c2') && !d.has('cars/c1'));
   });

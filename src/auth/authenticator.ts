@@ -24,6 +24,10 @@ export class Authenticator {
 
 /** The viewer, or UNAUTHENTICATED. */
 export function requireViewer(viewer: Viewer | null): Viewer {
-  if (!viewer) throw new SyncError('UNAUTHENTICATED', 'a bearer token is required (Authorization header or connectionParams.authToken)');
+  if (!viewer)
+    throw new SyncError(
+      'UNAUTHENTICATED',
+      'a bearer token is required (Authorization header or connectionParams.authToken)',
+    );
   return viewer;
 }

@@ -9,14 +9,21 @@ export async function verifyToken(secret: string, token: string): Promise<Viewer
   try {
     const { payload } = await jwtVerify(token, encode(secret), { algorithms: ['HS256'] });
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('no sub claim');
-    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+    const roles = Array.isArray(payload.roles)
+      ? payload.roles.filter((r): r is string => typeof r === 'string')
+      : [];
     return { id: payload.sub, roles };
   } catch (error) {
     throw new SyncError('UNAUTHENTICATED', `invalid token: ${(error as Error).message}`);
   }
 }
 
-export async function mintToken(secret: string, sub: string, roles: string[] = [], expiresIn = '30d'): Promise<string> {
+export async function mintToken(
+  secret: string,
+  sub: string,
+  roles: string[] = [],
+  expiresIn = '30d',
+): Promise<string> {
   return new SignJWT({ roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)

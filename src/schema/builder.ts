@@ -22,7 +22,10 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodesQueryOptions: false,
     encodeGlobalID: (_typename, id) => String(id),
-    decodeGlobalID: (globalID) => ({ typename: TYPE_BY_PREFIX[globalID.split('_')[0] ?? ''] ?? 'Unknown', id: globalID }),
+    decodeGlobalID: (globalID) => ({
+      typename: TYPE_BY_PREFIX[globalID.split('_')[0] ?? ''] ?? 'Unknown',
+      id: globalID,
+    }),
   },
 });
 

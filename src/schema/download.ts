@@ -6,7 +6,7 @@ import { viewerOf } from './viewer.js';
 
 const DownloadOp = builder.enumType('DownloadOp', {
   values: ['UPSERT', 'REMOVE'] as const,
-  description: 'REMOVE: deleted, or no longer in the session\'s queries.',
+  description: "REMOVE: deleted, or no longer in the session's queries.",
 });
 
 const DownloadChangeRef = builder.objectRef<DownloadChange>('DownloadChange').implement({
@@ -22,7 +22,9 @@ const DownloadChangeRef = builder.objectRef<DownloadChange>('DownloadChange').im
 const DownloadBatchRef = builder.objectRef<DownloadBatch>('DownloadBatch').implement({
   fields: (t) => ({
     fromServerVersion: t.exposeInt('fromServerVersion'),
-    toServerVersion: t.exposeInt('toServerVersion', { description: 'Acknowledge this once applied.' }),
+    toServerVersion: t.exposeInt('toServerVersion', {
+      description: 'Acknowledge this once applied.',
+    }),
     changes: t.field({ type: [DownloadChangeRef], resolve: (b) => b.changes }),
     remainingChanges: t.exposeInt('remainingChanges', {
       description: 'History entries after this batch (an upper bound on what is still to come).',
@@ -34,12 +36,15 @@ const DownloadBatchRef = builder.objectRef<DownloadBatch>('DownloadBatch').imple
 builder.subscriptionFields((t) => ({
   changes: t.field({
     type: DownloadBatchRef,
-    description: 'The download stream: since omitted starts after the last acknowledged version; 0 bootstraps.',
+    description:
+      'The download stream: since omitted starts after the last acknowledged version; 0 bootstraps.',
     args: { sessionId: t.arg.id({ required: true }), since: t.arg.int() },
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       await ctx.core.getSession(viewer, args.sessionId);
-      return abortable((signal) => ctx.core.changes(viewer, args.sessionId, args.since ?? null, signal));
+      return abortable((signal) =>
+        ctx.core.changes(viewer, args.sessionId, args.since ?? null, signal),
+      );
     },
     resolve: (batch) => batch,
   }),

@@ -18,7 +18,10 @@ export const SyncQueryRef = builder.objectRef<SyncQuery>('SyncQuery').implement(
 export const SyncQueryInput = builder.inputType('SyncQueryInput', {
   fields: (t) => ({
     collection: t.string({ required: true }),
-    filter: t.field({ type: 'JSON', description: 'A MongoDB filter; omit for the whole collection.' }),
+    filter: t.field({
+      type: 'JSON',
+      description: 'A MongoDB filter; omit for the whole collection.',
+    }),
   }),
 });
 
@@ -70,23 +73,32 @@ builder.queryFields((t) => ({
   }),
   sessions: t.connection({
     type: SyncSessionRef,
-    description: 'Your sessions (every session, for an admin), ordered by id; page with first and after.',
+    description:
+      'Your sessions (every session, for an admin), ordered by id; page with first and after.',
     resolve: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       if (args.last != null || args.before != null) {
-        throw new SyncError('BAD_USER_INPUT', 'last/before: page forward with first and after', 'last');
+        throw new SyncError(
+          'BAD_USER_INPUT',
+          'last/before: page forward with first and after',
+          'last',
+        );
       }
       const limit = Math.min(args.first ?? 50, 500);
       const page = await ctx.core.store.listSessions({
-        userId: isAdmin(viewer) ? undefined : viewer.id, after: args.after ?? undefined, limit,
+        userId: isAdmin(viewer) ? undefined : viewer.id,
+        after: args.after ?? undefined,
+        limit,
       });
       page.sessions.forEach((s) => ctx.loaders.sessions.prime(s.id, s));
       const edges = page.sessions.map((node) => ({ cursor: node.id, node }));
       return {
         edges,
         pageInfo: {
-          hasNextPage: page.hasNextPage, hasPreviousPage: args.after != null,
-          startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null,
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: args.after != null,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges[edges.length - 1]?.cursor ?? null,
         },
       };
     },
@@ -105,7 +117,8 @@ builder.mutationFields((t) => ({
     type: SyncSessionRef,
     description: "Opens the client's session (or re-opens it, applying the queries given).",
     args: { input: t.arg({ type: OpenSessionInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.core.openSession(viewerOf(ctx), input.clientId, input.queries),
+    resolve: (_root, { input }, ctx) =>
+      ctx.core.openSession(viewerOf(ctx), input.clientId, input.queries),
   }),
   closeSession: t.boolean({
     args: { id: t.arg.id({ required: true }) },
@@ -117,11 +130,13 @@ builder.mutationFields((t) => ({
       sessionId: t.arg.id({ required: true }),
       queries: t.arg({ type: [SyncQueryInput], required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.core.updateQueries(viewerOf(ctx), args.sessionId, args.queries),
+    resolve: (_root, args, ctx) =>
+      ctx.core.updateQueries(viewerOf(ctx), args.sessionId, args.queries),
   }),
   acknowledgeDownload: t.field({
     type: SyncSessionRef,
     args: { sessionId: t.arg.id({ required: true }), serverVersion: t.arg.int({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.core.acknowledgeDownload(viewerOf(ctx), args.sessionId, args.serverVersion),
+    resolve: (_root, args, ctx) =>
+      ctx.core.acknowledgeDownload(viewerOf(ctx), args.sessionId, args.serverVersion),
   }),
 }));

@@ -20,7 +20,10 @@ const ChangeInput = builder.inputType('ChangeInput', {
 const ChangesetInput = builder.inputType('ChangesetInput', {
   fields: (t) => ({
     clientVersion: t.int({ required: true }),
-    timestamp: t.string({ required: true, description: 'Hybrid logical clock: 2026-11-26T19:55:08.123Z-0001' }),
+    timestamp: t.string({
+      required: true,
+      description: 'Hybrid logical clock: 2026-11-26T19:55:08.123Z-0001',
+    }),
     changes: t.field({ type: [ChangeInput], required: true }),
   }),
 });
@@ -39,7 +42,10 @@ const UploadAckRef = builder.objectRef<UploadAck>('UploadAck').implement({
   fields: (t) => ({
     lastIntegratedClientVersion: t.exposeInt('lastIntegratedClientVersion'),
     serverVersion: t.exposeInt('serverVersion'),
-    compensatingWrites: t.field({ type: [CompensatingWriteRef], resolve: (a) => a.compensatingWrites }),
+    compensatingWrites: t.field({
+      type: [CompensatingWriteRef],
+      resolve: (a) => a.compensatingWrites,
+    }),
   }),
 });
 
@@ -52,8 +58,17 @@ builder.mutationFields((t) => ({
       changesets: t.arg({ type: [ChangesetInput], required: true }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.core.uploadChanges(viewerOf(ctx), args.sessionId, args.changesets.map((cs) => ({
-        ...cs, changes: cs.changes.map((c) => ({ ...c, document: c.document ?? undefined, set: c.set ?? undefined })),
-      }))),
+      ctx.core.uploadChanges(
+        viewerOf(ctx),
+        args.sessionId,
+        args.changesets.map((cs) => ({
+          ...cs,
+          changes: cs.changes.map((c) => ({
+            ...c,
+            document: c.document ?? undefined,
+            set: c.set ?? undefined,
+          })),
+        })),
+      ),
   }),
 }));

@@ -3,7 +3,9 @@
  * waiting: a plain async generator only sees `return()` at its next `yield`, so a
  * stream waiting for new data would linger after its subscriber left.
  */
-export function abortable<T>(start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>): AsyncIterableIterator<T> {
+export function abortable<T>(
+  start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>,
+): AsyncIterableIterator<T> {
   const controller = new AbortController();
   const inner = start(controller.signal);
   const finish = async (): Promise<IteratorResult<T>> => {
@@ -12,7 +14,8 @@ export function abortable<T>(start: (signal: AbortSignal) => Promise<AsyncGenera
     return { done: true, value: undefined };
   };
   return {
-    next: async () => (controller.signal.aborted ? { done: true, value: undefined } : (await inner).next()),
+    next: async () =>
+      controller.signal.aborted ? { done: true, value: undefined } : (await inner).next(),
     return: finish,
     throw: async (error) => {
       await finish();

@@ -46,23 +46,38 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  deps: GatewayDeps = {},
+): Promise<Gateway> {
   const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const store = deps.store ?? openStore(config);
-  const limits = { maxDocumentBytes: config.maxDocumentBytes, maxChangesPerUpload: config.maxChangesPerUpload };
+  const limits = {
+    maxDocumentBytes: config.maxDocumentBytes,
+    maxChangesPerUpload: config.maxChangesPerUpload,
+  };
   const core = new SyncCore({
-    store, rules: loadRules(config.rulesFile ?? undefined), clock: deps.clock ?? systemClock,
-    limits, downloadBatchSize: config.downloadBatchSize,
+    store,
+    rules: loadRules(config.rulesFile ?? undefined),
+    clock: deps.clock ?? systemClock,
+    limits,
+    downloadBatchSize: config.downloadBatchSize,
   });
   await core.start();
   const devMode = config.jwtSecret === null;
-  const auth = new Authenticator(config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir), devMode);
+  const auth = new Authenticator(
+    config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir),
+    devMode,
+  );
   const yoga = createGatewayYoga({ core, auth }, logger);
   let ready = false;
   const server = createServer((req, res) => {
     if (!handleHealth(req, res, () => ready)) void yoga(req, res);
   });
-  const ws = attachGraphqlWs(server, yoga, auth, { keepAliveMs: 12_000, maxPayloadBytes: 8 * 1024 * 1024 });
+  const ws = attachGraphqlWs(server, yoga, auth, {
+    keepAliveMs: 12_000,
+    maxPayloadBytes: 8 * 1024 * 1024,
+  });
   const port = await listen(server, config.port, config.host);
   ready = true;
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
@@ -76,5 +91,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     clearTimeout(forced);
     await store.close();
   };
-  return { url: `http://${host}:${port}/graphql`, wsUrl: `ws://${host}:${port}/graphql`, port, devMode, auth, core, close };
+  return {
+    url: `http://${host}:${port}/graphql`,
+    wsUrl: `ws://${host}:${port}/graphql`,
+    port,
+    devMode,
+    auth,
+    core,
+    close,
+  };
 }

@@ -1,7 +1,11 @@
 /** `GET /health` (the process answers) and `GET /ready` (the store is open and serving). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function handleHealth(req: IncomingMessage, res: ServerResponse, ready: () => boolean): boolean {
+export function handleHealth(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ready: () => boolean,
+): boolean {
   const path = (req.url ?? '').split('?')[0];
   if (req.method !== 'GET' || (path !== '/health' && path !== '/ready')) return false;
   const ok = ready();

@@ -7,7 +7,9 @@ import { maskError as yogaMaskError, type YogaServerOptions } from 'graphql-yoga
 import type { Logger } from 'pino';
 import { SyncError } from '../errors.js';
 
-type MaskError = NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean | undefined>['maskError']>;
+type MaskError = NonNullable<
+  Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean | undefined>['maskError']
+>;
 
 export function syncErrorMasker(logger: Logger): MaskError {
   return (error, message, isDev) => {
@@ -15,11 +17,16 @@ export function syncErrorMasker(logger: Logger): MaskError {
     if (original instanceof SyncError) {
       const gql = error instanceof GraphQLError ? error : undefined;
       return new GraphQLError(original.message, {
-        nodes: gql?.nodes, path: gql?.path, originalError: original,
+        nodes: gql?.nodes,
+        path: gql?.path,
+        originalError: original,
         extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
       });
     }
-    if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
+    if (
+      error instanceof GraphQLError &&
+      (!error.originalError || error.originalError instanceof GraphQLError)
+    ) {
       return error;
     }
     logger.error({ err: original }, 'unexpected error in a GraphQL operation');

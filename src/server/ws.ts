@@ -19,8 +19,17 @@ export interface SocketOptions {
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
 type Extra = { viewer?: Viewer | null };
 
-export function attachGraphqlWs(server: Server, yoga: GatewayYoga, auth: Authenticator, options: SocketOptions) {
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.maxPayloadBytes });
+export function attachGraphqlWs(
+  server: Server,
+  yoga: GatewayYoga,
+  auth: Authenticator,
+  options: SocketOptions,
+) {
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: options.maxPayloadBytes,
+  });
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args),
@@ -37,7 +46,10 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, auth: Authent
       },
       onSubscribe: async (ctx, _id, payload) => {
         const enveloped = yoga.getEnveloped({
-          ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload,
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
           socketViewer: ctx.extra.viewer ?? null,
         });
         let document;
@@ -50,8 +62,12 @@ export function attachGraphqlWs(server: Server, yoga: GatewayYoga, auth: Authent
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         const args: ExecutionArgs = {
-          schema: enveloped.schema, document, operationName: payload.operationName,
-          variableValues: payload.variables, contextValue: await enveloped.contextFactory(), rootValue: enveloped,
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: enveloped,
         };
         return args;
       },

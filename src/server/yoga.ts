@@ -21,7 +21,9 @@ async function httpViewer(services: ContextServices, request: Request): Promise<
     return await services.auth.viewer(bearer(request.headers.get('authorization')));
   } catch (error) {
     if (!(error instanceof SyncError)) throw error;
-    throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+    throw new GraphQLError(error.message, {
+      extensions: { code: error.code, http: { status: 401 } },
+    });
   }
 }
 
@@ -34,11 +36,18 @@ export function createGatewayYoga(services: ContextServices, logger: Logger) {
     graphiql: { subscriptionsProtocol: 'WS', title: 'GraphQL sync gateway' },
     maskedErrors: { maskError: syncErrorMasker(logger) },
     logging: false,
-    plugins: [EnvelopArmorPlugin({ maxDepth: { n: 12 }, costLimit: { maxCost: 5000 }, maxAliases: { n: 30 } })],
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12 },
+        costLimit: { maxCost: 5000 },
+        maxAliases: { n: 30 },
+      }),
+    ],
     context: async (initial: YogaInitialContext & SocketInitialContext) => {
-      const viewer = initial.socketViewer !== undefined
-        ? initial.socketViewer
-        : await httpViewer(services, initial.request);
+      const viewer =
+        initial.socketViewer !== undefined
+          ? initial.socketViewer
+          : await httpViewer(services, initial.request);
       return { viewer, core: services.core, loaders: createLoaders(services.core) };
     },
   });

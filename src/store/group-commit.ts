@@ -9,7 +9,9 @@ export interface Pending<I, O> {
 }
 
 /** Runs one group; returns, per input, its output or the error that aborted it. */
-export type GroupRunner<I, O> = (inputs: I[]) => Promise<({ ok: true; value: O } | { ok: false; error: unknown })[]>;
+export type GroupRunner<I, O> = (
+  inputs: I[],
+) => Promise<({ ok: true; value: O } | { ok: false; error: unknown })[]>;
 
 export class GroupCommit<I, O> {
   private queue: Pending<I, O>[] = [];

@@ -62,7 +62,12 @@ export interface SyncStore {
   getSessions(ids: readonly string[]): Promise<(SessionRecord | undefined)[]>;
   updateSession(
     id: string,
-    patch: Partial<Pick<SessionRecord, 'queries' | 'rescopeFrom' | 'lastDownloadedServerVersion' | 'closed' | 'updatedAt'>>,
+    patch: Partial<
+      Pick<
+        SessionRecord,
+        'queries' | 'rescopeFrom' | 'lastDownloadedServerVersion' | 'closed' | 'updatedAt'
+      >
+    >,
   ): Promise<SessionRecord | undefined>;
   /** Sessions ordered by id, after `after`, optionally of one user only. */
   listSessions(query: { userId?: string; after?: string; limit: number }): Promise<SessionPage>;

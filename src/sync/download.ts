@@ -8,7 +8,13 @@
  */
 import type { SyncStore } from '../store/port.js';
 import type { ChangeFeed } from './change-feed.js';
-import type { HistoryEntry, JsonObject, SessionRecord, StoredDocument, SyncQuery } from './model.js';
+import type {
+  HistoryEntry,
+  JsonObject,
+  SessionRecord,
+  StoredDocument,
+  SyncQuery,
+} from './model.js';
 import type { UserPermissions } from './permissions.js';
 import { Scope } from './scope.js';
 
@@ -37,7 +43,11 @@ export interface DownloadDeps {
 }
 
 const upsert = (d: StoredDocument): DownloadChange => ({
-  serverVersion: d.version, collection: d.collection, id: d.id, op: 'UPSERT', document: d.doc,
+  serverVersion: d.version,
+  collection: d.collection,
+  id: d.id,
+  op: 'UPSERT',
+  document: d.doc,
 });
 
 /** Maps one history entry to what this scope's client must see of it, if anything. */
@@ -67,7 +77,13 @@ async function* pageDocuments(
 }
 
 function batch(from: number, to: number, changes: DownloadChange[], latest: number): DownloadBatch {
-  return { fromServerVersion: from, toServerVersion: to, changes, remainingChanges: Math.max(0, latest - to), latestServerVersion: latest };
+  return {
+    fromServerVersion: from,
+    toServerVersion: to,
+    changes,
+    remainingChanges: Math.max(0, latest - to),
+    latestServerVersion: latest,
+  };
 }
 
 /** Documents that left or entered the scope between `from` and `to` queries. */
@@ -95,10 +111,9 @@ export async function* downloadStream(
   signal: AbortSignal,
 ): AsyncGenerator<DownloadBatch> {
   let cursor = since ?? session.lastDownloadedServerVersion;
-  let queries = session.queries;
   if (cursor === 0) {
     const snapshot = await deps.store.latestVersion();
-    const scope = new Scope(queries, deps.perms);
+    const scope = new Scope(session.queries, deps.perms);
     const pick = (d: StoredDocument) => (scope.includes(d.collection, d.doc) ? upsert(d) : null);
     for await (const changes of pageDocuments(deps, scope.collections, pick)) {
       yield batch(0, 0, changes, snapshot);
@@ -106,16 +121,16 @@ export async function* downloadStream(
     yield batch(0, snapshot, [], snapshot);
     cursor = snapshot;
   }
-  yield* followHistory(deps, session.id, { cursor, queries }, signal);
+  yield* followHistory(deps, session.id, cursor, signal);
 }
 
 async function* followHistory(
   deps: DownloadDeps,
   sessionId: string,
-  position: { cursor: number; queries: SyncQuery[] },
+  from: number,
   signal: AbortSignal,
 ): AsyncGenerator<DownloadBatch> {
-  let { cursor, queries } = position;
+  let cursor = from;
   let first = true;
   while (!signal.aborted) {
     const pokes = deps.feed.pokeCount(sessionId);
@@ -125,12 +140,13 @@ async function* followHistory(
       yield* rescope(deps, current.rescopeFrom, current.queries, cursor);
       await deps.store.updateSession(sessionId, { rescopeFrom: null });
     }
-    queries = current.queries;
     const entries = await deps.store.readHistory(cursor, deps.batchSize);
     const latest = Math.max(await deps.store.latestVersion(), cursor);
     deps.feed.advance(latest);
-    const scope = new Scope(queries, deps.perms);
-    const changes = entries.map((h) => routeEntry(scope, h)).filter((c): c is DownloadChange => c !== null);
+    const scope = new Scope(current.queries, deps.perms);
+    const changes = entries
+      .map((h) => routeEntry(scope, h))
+      .filter((c): c is DownloadChange => c !== null);
     const to = entries.length > 0 ? entries[entries.length - 1]!.version : cursor;
     if (changes.length > 0 || first) yield batch(cursor, to, changes, latest);
     first = false;

@@ -44,25 +44,45 @@ class Integration {
 
   apply(change: Change, stamp: string, clientVersion: number): void {
     const key = documentKey(change);
-    const current = this.docs.get(key) ?? { collection: change.collection, id: change.id, state: emptyState(), doc: null };
+    const current = this.docs.get(key) ?? {
+      collection: change.collection,
+      id: change.id,
+      state: emptyState(),
+      doc: null,
+    };
     const before = current.doc;
-    if (before && !this.perms.canWrite(change.collection, before)) return this.refuse(change, before);
+    if (before && !this.perms.canWrite(change.collection, before))
+      return this.refuse(change, before);
     const state = applyChange(current.state, change, stamp);
     const after = visibleDocument(change.id, state);
     if (after && !this.perms.canWrite(change.collection, after)) return this.refuse(change, before);
     this.docs.set(key, { ...current, state, doc: after });
     this.touched.add(key);
     if (JSON.stringify(before) === JSON.stringify(after)) return;
-    this.history.push({ collection: change.collection, id: change.id, clientId: this.clientId, clientVersion, before, after });
+    this.history.push({
+      collection: change.collection,
+      id: change.id,
+      clientId: this.clientId,
+      clientVersion,
+      before,
+      after,
+    });
   }
 
   changedDocuments(): Working[] {
-    return [...this.touched].map((key) => this.docs.get(key)).filter((d): d is Working => d !== undefined);
+    return [...this.touched]
+      .map((key) => this.docs.get(key))
+      .filter((d): d is Working => d !== undefined);
   }
 
   private refuse(change: Change, serverDoc: JsonObject | null): void {
     const reason = `PERMISSION_DENIED: ${change.op} refused by the ${this.perms.describeWrite(change.collection)}`;
-    this.compensating.push({ collection: change.collection, id: change.id, reason, document: serverDoc });
+    this.compensating.push({
+      collection: change.collection,
+      id: change.id,
+      reason,
+      document: serverDoc,
+    });
   }
 }
 
@@ -75,9 +95,14 @@ export function planIntegration(changesets: readonly Changeset[], perms: UserPer
     changesets.forEach((cs, i) => {
       if (cs.clientVersion <= last) return;
       if (cs.clientVersion !== last + 1) {
-        throw badInput(`changesets[${i}].clientVersion`, `is ${cs.clientVersion} but the next expected is ${last + 1}`);
+        throw badInput(
+          `changesets[${i}].clientVersion`,
+          `is ${cs.clientVersion} but the next expected is ${last + 1}`,
+        );
       }
-      cs.changes.forEach((c, j) => work.apply(c, makeStamp(cs.timestamp, session.clientId, j), cs.clientVersion));
+      cs.changes.forEach((c, j) =>
+        work.apply(c, makeStamp(cs.timestamp, session.clientId, j), cs.clientVersion),
+      );
       last = cs.clientVersion;
     });
     return {

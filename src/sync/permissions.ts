@@ -80,7 +80,10 @@ function parseRule(where: string, value: unknown): Rule {
 
 function parseCollectionRules(where: string, value: unknown): CollectionRules {
   if (!isJsonObject(value)) throw new Error(`${where} must be an object with read and write`);
-  return { read: parseRule(`${where}.read`, value.read), write: parseRule(`${where}.write`, value.write) };
+  return {
+    read: parseRule(`${where}.read`, value.read),
+    write: parseRule(`${where}.write`, value.write),
+  };
 }
 
 /** Parses a rules document; throws naming the bad entry. */
@@ -92,7 +95,10 @@ export function parseRules(value: unknown): RulesConfig {
   for (const [name, rules] of Object.entries(named)) {
     collections[name] = parseCollectionRules(`rules.collections.${name}`, rules);
   }
-  const fallback = value.default === undefined ? OWNER_RULES : parseCollectionRules('rules.default', value.default);
+  const fallback =
+    value.default === undefined
+      ? OWNER_RULES
+      : parseCollectionRules('rules.default', value.default);
   return { default: fallback, collections };
 }
 

@@ -51,19 +51,35 @@ export class SyncCore {
   }
 
   /** Opens (or re-opens) the session of `clientId`; refuses a client bound to another user. */
-  async openSession(viewer: Viewer, clientId: string, queryInputs: readonly QueryInput[]): Promise<SessionRecord> {
+  async openSession(
+    viewer: Viewer,
+    clientId: string,
+    queryInputs: readonly QueryInput[],
+  ): Promise<SessionRecord> {
     if (clientId.length === 0 || clientId.length > 128 || clientId.includes('|')) {
       throw badInput('input.clientId', 'must be 1 to 128 characters, without "|"');
     }
     const queries = validateQueries(queryInputs, checkFilter);
     const now = this.options.clock.now().toISOString();
     const candidate: SessionRecord = {
-      id: `ses_${randomUUID()}`, clientId, userId: viewer.id, queries, rescopeFrom: null,
-      lastIntegratedClientVersion: 0, lastDownloadedServerVersion: 0, closed: false, createdAt: now, updatedAt: now,
+      id: `ses_${randomUUID()}`,
+      clientId,
+      userId: viewer.id,
+      queries,
+      rescopeFrom: null,
+      lastIntegratedClientVersion: 0,
+      lastDownloadedServerVersion: 0,
+      closed: false,
+      createdAt: now,
+      updatedAt: now,
     };
     const session = await this.store.openSession(candidate);
     if (session.userId !== viewer.id) {
-      throw new SyncError('FORBIDDEN', 'input.clientId: this client is bound to another user', 'input.clientId');
+      throw new SyncError(
+        'FORBIDDEN',
+        'input.clientId: this client is bound to another user',
+        'input.clientId',
+      );
     }
     if (session === candidate) return session;
     return this.reopen(session, queries, now);
@@ -71,7 +87,11 @@ export class SyncCore {
 
   private async reopen(session: SessionRecord, queries: SessionRecord['queries'], now: string) {
     const changed = JSON.stringify(session.queries) !== JSON.stringify(queries);
-    const patch = { closed: false, updatedAt: now, ...(changed ? { queries, rescopeFrom: session.rescopeFrom ?? session.queries } : {}) };
+    const patch = {
+      closed: false,
+      updatedAt: now,
+      ...(changed ? { queries, rescopeFrom: session.rescopeFrom ?? session.queries } : {}),
+    };
     const updated = await this.store.updateSession(session.id, patch);
     this.feed.poke(session.id);
     return updated ?? session;
@@ -81,36 +101,54 @@ export class SyncCore {
   async getSession(viewer: Viewer, id: string): Promise<SessionRecord> {
     const [session] = await this.store.getSessions([id]);
     if (!session || (session.userId !== viewer.id && !isAdmin(viewer))) {
-      throw new SyncError('NOT_FOUND', `sessionId: no session "${id}" is visible to you`, 'sessionId');
+      throw new SyncError(
+        'NOT_FOUND',
+        `sessionId: no session "${id}" is visible to you`,
+        'sessionId',
+      );
     }
     return session;
   }
 
   private async getOpenSession(viewer: Viewer, id: string): Promise<SessionRecord> {
     const session = await this.getSession(viewer, id);
-    if (session.closed) throw new SyncError('NOT_FOUND', `sessionId: session "${id}" is closed`, 'sessionId');
+    if (session.closed)
+      throw new SyncError('NOT_FOUND', `sessionId: session "${id}" is closed`, 'sessionId');
     return session;
   }
 
   async closeSession(viewer: Viewer, id: string): Promise<boolean> {
     const session = await this.getSession(viewer, id);
     if (session.closed) return false;
-    await this.store.updateSession(id, { closed: true, updatedAt: this.options.clock.now().toISOString() });
+    await this.store.updateSession(id, {
+      closed: true,
+      updatedAt: this.options.clock.now().toISOString(),
+    });
     this.feed.poke(id);
     return true;
   }
 
-  async updateQueries(viewer: Viewer, id: string, inputs: readonly QueryInput[]): Promise<SessionRecord> {
+  async updateQueries(
+    viewer: Viewer,
+    id: string,
+    inputs: readonly QueryInput[],
+  ): Promise<SessionRecord> {
     const session = await this.getOpenSession(viewer, id);
     const queries = validateQueries(inputs, checkFilter);
     return this.reopen(session, queries, this.options.clock.now().toISOString());
   }
 
   /** Validates, then integrates the upload durably; resolves only after the commit. */
-  async uploadChanges(viewer: Viewer, id: string, inputs: readonly ChangesetInputLike[]): Promise<UploadAck> {
+  async uploadChanges(
+    viewer: Viewer,
+    id: string,
+    inputs: readonly ChangesetInputLike[],
+  ): Promise<UploadAck> {
     const session = await this.getOpenSession(viewer, id);
     const changesets = validateChangesets(inputs, this.options.limits);
-    const keys = changesets.flatMap((cs) => cs.changes.map((c) => ({ collection: c.collection, id: c.id })));
+    const keys = changesets.flatMap((cs) =>
+      cs.changes.map((c) => ({ collection: c.collection, id: c.id })),
+    );
     const plan = planIntegration(changesets, this.permissions({ id: session.userId, roles: [] }));
     const outcome = await this.store.integrate(session.id, keys, plan);
     this.feed.advance(outcome.serverVersion);
@@ -118,23 +156,40 @@ export class SyncCore {
   }
 
   /** Records that the client holds everything up to `serverVersion`; never moves back. */
-  async acknowledgeDownload(viewer: Viewer, id: string, serverVersion: number): Promise<SessionRecord> {
+  async acknowledgeDownload(
+    viewer: Viewer,
+    id: string,
+    serverVersion: number,
+  ): Promise<SessionRecord> {
     const session = await this.getOpenSession(viewer, id);
     const latest = await this.store.latestVersion();
     if (!Number.isInteger(serverVersion) || serverVersion < 0 || serverVersion > latest) {
-      throw badInput('serverVersion', `must be an integer from 0 to the latest server version ${latest}`);
+      throw badInput(
+        'serverVersion',
+        `must be an integer from 0 to the latest server version ${latest}`,
+      );
     }
     if (serverVersion <= session.lastDownloadedServerVersion) return session;
-    const updated = await this.store.updateSession(id, { lastDownloadedServerVersion: serverVersion });
+    const updated = await this.store.updateSession(id, {
+      lastDownloadedServerVersion: serverVersion,
+    });
     return updated ?? session;
   }
 
   /** The download stream; checks access before the first batch. */
-  async changes(viewer: Viewer, id: string, since: number | null, signal: AbortSignal): Promise<AsyncGenerator<DownloadBatch>> {
+  async changes(
+    viewer: Viewer,
+    id: string,
+    since: number | null,
+    signal: AbortSignal,
+  ): Promise<AsyncGenerator<DownloadBatch>> {
     const session = await this.getOpenSession(viewer, id);
-    if (since !== null && (!Number.isInteger(since) || since < 0)) throw badInput('since', 'must be a non-negative integer');
+    if (since !== null && (!Number.isInteger(since) || since < 0))
+      throw badInput('since', 'must be a non-negative integer');
     const deps = {
-      store: this.store, feed: this.feed, batchSize: this.options.downloadBatchSize,
+      store: this.store,
+      feed: this.feed,
+      batchSize: this.options.downloadBatchSize,
       perms: this.permissions({ id: session.userId, roles: [] }),
       loadSession: async (sid: string) => (await this.store.getSessions([sid]))[0],
     };

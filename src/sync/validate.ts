@@ -96,7 +96,10 @@ function validateChange(path: string, input: ChangeInputLike, limits: UploadLimi
 
 export function validateTimestamp(field: string, value: string): void {
   if (!TIMESTAMP.test(value) || Number.isNaN(Date.parse(value.slice(0, 24)))) {
-    throw badInput(field, 'must be an ISO-8601 UTC time with milliseconds, a dash and a 4-digit counter');
+    throw badInput(
+      field,
+      'must be an ISO-8601 UTC time with milliseconds, a dash and a 4-digit counter',
+    );
   }
 }
 
@@ -107,13 +110,19 @@ export function validateChangesets(
 ): Changeset[] {
   const total = inputs.reduce((n, c) => n + c.changes.length, 0);
   if (total > limits.maxChangesPerUpload) {
-    throw badInput('changesets', `${total} changes exceed the limit of ${limits.maxChangesPerUpload}`);
+    throw badInput(
+      'changesets',
+      `${total} changes exceed the limit of ${limits.maxChangesPerUpload}`,
+    );
   }
   let previous = 0;
   return inputs.map((input, i) => {
     const path = `changesets[${i}]`;
     if (!Number.isInteger(input.clientVersion) || input.clientVersion <= previous) {
-      throw badInput(`${path}.clientVersion`, 'must be a positive integer, increasing within the upload');
+      throw badInput(
+        `${path}.clientVersion`,
+        'must be a positive integer, increasing within the upload',
+      );
     }
     previous = input.clientVersion;
     validateTimestamp(`${path}.timestamp`, input.timestamp);

@@ -21,7 +21,11 @@ export interface TestGateway {
   config: GatewayConfig;
   dataDir: string;
   token(sub: string, roles?: string[]): Promise<string>;
-  http<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResult<T>>;
+  http<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<GqlResult<T>>;
   ws(token: string | null): Client;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -38,7 +42,10 @@ export interface TestGatewayOptions extends GatewayDeps {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sync-gw-'));
   const config = loadConfig([], {
-    PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_SECRET, DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: TEST_SECRET,
+    DATA_DIR: dataDir,
     ...(options.file ? {} : { SQLITE_FILE: ':memory:' }),
     ...options.env,
   });
@@ -50,20 +57,29 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     if (!options.dataDir && !options.file) rmSync(dataDir, { recursive: true, force: true });
   };
   return {
-    gateway, config, dataDir, close,
+    gateway,
+    config,
+    dataDir,
+    close,
     [Symbol.asyncDispose]: close,
     token: (sub, roles = []) => mintToken(TEST_SECRET, sub, roles),
     http: async (query, variables = {}, token = null) => {
       const response = await fetch(gateway.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       return (await response.json()) as GqlResult<never>;
     },
     ws: (token) => {
       const client = createClient({
-        url: gateway.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true,
+        url: gateway.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
         connectionParams: token ? { authToken: token } : {},
       });
       clients.push(client);
@@ -73,13 +89,20 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
 }
 
 /** Runs one operation over a graphql-ws client and returns its single result. */
-export function wsRequest<T = Record<string, unknown>>(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<GqlResult<T>> {
+export function wsRequest<T = Record<string, unknown>>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GqlResult<T>> {
   return new Promise((resolve, reject) => {
     let result: GqlResult<T> | undefined;
-    client.subscribe<T>({ query, variables }, {
-      next: (value) => (result = value as GqlResult<T>),
-      error: reject,
-      complete: () => (result ? resolve(result) : reject(new Error('no result'))),
-    });
+    client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => (result = value as GqlResult<T>),
+        error: reject,
+        complete: () => (result ? resolve(result) : reject(new Error('no result'))),
+      },
+    );
   });
 }

@@ -33,7 +33,10 @@ export class SyncTestClient {
   private stop: (() => void) | null = null;
   private listeners = new Set<() => void>();
 
-  constructor(readonly ws: Client, readonly clientId: string) {}
+  constructor(
+    readonly ws: Client,
+    readonly clientId: string,
+  ) {}
 
   async open(queries: { collection: string; filter?: unknown }[]): Promise<void> {
     const r = await this.request<{ openSession: { id: string } }>(
@@ -54,7 +57,13 @@ export class SyncTestClient {
   }
 
   uploadRaw(changesets: unknown[]) {
-    return this.request<{ uploadChanges: { lastIntegratedClientVersion: number; serverVersion: number; compensatingWrites: { id: string; reason: string; document: unknown }[] } }>(
+    return this.request<{
+      uploadChanges: {
+        lastIntegratedClientVersion: number;
+        serverVersion: number;
+        compensatingWrites: { id: string; reason: string; document: unknown }[];
+      };
+    }>(
       `mutation ($sessionId: ID!, $changesets: [ChangesetInput!]!) { uploadChanges(sessionId: $sessionId, changesets: $changesets) {
         lastIntegratedClientVersion serverVersion compensatingWrites { collection id reason document } } }`,
       { sessionId: this.sessionId, changesets },
@@ -94,7 +103,10 @@ export class SyncTestClient {
   }
 
   /** Resolves once the local copy satisfies `predicate` (checked after every batch). */
-  until(predicate: (docs: Map<string, Record<string, unknown>>) => boolean, timeoutMs = 10_000): Promise<void> {
+  until(
+    predicate: (docs: Map<string, Record<string, unknown>>) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (!predicate(this.docs)) return;
@@ -104,7 +116,11 @@ export class SyncTestClient {
       };
       const timer = setTimeout(() => {
         this.listeners.delete(check);
-        reject(new Error(`client ${this.clientId}: condition not met; docs=${JSON.stringify([...this.docs])}`));
+        reject(
+          new Error(
+            `client ${this.clientId}: condition not met; docs=${JSON.stringify([...this.docs])}`,
+          ),
+        );
       }, timeoutMs);
       this.listeners.add(check);
       check();
@@ -119,5 +135,11 @@ export class SyncTestClient {
 
 interface Batch {
   toServerVersion: number;
-  changes: { serverVersion: number; collection: string; id: string; op: 'UPSERT' | 'REMOVE'; document: unknown }[];
+  changes: {
+    serverVersion: number;
+    collection: string;
+    id: string;
+    op: 'UPSERT' | 'REMOVE';
+    document: unknown;
+  }[];
 }

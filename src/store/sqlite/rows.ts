@@ -32,7 +32,8 @@ export interface HistoryRow {
   after: string | null;
 }
 
-const parseOrNull = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+const parseOrNull = <T>(text: string | null): T | null =>
+  text === null ? null : (JSON.parse(text) as T);
 
 export const toSession = (r: SessionRow): SessionRecord => ({
   id: r.id,

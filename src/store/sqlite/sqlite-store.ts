@@ -76,7 +76,10 @@ export class SqliteStore implements SyncStore {
       versions.set(documentKey(h), last);
     }
     for (const d of writes.documents) {
-      this.sql.putDocument(d, versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0);
+      this.sql.putDocument(
+        d,
+        versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0,
+      );
     }
     this.sql.setIntegrated.run(writes.lastIntegratedClientVersion, job.sessionId);
     return { result: writes.result, serverVersion: last || this.sql.latestVersion() };
@@ -105,9 +108,16 @@ export class SqliteStore implements SyncStore {
     return row && toSession(row);
   }
 
-  async listSessions(query: { userId?: string; after?: string; limit: number }): Promise<SessionPage> {
+  async listSessions(query: {
+    userId?: string;
+    after?: string;
+    limit: number;
+  }): Promise<SessionPage> {
     const rows = this.sql.listSessions(query.userId, query.after ?? '', query.limit + 1);
-    return { sessions: rows.slice(0, query.limit).map(toSession), hasNextPage: rows.length > query.limit };
+    return {
+      sessions: rows.slice(0, query.limit).map(toSession),
+      hasNextPage: rows.length > query.limit,
+    };
   }
 
   async getDocuments(keys: readonly DocumentKey[]) {

@@ -1,6 +1,12 @@
 /** Prepared statements of the SQLite store, compiled once per connection. */
 import type Database from 'better-sqlite3';
-import type { DocumentKey, DocumentState, HistoryEntry, JsonObject, SessionRecord } from '../../sync/model.js';
+import type {
+  DocumentKey,
+  DocumentState,
+  HistoryEntry,
+  JsonObject,
+  SessionRecord,
+} from '../../sync/model.js';
 import { toDocument, type DocumentRow } from './rows.js';
 
 const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
@@ -23,7 +29,9 @@ export class SqliteStatements {
     this.sessionById = db.prepare('SELECT * FROM sessions WHERE id = ?');
     this.sessionByClient = db.prepare('SELECT * FROM sessions WHERE client_id = ?');
     this.setIntegrated = db.prepare('UPDATE sessions SET last_integrated = ? WHERE id = ?');
-    this.historyAfter = db.prepare('SELECT * FROM history WHERE version > ? ORDER BY version LIMIT ?');
+    this.historyAfter = db.prepare(
+      'SELECT * FROM history WHERE version > ? ORDER BY version LIMIT ?',
+    );
     this.insertSessionStmt = db.prepare(
       `INSERT INTO sessions (id, client_id, user_id, queries, last_integrated, last_downloaded,
         closed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -43,13 +51,22 @@ export class SqliteStatements {
       'SELECT * FROM documents WHERE collection = ? AND id > ? AND doc IS NOT NULL ORDER BY id LIMIT ?',
     );
     this.listAll = db.prepare('SELECT * FROM sessions WHERE id > ? ORDER BY id LIMIT ?');
-    this.listByUser = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?');
+    this.listByUser = db.prepare(
+      'SELECT * FROM sessions WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?',
+    );
   }
 
   insertSession(s: SessionRecord): void {
     this.insertSessionStmt.run(
-      s.id, s.clientId, s.userId, JSON.stringify(s.queries), s.lastIntegratedClientVersion,
-      s.lastDownloadedServerVersion, s.closed ? 1 : 0, s.createdAt, s.updatedAt,
+      s.id,
+      s.clientId,
+      s.userId,
+      JSON.stringify(s.queries),
+      s.lastIntegratedClientVersion,
+      s.lastDownloadedServerVersion,
+      s.closed ? 1 : 0,
+      s.createdAt,
+      s.updatedAt,
     );
   }
 
@@ -62,7 +79,8 @@ export class SqliteStatements {
     };
     if (patch.queries) add('queries', JSON.stringify(patch.queries));
     if (patch.rescopeFrom !== undefined) add('rescope_from', json(patch.rescopeFrom));
-    if (patch.lastDownloadedServerVersion !== undefined) add('last_downloaded', patch.lastDownloadedServerVersion);
+    if (patch.lastDownloadedServerVersion !== undefined)
+      add('last_downloaded', patch.lastDownloadedServerVersion);
     if (patch.closed !== undefined) add('closed', patch.closed ? 1 : 0);
     if (patch.updatedAt) add('updated_at', patch.updatedAt);
     if (sets.length === 0) return;
@@ -74,12 +92,22 @@ export class SqliteStatements {
     return row && toDocument(row);
   }
 
-  putDocument(d: { collection: string; id: string; state: DocumentState; doc: JsonObject | null }, version: number): void {
+  putDocument(
+    d: { collection: string; id: string; state: DocumentState; doc: JsonObject | null },
+    version: number,
+  ): void {
     this.upsertDocument.run(d.collection, d.id, JSON.stringify(d.state), json(d.doc), version);
   }
 
   appendHistory(h: Omit<HistoryEntry, 'version'>): number {
-    const info = this.insertHistory.run(h.collection, h.id, h.clientId, h.clientVersion, json(h.before), json(h.after));
+    const info = this.insertHistory.run(
+      h.collection,
+      h.id,
+      h.clientId,
+      h.clientVersion,
+      json(h.before),
+      json(h.after),
+    );
     return Number(info.lastInsertRowid);
   }
 
@@ -92,7 +120,10 @@ export class SqliteStatements {
   }
 
   listSessions(userId: string | undefined, after: string, limit: number) {
-    const rows = userId === undefined ? this.listAll.all(after, limit) : this.listByUser.all(userId, after, limit);
+    const rows =
+      userId === undefined
+        ? this.listAll.all(after, limit)
+        : this.listByUser.all(userId, after, limit);
     return rows as import('./rows.js').SessionRow[];
   }
 }

@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { hlc } from './helpers/sync-client.js';
+
+let gw: TestGateway;
+let alice: string;
+let bob: string;
+let sessionId: string;
+
+const OPEN = `mutation ($input: OpenSessionInput!) { openSession(input: $input) { id lastIntegratedClientVersion } }`;
+const UPLOAD = `mutation ($s: ID!, $cs: [ChangesetInput!]!) { uploadChanges(sessionId: $s, changesets: $cs) {
+  lastIntegratedClientVersion serverVersion compensatingWrites { collection id reason document } } }`;
+
+const insert = (id: string, document: unknown) => ({
+  collection: 'cars',
+  id,
+  op: 'INSERT',
+  document,
+});
+const changeset = (clientVersion: number, changes: unknown[], timestamp = hlc()) => ({
+  clientVersion,
+  timestamp,
+  changes,
+});
+
+beforeAll(async () => {
+  gw = await startTestGateway({ env: { MAX_DOCUMENT_BYTES: '1024' } });
+  alice = await gw.token('alice');
+  bob = await gw.token('bob');
+  const r = await gw.http<{ openSession: { id: string } }>(
+    OPEN,
+    { input: { clientId: 'alice-phone', queries: [{ collection: 'cars' }] } },
+    alice,
+  );
+  sessionId = r.data!.openSession.id;
+});
+afterAll(() => gw.close());
+
+async function expectNothingWritten() {
+  expect(await gw.gateway.core.store.readHistory(0, 10)).toEqual([]);
+  const [session] = await gw.gateway.core.store.getSessions([sessionId]);
+  expect(session?.lastIntegratedClientVersion).toBe(0);
+}
+
+async function expectRejected(
+  changesets: unknown[],
+  code: string,
+  field: string,
+  token = alice,
+  s = sessionId,
+) {
+  const r = await gw.http(UPLOAD, { s, cs: changesets }, token);
+  expect(r.data).toBeNull();
+  expect(r.errors?.[0]?.extensions?.code).toBe(code);
+  expect(r.errors?.[0]?.message).toContain(field);
+  await expectNothingWritten();
+}
+
+describe('malformed changesets are refused with the field named, and nothing is written', () => {
+  const valid = insert('ok', { ownerId: 'alice' });
+  it.each([
+    [
+      'INSERT without a document',
+      [changeset(1, [valid]), changeset(2, [{ collection: 'cars', id: 'c', op: 'INSERT' }])],
+      'changesets[1].changes[0].document',
+    ],
+    [
+      'UPDATE with nothing to change',
+      [changeset(1, [{ collection: 'cars', id: 'c', op: 'UPDATE' }])],
+      'changesets[0].changes[0].set',
+    ],
+    [
+      'DELETE with a document',
+      [changeset(1, [{ ...valid, op: 'DELETE' }])],
+      'changesets[0].changes[0].document',
+    ],
+    [
+      'a bad collection name',
+      [changeset(1, [{ ...valid, collection: '$cars' }])],
+      'changesets[0].changes[0].collection',
+    ],
+    ['an empty id', [changeset(1, [{ ...valid, id: '' }])], 'changesets[0].changes[0].id'],
+    [
+      'a document that is not an object',
+      [changeset(1, [insert('c', [1, 2])])],
+      'changesets[0].changes[0].document',
+    ],
+    [
+      'a mismatched _id',
+      [changeset(1, [insert('c', { _id: 'other', ownerId: 'alice' })])],
+      'changesets[0].changes[0].document._id',
+    ],
+    [
+      'a dotted field name',
+      [changeset(1, [insert('c', { 'a.b': 1, ownerId: 'alice' })])],
+      'changesets[0].changes[0].document.a.b',
+    ],
+    [
+      'a timestamp in another format',
+      [changeset(1, [valid], '2026-11-26 10:00')],
+      'changesets[0].timestamp',
+    ],
+    [
+      'client versions that do not increase',
+      [changeset(1, [valid]), changeset(1, [valid])],
+      'changesets[1].clientVersion',
+    ],
+    ['a skipped client version', [changeset(2, [valid])], 'changesets[0].clientVersion'],
+    [
+      'an oversize document',
+      [changeset(1, [insert('big', { ownerId: 'alice', blob: 'x'.repeat(2000) })])],
+      'over the limit',
+    ],
+  ])('%s', async (_name, changesets, field) => {
+    await expectRejected(changesets, 'BAD_USER_INPUT', field);
+  });
+
+  it('a GraphQL-invalid op is refused before anything runs', async () => {
+    const r = await gw.http(
+      UPLOAD,
+      { s: sessionId, cs: [changeset(1, [{ ...valid, op: 'UPSERT' }])] },
+      alice,
+    );
+    expect(r.errors?.[0]?.message).toContain('op');
+    await expectNothingWritten();
+  });
+});
+
+describe('sessions and users', () => {
+  it('an unknown session is NOT_FOUND', async () => {
+    await expectRejected(
+      [changeset(1, [insert('c', { ownerId: 'alice' })])],
+      'NOT_FOUND',
+      'sessionId',
+      alice,
+      'ses_nope',
+    );
+  });
+
+  it("another user's session is NOT_FOUND too, so its existence is not revealed", async () => {
+    await expectRejected(
+      [changeset(1, [insert('c', { ownerId: 'bob' })])],
+      'NOT_FOUND',
+      'sessionId',
+      bob,
+    );
+    const r = await gw.http<{ session: null; node: null }>(
+      `query ($id: ID!) { session(id: $id) { id } node(id: $id) { id } }`,
+      { id: sessionId },
+      bob,
+    );
+    expect(r.data).toEqual({ session: null, node: null });
+  });
+
+  it('a client id bound to one user is refused to another', async () => {
+    const r = await gw.http(OPEN, { input: { clientId: 'alice-phone', queries: [] } }, bob);
+    expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(r.errors?.[0]?.message).toContain('input.clientId');
+  });
+
+  it('a user lists only their own sessions; an admin lists all', async () => {
+    await gw.http(OPEN, { input: { clientId: 'bob-phone', queries: [] } }, bob);
+    const list = `{ sessions(first: 10) { edges { node { clientId user { id } } } pageInfo { hasNextPage } } }`;
+    const mine = await gw.http<{ sessions: { edges: { node: { clientId: string } }[] } }>(
+      list,
+      {},
+      bob,
+    );
+    expect(mine.data!.sessions.edges.map((e) => e.node.clientId)).toEqual(['bob-phone']);
+    const all = await gw.http<{ sessions: { edges: unknown[] } }>(
+      list,
+      {},
+      await gw.token('root', ['admin']),
+    );
+    expect(all.data!.sessions.edges).toHaveLength(2);
+  });
+
+  it('a bad query filter is refused naming it', async () => {
+    const r = await gw.http(
+      OPEN,
+      {
+        input: {
+          clientId: 'x',
+          queries: [{ collection: 'cars', filter: { year: { $bogus: 1 } } }],
+        },
+      },
+      alice,
+    );
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0]?.message).toContain('queries[0].filter');
+  });
+});
+
+describe('authentication', () => {
+  it('refuses HTTP operations without a token', async () => {
+    const r = await gw.http(`{ sessions { edges { cursor } } }`, {}, null);
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a forged token', async () => {
+    const r = await gw.http(`{ sessions { edges { cursor } } }`, {}, `${alice.slice(0, -4)}AAAA`);
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('closes a graphql-ws connection without a valid token (4403)', async () => {
+    const client = gw.ws(null);
+    const closed = new Promise<number>((resolve) =>
+      client.on('closed', (e) => resolve((e as { code: number }).code)),
+    );
+    client.subscribe(
+      { query: '{ __typename }' },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
+    expect(await closed).toBe(4403);
+  });
+});
+
+describe('permissions', () => {
+  it('refuses a write outside the rules with a compensating write naming the rule', async () => {
+    const open = await gw.http<{ openSession: { id: string } }>(
+      OPEN,
+      { input: { clientId: 'carol-1', queries: [] } },
+      await gw.token('carol'),
+    );
+    const carol = await gw.token('carol');
+    const s = open.data!.openSession.id;
+    const r = await gw.http<{
+      uploadChanges: {
+        compensatingWrites: { id: string; reason: string; document: unknown }[];
+        lastIntegratedClientVersion: number;
+      };
+    }>(
+      UPLOAD,
+      {
+        s,
+        cs: [
+          changeset(1, [
+            insert('stolen', { ownerId: 'dave' }),
+            insert('mine', { ownerId: 'carol' }),
+          ]),
+        ],
+      },
+      carol,
+    );
+    expect(r.data!.uploadChanges.lastIntegratedClientVersion).toBe(1);
+    expect(r.data!.uploadChanges.compensatingWrites).toEqual([
+      {
+        collection: 'cars',
+        id: 'stolen',
+        reason: expect.stringContaining('write rule of "cars"'),
+        document: null,
+      },
+    ]);
+    const [stolen, mine] = await gw.gateway.core.store.getDocuments([
+      { collection: 'cars', id: 'stolen' },
+      { collection: 'cars', id: 'mine' },
+    ]);
+    expect(stolen).toBeUndefined();
+    expect(mine?.doc).toEqual({ _id: 'mine', ownerId: 'carol' });
+  });
+});
