@@ -259,3 +259,14 @@ describe('permissions', () => {
     expect(mine?.doc).toEqual({ _id: 'mine', ownerId: 'carol' });
   });
 });
+
+describe('reading documents', () => {
+  it('returns a readable document through the loader, and null for another user', async () => {
+    const q = `query ($id: ID!) { document(collection: "cars", id: $id) }`;
+    const carol = await gw.token('carol');
+    expect((await gw.http(q, { id: 'mine' }, carol)).data).toEqual({
+      document: { _id: 'mine', ownerId: 'carol' },
+    });
+    expect((await gw.http(q, { id: 'mine' }, bob)).data).toEqual({ document: null });
+  });
+});

@@ -4,5 +4,6 @@ import './scalars.js';
 import './session.js';
 import './upload.js';
 import './download.js';
+import './document.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
