@@ -106,3 +106,34 @@ describe('two clients of one user and one of another', () => {
     await a2.until((d) => d.has('cars/c2') && !d.has('cars/c1'));
   });
 });
+
+describe('graceful shutdown', () => {
+  it('answers an upload in flight before it closes the socket', async () => {
+    const a1 = await client('alice', 'a1');
+    const changes = Array.from({ length: 500 }, (_, i) => car(`c${i}`, 'alice', { i }));
+    const upload = a1.upload(changes);
+    while (gw.gateway.core.uploadsInFlight === 0) await new Promise((r) => setImmediate(r));
+    const closing = gw.gateway.close();
+    const ack = await upload;
+    await closing;
+    expect(ack.data?.uploadChanges.lastIntegratedClientVersion).toBe(1);
+    gw = await startTestGateway();
+  });
+});
+
+describe('errors over graphql-ws', () => {
+  it('carry their code through the socket too', async () => {
+    const ws = gw.ws(await gw.token('alice'));
+    const errors = await new Promise<unknown[]>((resolve) => {
+      ws.subscribe(
+        { query: 'subscription { changes(sessionId: "ses_nope") { toServerVersion } }' },
+        {
+          next: (v) => resolve(v.errors as unknown[]),
+          error: (e) => resolve([e]),
+          complete: () => undefined,
+        },
+      );
+    });
+    expect(errors[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * The gateway: one HTTP server for Yoga, health and graphql-ws, over one store.
- * `close()` shuts down gracefully: stop accepting, close sockets, finish in-flight
- * commits, close the store.
+ * `close()` shuts down gracefully: stop accepting, let uploads in flight commit and
+ * answer, close sockets, close the store.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,23 +46,39 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+function createCore(config: GatewayConfig, deps: GatewayDeps): SyncCore {
+  return new SyncCore({
+    store: deps.store ?? openStore(config),
+    rules: loadRules(config.rulesFile ?? undefined),
+    clock: deps.clock ?? systemClock,
+    limits: {
+      maxDocumentBytes: config.maxDocumentBytes,
+      maxChangesPerUpload: config.maxChangesPerUpload,
+    },
+    downloadBatchSize: config.downloadBatchSize,
+  });
+}
+
+/** Stops accepting, lets uploads in flight commit and answer, closes sockets, then the store. */
+async function shutdown(server: Server, ws: { dispose(): void | Promise<void> }, core: SyncCore) {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  await core.drain();
+  // One macrotask turn lets the answers of those uploads reach their sockets first.
+  await new Promise<void>((r) => setImmediate(r));
+  await ws.dispose();
+  server.closeIdleConnections();
+  const forced = setTimeout(() => server.closeAllConnections(), 10_000);
+  await closed;
+  clearTimeout(forced);
+  await core.store.close();
+}
+
 export async function startGateway(
   config: GatewayConfig,
   deps: GatewayDeps = {},
 ): Promise<Gateway> {
   const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const store = deps.store ?? openStore(config);
-  const limits = {
-    maxDocumentBytes: config.maxDocumentBytes,
-    maxChangesPerUpload: config.maxChangesPerUpload,
-  };
-  const core = new SyncCore({
-    store,
-    rules: loadRules(config.rulesFile ?? undefined),
-    clock: deps.clock ?? systemClock,
-    limits,
-    downloadBatchSize: config.downloadBatchSize,
-  });
+  const core = createCore(config, deps);
   await core.start();
   const devMode = config.jwtSecret === null;
   const auth = new Authenticator(
@@ -83,21 +99,8 @@ export async function startGateway(
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const close = async () => {
     ready = false;
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    server.closeIdleConnections();
-    await ws.dispose();
-    const forced = setTimeout(() => server.closeAllConnections(), 10_000);
-    await closed;
-    clearTimeout(forced);
-    await store.close();
+    await shutdown(server, ws, core);
   };
-  return {
-    url: `http://${host}:${port}/graphql`,
-    wsUrl: `ws://${host}:${port}/graphql`,
-    port,
-    devMode,
-    auth,
-    core,
-    close,
-  };
+  const url = `http://${host}:${port}/graphql`;
+  return { url, wsUrl: url.replace(/^http/, 'ws'), port, devMode, auth, core, close };
 }

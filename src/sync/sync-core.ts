@@ -35,6 +35,7 @@ export interface UploadAck extends UploadResult {
 
 export class SyncCore {
   readonly feed = new ChangeFeed();
+  private readonly inflight = new Set<Promise<UploadAck>>();
   readonly store: SyncStore;
 
   constructor(private readonly options: SyncCoreOptions) {
@@ -139,7 +140,29 @@ export class SyncCore {
   }
 
   /** Validates, then integrates the upload durably; resolves only after the commit. */
-  async uploadChanges(
+  uploadChanges(
+    viewer: Viewer,
+    id: string,
+    inputs: readonly ChangesetInputLike[],
+  ): Promise<UploadAck> {
+    const upload = this.integrateUpload(viewer, id, inputs);
+    this.inflight.add(upload);
+    const forget = () => this.inflight.delete(upload);
+    upload.then(forget, forget);
+    return upload;
+  }
+
+  /** Uploads being validated or committed right now. */
+  get uploadsInFlight(): number {
+    return this.inflight.size;
+  }
+
+  /** Resolves once every upload in flight has committed or failed (for graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private async integrateUpload(
     viewer: Viewer,
     id: string,
     inputs: readonly ChangesetInputLike[],

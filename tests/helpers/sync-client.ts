@@ -30,6 +30,8 @@ export class SyncTestClient {
   sessionId = '';
   clientVersion = 0;
   downloadedVersion = 0;
+  /** How the download stream ended with an error (a close event or GraphQL errors), if it did. */
+  streamError: unknown = null;
   private stop: (() => void) | null = null;
   private listeners = new Set<() => void>();
 
@@ -76,7 +78,7 @@ export class SyncTestClient {
       { query: CHANGES, variables: { sessionId: this.sessionId, since } },
       {
         next: (value) => void this.applyBatch(value.data?.changes as Batch),
-        error: (e) => console.error('changes stream error', e),
+        error: (e) => (this.streamError = e),
         complete: () => undefined,
       },
     );
