@@ -31,6 +31,8 @@ export interface IntegrationView {
 /** What an integration plan decides to write; the adapter assigns server versions. */
 export interface IntegrationWrites<R> {
   lastIntegratedClientVersion: number;
+  /** Stored as the maximum of this and the stored value. */
+  latestClientVersion: number;
   documents: { collection: string; id: string; state: DocumentState; doc: JsonObject | null }[];
   history: Omit<HistoryEntry, 'version'>[];
   result: R;
@@ -60,12 +62,13 @@ export interface SyncStore {
   /** Returns the session of `candidate.clientId`, creating it from `candidate` if none. */
   openSession(candidate: SessionRecord): Promise<SessionRecord>;
   getSessions(ids: readonly string[]): Promise<(SessionRecord | undefined)[]>;
+  /** Patches the named fields; `lastDownloadedServerVersion` never moves back. */
   updateSession(
     id: string,
     patch: Partial<
       Pick<
         SessionRecord,
-        'queries' | 'rescopeFrom' | 'lastDownloadedServerVersion' | 'closed' | 'updatedAt'
+        'queries' | 'rescopeFrom' | 'lastDownloadedServerVersion' | 'closed' | 'updatedAt' | 'pause'
       >
     >,
   ): Promise<SessionRecord | undefined>;

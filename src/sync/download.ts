@@ -5,7 +5,10 @@
  *   start ──since=0──▶ bootstrap (documents in scope, paged) ──▶ history
  *   start ──since=N──▶ history ◀──▶ wait (new version, scope change, or abort)
  *   scope change ──▶ rescope (REMOVE what left, UPSERT what entered) ──▶ history
+ *   paused for downloads ──▶ wait for a poke (resume, or `until` passed) ──▶ history
  */
+import type { Clock } from '../clock.js';
+import { isPaused } from '../session/pause.js';
 import type { SyncStore } from '../store/port.js';
 import type { ChangeFeed } from './change-feed.js';
 import type {
@@ -39,6 +42,7 @@ export interface DownloadDeps {
   feed: ChangeFeed;
   perms: UserPermissions;
   batchSize: number;
+  clock: Clock;
   loadSession: (id: string) => Promise<SessionRecord | undefined>;
 }
 
@@ -103,6 +107,21 @@ async function* rescope(deps: DownloadDeps, from: SyncQuery[], to: SyncQuery[], 
   }
 }
 
+const waitForPoke = (deps: DownloadDeps, sessionId: string, pokes: number, signal: AbortSignal) =>
+  deps.feed.wait(Number.MAX_SAFE_INTEGER, sessionId, pokes, signal);
+
+/** Waits while the session is paused for downloads; false when it closed or the stream ended. */
+async function untilDownloadsAllowed(deps: DownloadDeps, sessionId: string, signal: AbortSignal) {
+  while (!signal.aborted) {
+    const pokes = deps.feed.pokeCount(sessionId);
+    const current = await deps.loadSession(sessionId);
+    if (!current || current.closed) return false;
+    if (!isPaused(current.pause, 'DOWNLOAD', deps.clock.now())) return true;
+    await waitForPoke(deps, sessionId, pokes, signal);
+  }
+  return false;
+}
+
 /** The `changes` subscription of one session, until `signal` aborts or the session closes. */
 export async function* downloadStream(
   deps: DownloadDeps,
@@ -111,6 +130,7 @@ export async function* downloadStream(
   signal: AbortSignal,
 ): AsyncGenerator<DownloadBatch> {
   let cursor = since ?? session.lastDownloadedServerVersion;
+  if (!(await untilDownloadsAllowed(deps, session.id, signal))) return;
   if (cursor === 0) {
     const snapshot = await deps.store.latestVersion();
     const scope = new Scope(session.queries, deps.perms);
@@ -136,6 +156,10 @@ async function* followHistory(
     const pokes = deps.feed.pokeCount(sessionId);
     const current = await deps.loadSession(sessionId);
     if (!current || current.closed) return;
+    if (isPaused(current.pause, 'DOWNLOAD', deps.clock.now())) {
+      await waitForPoke(deps, sessionId, pokes, signal);
+      continue;
+    }
     if (current.rescopeFrom) {
       yield* rescope(deps, current.rescopeFrom, current.queries, cursor);
       await deps.store.updateSession(sessionId, { rescopeFrom: null });

@@ -3,7 +3,8 @@
  * read inside the store's transaction, under the user's write rules, and decides what to
  * write. Pure and synchronous, so every store adapter can run it inside its transaction.
  */
-import { badInput } from '../errors.js';
+import { badInput, SyncError } from '../errors.js';
+import { isPaused } from '../session/pause.js';
 import { documentKey, type IntegrationView, type IntegrationWrites } from '../store/port.js';
 import { applyChange, emptyState, makeStamp, visibleDocument } from './conflict.js';
 import type { Change, Changeset, DocumentState, HistoryEntry, JsonObject } from './model.js';
@@ -86,10 +87,26 @@ class Integration {
   }
 }
 
+export interface UploadReport {
+  /** The newest changeset the client has made, sent or not. */
+  latestClientVersion: number | null;
+  now: Date;
+}
+
 /** Builds the plan that integrates `changesets` for the session's client. */
-export function planIntegration(changesets: readonly Changeset[], perms: UserPermissions) {
+export function planIntegration(
+  changesets: readonly Changeset[],
+  perms: UserPermissions,
+  report: UploadReport,
+) {
   return (view: IntegrationView): IntegrationWrites<UploadResult> => {
     const { session } = view;
+    if (isPaused(session.pause, 'UPLOAD', report.now)) {
+      throw new SyncError(
+        'SESSION_PAUSED',
+        `session ${session.id} is paused for uploads; nothing was written`,
+      );
+    }
     const work = new Integration(view, session.clientId, perms);
     let last = session.lastIntegratedClientVersion;
     changesets.forEach((cs, i) => {
@@ -107,6 +124,7 @@ export function planIntegration(changesets: readonly Changeset[], perms: UserPer
     });
     return {
       lastIntegratedClientVersion: last,
+      latestClientVersion: Math.max(last, report.latestClientVersion ?? 0),
       documents: work.changedDocuments(),
       history: work.history,
       result: { lastIntegratedClientVersion: last, compensatingWrites: work.compensating },

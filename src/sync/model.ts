@@ -1,3 +1,5 @@
+import type { PauseState } from '../session/pause.js';
+
 /** A JSON value as stored and synced. */
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export type JsonObject = { [key: string]: Json };
@@ -73,7 +75,11 @@ export interface SessionRecord {
   /** The queries before an `updateQueries` whose re-scoping has not been streamed yet. */
   rescopeFrom: SyncQuery[] | null;
   lastIntegratedClientVersion: number;
+  /** The newest changeset the client reported making, sent or not. */
+  latestClientVersion: number;
   lastDownloadedServerVersion: number;
+  /** The pause in force, if any (it may have expired: see session/pause.ts). */
+  pause: PauseState | null;
   closed: boolean;
   createdAt: string;
   updatedAt: string;

@@ -7,6 +7,7 @@ import { badInput, SyncError } from '../errors.js';
 import type { SyncStore } from '../store/port.js';
 import type { Clock } from '../clock.js';
 import { ChangeFeed } from './change-feed.js';
+import { Topics } from '../session/topics.js';
 import { downloadStream, type DownloadBatch } from './download.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, type SessionRecord, type Viewer } from './model.js';
@@ -35,6 +36,8 @@ export interface UploadAck extends UploadResult {
 
 export class SyncCore {
   readonly feed = new ChangeFeed();
+  /** Announces, per session id, that the session's stored record changed. */
+  readonly sessionUpdates = new Topics<string>();
   private readonly inflight = new Set<Promise<UploadAck>>();
   readonly store: SyncStore;
 
@@ -69,7 +72,9 @@ export class SyncCore {
       queries,
       rescopeFrom: null,
       lastIntegratedClientVersion: 0,
+      latestClientVersion: 0,
       lastDownloadedServerVersion: 0,
+      pause: null,
       closed: false,
       createdAt: now,
       updatedAt: now,
@@ -144,8 +149,9 @@ export class SyncCore {
     viewer: Viewer,
     id: string,
     inputs: readonly ChangesetInputLike[],
+    latestClientVersion: number | null = null,
   ): Promise<UploadAck> {
-    const upload = this.integrateUpload(viewer, id, inputs);
+    const upload = this.integrateUpload(viewer, id, inputs, latestClientVersion);
     this.inflight.add(upload);
     const forget = () => this.inflight.delete(upload);
     upload.then(forget, forget);
@@ -166,15 +172,25 @@ export class SyncCore {
     viewer: Viewer,
     id: string,
     inputs: readonly ChangesetInputLike[],
+    latestClientVersion: number | null,
   ): Promise<UploadAck> {
     const session = await this.getOpenSession(viewer, id);
     const changesets = validateChangesets(inputs, this.options.limits);
+    if (
+      latestClientVersion !== null &&
+      (!Number.isInteger(latestClientVersion) || latestClientVersion < 0)
+    ) {
+      throw badInput('latestClientVersion', 'must be a non-negative integer');
+    }
     const keys = changesets.flatMap((cs) =>
       cs.changes.map((c) => ({ collection: c.collection, id: c.id })),
     );
-    const plan = planIntegration(changesets, this.permissions({ id: session.userId, roles: [] }));
+    const perms = this.permissions({ id: session.userId, roles: [] });
+    const now = this.options.clock.now();
+    const plan = planIntegration(changesets, perms, { latestClientVersion, now });
     const outcome = await this.store.integrate(session.id, keys, plan);
     this.feed.advance(outcome.serverVersion);
+    this.sessionUpdates.publish(session.id, session.id);
     return { ...outcome.result, serverVersion: outcome.serverVersion };
   }
 
@@ -196,6 +212,7 @@ export class SyncCore {
     const updated = await this.store.updateSession(id, {
       lastDownloadedServerVersion: serverVersion,
     });
+    this.sessionUpdates.publish(id, id);
     return updated ?? session;
   }
 
@@ -213,6 +230,7 @@ export class SyncCore {
       store: this.store,
       feed: this.feed,
       batchSize: this.options.downloadBatchSize,
+      clock: this.options.clock,
       perms: this.permissions({ id: session.userId, roles: [] }),
       loadSession: async (sid: string) => (await this.store.getSessions([sid]))[0],
     };

@@ -8,6 +8,8 @@ export interface SessionRow {
   queries: string;
   rescope_from: string | null;
   last_integrated: number;
+  latest_client_version: number;
+  pause: string | null;
   last_downloaded: number;
   closed: number;
   created_at: string;
@@ -42,6 +44,8 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   queries: JSON.parse(r.queries) as SessionRecord['queries'],
   rescopeFrom: parseOrNull(r.rescope_from),
   lastIntegratedClientVersion: r.last_integrated,
+  latestClientVersion: r.latest_client_version,
+  pause: parseOrNull(r.pause),
   lastDownloadedServerVersion: r.last_downloaded,
   closed: r.closed === 1,
   createdAt: r.created_at,
@@ -64,4 +68,49 @@ export const toHistory = (r: HistoryRow): HistoryEntry => ({
   clientVersion: r.client_version,
   before: parseOrNull(r.before),
   after: parseOrNull(r.after),
+});
+
+/** The column of each patchable session field. */
+export const SESSION_COLUMNS = {
+  queries: 'queries',
+  rescopeFrom: 'rescope_from',
+  latestClientVersion: 'latest_client_version',
+  lastDownloadedServerVersion: 'last_downloaded',
+  pause: 'pause',
+  closed: 'closed',
+  updatedAt: 'updated_at',
+} as const satisfies Partial<Record<keyof SessionRecord, keyof SessionRow>>;
+
+/** A complete session to merge patches into before mapping them to columns. */
+export const PATCH_BASE: SessionRecord = {
+  id: '',
+  clientId: '',
+  userId: '',
+  queries: [],
+  rescopeFrom: null,
+  lastIntegratedClientVersion: 0,
+  latestClientVersion: 0,
+  lastDownloadedServerVersion: 0,
+  pause: null,
+  closed: false,
+  createdAt: '',
+  updatedAt: '',
+};
+
+const jsonOrNull = (value: unknown): string | null =>
+  value === null ? null : JSON.stringify(value);
+
+export const sessionToRow = (s: SessionRecord): SessionRow => ({
+  id: s.id,
+  client_id: s.clientId,
+  user_id: s.userId,
+  queries: JSON.stringify(s.queries),
+  rescope_from: jsonOrNull(s.rescopeFrom),
+  last_integrated: s.lastIntegratedClientVersion,
+  latest_client_version: s.latestClientVersion,
+  last_downloaded: s.lastDownloadedServerVersion,
+  pause: jsonOrNull(s.pause),
+  closed: s.closed ? 1 : 0,
+  created_at: s.createdAt,
+  updated_at: s.updatedAt,
 });

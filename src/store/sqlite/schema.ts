@@ -7,7 +7,9 @@ CREATE TABLE IF NOT EXISTS sessions (
   queries TEXT NOT NULL,
   rescope_from TEXT,
   last_integrated INTEGER NOT NULL DEFAULT 0,
+  latest_client_version INTEGER NOT NULL DEFAULT 0,
   last_downloaded INTEGER NOT NULL DEFAULT 0,
+  pause TEXT,
   closed INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL

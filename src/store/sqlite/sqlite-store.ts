@@ -81,7 +81,11 @@ export class SqliteStore implements SyncStore {
         versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0,
       );
     }
-    this.sql.setIntegrated.run(writes.lastIntegratedClientVersion, job.sessionId);
+    this.sql.setIntegrated.run(
+      writes.lastIntegratedClientVersion,
+      writes.latestClientVersion,
+      job.sessionId,
+    );
     return { result: writes.result, serverVersion: last || this.sql.latestVersion() };
   }
 

@@ -7,7 +7,7 @@ import type {
   JsonObject,
   SessionRecord,
 } from '../../sync/model.js';
-import { toDocument, type DocumentRow } from './rows.js';
+import { PATCH_BASE, SESSION_COLUMNS, sessionToRow, toDocument, type DocumentRow } from './rows.js';
 
 const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
 
@@ -28,13 +28,15 @@ export class SqliteStatements {
   constructor(private readonly db: Database.Database) {
     this.sessionById = db.prepare('SELECT * FROM sessions WHERE id = ?');
     this.sessionByClient = db.prepare('SELECT * FROM sessions WHERE client_id = ?');
-    this.setIntegrated = db.prepare('UPDATE sessions SET last_integrated = ? WHERE id = ?');
+    this.setIntegrated = db.prepare(
+      'UPDATE sessions SET last_integrated = ?, latest_client_version = MAX(latest_client_version, ?) WHERE id = ?',
+    );
     this.historyAfter = db.prepare(
       'SELECT * FROM history WHERE version > ? ORDER BY version LIMIT ?',
     );
+    const columns = Object.keys(sessionToRow(PATCH_BASE));
     this.insertSessionStmt = db.prepare(
-      `INSERT INTO sessions (id, client_id, user_id, queries, last_integrated, last_downloaded,
-        closed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
     );
     this.documentByKey = db.prepare('SELECT * FROM documents WHERE collection = ? AND id = ?');
     this.upsertDocument = db.prepare(
@@ -57,34 +59,22 @@ export class SqliteStatements {
   }
 
   insertSession(s: SessionRecord): void {
-    this.insertSessionStmt.run(
-      s.id,
-      s.clientId,
-      s.userId,
-      JSON.stringify(s.queries),
-      s.lastIntegratedClientVersion,
-      s.lastDownloadedServerVersion,
-      s.closed ? 1 : 0,
-      s.createdAt,
-      s.updatedAt,
-    );
+    this.insertSessionStmt.run(sessionToRow(s));
   }
 
+  /** Updates the given fields of a session; fields not named are left alone. */
   patchSession(id: string, patch: Partial<SessionRecord>): void {
-    const sets: string[] = [];
-    const values: unknown[] = [];
-    const add = (column: string, value: unknown) => {
-      sets.push(`${column} = ?`);
-      values.push(value);
-    };
-    if (patch.queries) add('queries', JSON.stringify(patch.queries));
-    if (patch.rescopeFrom !== undefined) add('rescope_from', json(patch.rescopeFrom));
-    if (patch.lastDownloadedServerVersion !== undefined)
-      add('last_downloaded', patch.lastDownloadedServerVersion);
-    if (patch.closed !== undefined) add('closed', patch.closed ? 1 : 0);
-    if (patch.updatedAt) add('updated_at', patch.updatedAt);
-    if (sets.length === 0) return;
-    this.db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    const row = sessionToRow({ ...PATCH_BASE, ...patch } as SessionRecord);
+    const columns = (Object.keys(patch) as (keyof SessionRecord)[])
+      .filter((key) => patch[key] !== undefined && key in SESSION_COLUMNS)
+      .map((key) => SESSION_COLUMNS[key as keyof typeof SESSION_COLUMNS]);
+    if (columns.length === 0) return;
+    // The download acknowledgement never moves back, whatever order acks arrive in.
+    const set = (c: string) =>
+      c === 'last_downloaded' ? `${c} = MAX(${c}, @${c})` : `${c} = @${c}`;
+    const sets = columns.map(set).join(', ');
+    const values = Object.fromEntries(columns.map((c) => [c, row[c]]));
+    this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = @id`).run({ ...values, id });
   }
 
   getDocument(key: DocumentKey) {
