@@ -15,6 +15,8 @@ export interface GatewayConfig {
   maxDocumentBytes: number;
   maxChangesPerUpload: number;
   downloadBatchSize: number;
+  /** graphql-ws ping interval; a peer silent for two intervals is dropped. */
+  keepAliveMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -41,6 +43,7 @@ const SETTINGS = {
     type: 'string',
   },
   downloadBatchSize: { flag: 'download-batch-size', env: 'DOWNLOAD_BATCH_SIZE', type: 'string' },
+  keepAliveMs: { flag: 'keep-alive-ms', env: 'KEEP_ALIVE_MS', type: 'string' },
 } satisfies Record<string, Setting>;
 
 type Raw = Partial<Record<keyof typeof SETTINGS, string>>;
@@ -110,5 +113,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfi
     maxDocumentBytes: intSetting(raw, 'maxDocumentBytes', 256 * 1024, 64, 16 * 1024 * 1024),
     maxChangesPerUpload: intSetting(raw, 'maxChangesPerUpload', 1000, 1, 100_000),
     downloadBatchSize: intSetting(raw, 'downloadBatchSize', 200, 1, 10_000),
+    keepAliveMs: intSetting(raw, 'keepAliveMs', 10_000, 50, 600_000),
   };
 }

@@ -42,6 +42,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       await ctx.core.getSession(viewer, args.sessionId);
+      if (ctx.socketId) ctx.sessions.connections.bind(ctx.socketId, args.sessionId);
       return abortable((signal) =>
         ctx.core.changes(viewer, args.sessionId, args.since ?? null, signal),
       );

@@ -5,5 +5,8 @@ import './session.js';
 import './upload.js';
 import './download.js';
 import './document.js';
+import './enums.js';
+import './session-control.js';
+import './session-events.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -1,7 +1,9 @@
 /** SyncSession, User and SyncQuery, with the root fields that find and manage sessions. */
 import { SyncError } from '../errors.js';
 import { isAdmin, type SessionRecord, type SyncQuery } from '../sync/model.js';
+import { sessionState } from '../session/pause.js';
 import { builder } from './builder.js';
+import { ConnectionStateEnum, ProgressDirectionEnum, SessionStateEnum } from './enums.js';
 import { viewerOf } from './viewer.js';
 
 export const UserRef = builder.objectRef<{ id: string }>('User').implement({
@@ -39,6 +41,28 @@ export const SyncSessionRef = builder.node(builder.objectRef<SessionRecord>('Syn
       description: 'The client has acknowledged the download up to this server version.',
     }),
     queries: t.field({ type: [SyncQueryRef], resolve: (s) => s.queries }),
+    state: t.field({
+      type: SessionStateEnum,
+      resolve: (s, _args, ctx) => sessionState(s.pause, ctx.sessions.clock.now()),
+    }),
+    connectionState: t.field({
+      type: ConnectionStateEnum,
+      resolve: (s, _args, ctx) => ctx.sessions.connections.stateOf(s.id),
+    }),
+    pausedDirections: t.field({
+      type: [ProgressDirectionEnum],
+      description: 'The directions a pause in force stops; empty when ACTIVE.',
+      resolve: (s, _args, ctx) => ctx.sessions.pauseOf(s)?.directions ?? [],
+    }),
+    pausedUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the pause in force ends by itself; null when it waits for resumeSession.',
+      resolve: (s, _args, ctx) => ctx.sessions.pauseOf(s)?.until ?? null,
+    }),
+    latestClientVersion: t.exposeInt('latestClientVersion', {
+      description: 'The newest changeset the client reported making, sent or not.',
+    }),
     closed: t.exposeBoolean('closed'),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
   }),
@@ -52,6 +76,22 @@ export async function visibleSession(ctx: Parameters<typeof viewerOf>[0], id: st
     throw new SyncError('NOT_FOUND', `id: no session "${id}" is visible to you`, 'id');
   }
   return session;
+}
+
+function connectionOf(
+  page: { sessions: SessionRecord[]; hasNextPage: boolean },
+  hasPrevious: boolean,
+) {
+  const edges = page.sessions.map((node) => ({ cursor: node.id, node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: hasPrevious,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
 }
 
 /** Like visibleSession, but null instead of NOT_FOUND (for `session` and `node`). */
@@ -74,9 +114,12 @@ builder.queryFields((t) => ({
   sessions: t.connection({
     type: SyncSessionRef,
     description:
-      'Your sessions (every session, for an admin), ordered by id; page with first and after.',
+      'Your sessions (every session, for an admin), ordered by id; page forward with first and after.',
+    args: {
+      state: t.arg({ type: SessionStateEnum }),
+      connectionState: t.arg({ type: ConnectionStateEnum }),
+    },
     resolve: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
       if (args.last != null || args.before != null) {
         throw new SyncError(
           'BAD_USER_INPUT',
@@ -84,23 +127,17 @@ builder.queryFields((t) => ({
           'last',
         );
       }
-      const limit = Math.min(args.first ?? 50, 500);
-      const page = await ctx.core.store.listSessions({
-        userId: isAdmin(viewer) ? undefined : viewer.id,
+      if (args.first != null && (args.first < 0 || args.first > 500)) {
+        throw new SyncError('BAD_USER_INPUT', 'first: must be from 0 to 500', 'first');
+      }
+      const page = await ctx.sessions.list(viewerOf(ctx), {
+        first: args.first ?? 50,
         after: args.after ?? undefined,
-        limit,
+        state: args.state ?? undefined,
+        connectionState: args.connectionState ?? undefined,
       });
       page.sessions.forEach((s) => ctx.loaders.sessions.prime(s.id, s));
-      const edges = page.sessions.map((node) => ({ cursor: node.id, node }));
-      return {
-        edges,
-        pageInfo: {
-          hasNextPage: page.hasNextPage,
-          hasPreviousPage: args.after != null,
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges[edges.length - 1]?.cursor ?? null,
-        },
-      };
+      return connectionOf(page, args.after != null);
     },
   }),
 }));
@@ -122,7 +159,7 @@ builder.mutationFields((t) => ({
   }),
   closeSession: t.boolean({
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.core.closeSession(viewerOf(ctx), id),
+    resolve: (_root, { id }, ctx) => ctx.sessions.close(viewerOf(ctx), id),
   }),
   updateQueries: t.field({
     type: SyncSessionRef,
@@ -131,7 +168,7 @@ builder.mutationFields((t) => ({
       queries: t.arg({ type: [SyncQueryInput], required: true }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.core.updateQueries(viewerOf(ctx), args.sessionId, args.queries),
+      ctx.sessions.updateQueries(viewerOf(ctx), args.sessionId, args.queries),
   }),
   acknowledgeDownload: t.field({
     type: SyncSessionRef,

@@ -56,6 +56,10 @@ builder.mutationFields((t) => ({
     args: {
       sessionId: t.arg.id({ required: true }),
       changesets: t.arg({ type: [ChangesetInput], required: true }),
+      latestClientVersion: t.arg.int({
+        description:
+          'The newest changeset the client has made, sent or not (what waitForUpload waits for).',
+      }),
     },
     resolve: (_root, args, ctx) =>
       ctx.core.uploadChanges(
@@ -69,6 +73,7 @@ builder.mutationFields((t) => ({
             set: c.set ?? undefined,
           })),
         })),
+        args.latestClientVersion ?? null,
       ),
   }),
 }));

@@ -1,5 +1,6 @@
 /** What every resolver sees: the viewer, the sync core and this request's loaders. */
 import DataLoader from 'dataloader';
+import type { SessionService } from '../session/session-service.js';
 import type { SyncCore } from '../sync/sync-core.js';
 import type { DocumentKey, SessionRecord, StoredDocument, Viewer } from '../sync/model.js';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -12,7 +13,12 @@ export interface Loaders {
 export interface GatewayContext {
   viewer: Viewer | null;
   core: SyncCore;
+  sessions: SessionService;
   loaders: Loaders;
+  /** Aborts when the caller goes away: the HTTP request, or the graphql-ws socket. */
+  signal: AbortSignal | undefined;
+  /** The graphql-ws socket the operation came on, if any. */
+  socketId: string | null;
 }
 
 /** Per-request batched loads: one store round trip per type per tick. */
@@ -28,5 +34,6 @@ export function createLoaders(core: SyncCore): Loaders {
 /** The services the server layer wires into each request's context. */
 export interface ContextServices {
   core: SyncCore;
+  sessions: SessionService;
   auth: Authenticator;
 }

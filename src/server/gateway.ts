@@ -14,6 +14,7 @@ import type { SyncStore } from '../store/port.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { loadRules } from '../sync/permissions.js';
 import { SyncCore } from '../sync/sync-core.js';
+import { SessionService } from '../session/session-service.js';
 import { loadOrCreateDevSecret } from './dev-secret.js';
 import { handleHealth } from './health.js';
 import { attachGraphqlWs } from './ws.js';
@@ -32,6 +33,7 @@ export interface Gateway {
   devMode: boolean;
   auth: Authenticator;
   core: SyncCore;
+  sessions: SessionService;
   close(): Promise<void>;
 }
 
@@ -78,29 +80,38 @@ export async function startGateway(
   deps: GatewayDeps = {},
 ): Promise<Gateway> {
   const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const core = createCore(config, deps);
+  const clock = deps.clock ?? systemClock;
+  const core = createCore(config, { ...deps, clock });
   await core.start();
+  const sessions = new SessionService(core, clock);
+  await sessions.start();
   const devMode = config.jwtSecret === null;
   const auth = new Authenticator(
     config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir),
     devMode,
   );
-  const yoga = createGatewayYoga({ core, auth }, logger);
+  const yoga = createGatewayYoga({ core, auth, sessions }, logger);
   let ready = false;
   const server = createServer((req, res) => {
     if (!handleHealth(req, res, () => ready)) void yoga(req, res);
   });
-  const ws = attachGraphqlWs(server, yoga, auth, {
-    keepAliveMs: 12_000,
-    maxPayloadBytes: 8 * 1024 * 1024,
-  });
+  const ws = attachGraphqlWs(
+    server,
+    yoga,
+    { auth, sessions },
+    {
+      keepAliveMs: config.keepAliveMs,
+      maxPayloadBytes: 8 * 1024 * 1024,
+    },
+  );
   const port = await listen(server, config.port, config.host);
   ready = true;
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const close = async () => {
     ready = false;
+    sessions.stop();
     await shutdown(server, ws, core);
   };
   const url = `http://${host}:${port}/graphql`;
-  return { url, wsUrl: url.replace(/^http/, 'ws'), port, devMode, auth, core, close };
+  return { url, wsUrl: url.replace(/^http/, 'ws'), port, devMode, auth, core, sessions, close };
 }

@@ -1,15 +1,18 @@
 /**
  * The graphql-ws server on the HTTP server's port and path. Every operation goes through
  * Yoga's envelop (same plugins, same parse/validate caches, same masking as HTTP).
+ * Each socket gets an id and an abort signal; it may declare the sessions it is for in
+ * `connectionParams.sessionIds`, and binds a session by subscribing to its streams.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
 import { SyncError } from '../errors.js';
-import type { Viewer } from '../sync/model.js';
-import type { GatewayYoga } from './yoga.js';
+import type { SessionService } from '../session/session-service.js';
+import type { GatewayYoga, SocketInfo } from './yoga.js';
 
 export interface SocketOptions {
   keepAliveMs: number;
@@ -17,12 +20,72 @@ export interface SocketOptions {
 }
 
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
-type Extra = { viewer?: Viewer | null };
+type Extra = { info?: SocketInfo; abort?: AbortController };
+type Params = Record<string, unknown> | undefined;
+
+async function authenticate(auth: Authenticator, params: Params, extra: Extra): Promise<boolean> {
+  const token = params?.authToken;
+  try {
+    const viewer = await auth.viewer(typeof token === 'string' ? token : null);
+    if (!viewer) return false;
+    extra.abort = new AbortController();
+    extra.info = { id: randomUUID(), viewer, signal: extra.abort.signal };
+    return true;
+  } catch (error) {
+    if (error instanceof SyncError) return false;
+    throw error;
+  }
+}
+
+/** Marks the sessions a socket says it is for (only the viewer's own) as CONNECTING. */
+async function declareSessions(sessions: SessionService, params: Params, info: SocketInfo) {
+  const ids = Array.isArray(params?.sessionIds) ? params.sessionIds : [];
+  const visible: string[] = [];
+  for (const id of ids.filter((x): x is string => typeof x === 'string').slice(0, 100)) {
+    const ok = await sessions.core.getSession(info.viewer!, id).then(
+      () => true,
+      () => false,
+    );
+    if (ok) visible.push(id);
+  }
+  if (!info.signal.aborted) sessions.connections.declare(info.id, visible);
+}
+
+async function executionArgs(
+  yoga: GatewayYoga,
+  info: SocketInfo,
+  ctx: object,
+  payload: {
+    query: string;
+    operationName?: string | null;
+    variables?: Record<string, unknown> | null;
+  },
+) {
+  const enveloped = yoga.getEnveloped({ ...ctx, params: payload, socket: info });
+  let document;
+  try {
+    document = enveloped.parse(payload.query);
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    throw error;
+  }
+  const errors = enveloped.validate(enveloped.schema, document);
+  if (errors.length > 0) return errors;
+  const args: ExecutionArgs = {
+    schema: enveloped.schema,
+    document,
+    operationName: payload.operationName,
+    variableValues: payload.variables,
+    contextValue: await enveloped.contextFactory(),
+    rootValue: enveloped,
+  };
+  return args;
+}
 
 export function attachGraphqlWs(
   server: Server,
   yoga: GatewayYoga,
-  auth: Authenticator,
+  services: { auth: Authenticator; sessions: SessionService },
   options: SocketOptions,
 ) {
   const wss = new WebSocketServer({
@@ -30,47 +93,20 @@ export function attachGraphqlWs(
     path: yoga.graphqlEndpoint,
     maxPayload: options.maxPayloadBytes,
   });
-  const disposable = useServer<Record<string, unknown> | undefined, Extra>(
+  const disposable = useServer<Params, Extra>(
     {
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
-        const token = ctx.connectionParams?.authToken;
-        try {
-          ctx.extra.viewer = await auth.viewer(typeof token === 'string' ? token : null);
-        } catch (error) {
-          if (error instanceof SyncError) return false;
-          throw error;
-        }
-        return ctx.extra.viewer !== null;
+        if (!(await authenticate(services.auth, ctx.connectionParams, ctx.extra))) return false;
+        await declareSessions(services.sessions, ctx.connectionParams, ctx.extra.info!);
+        return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          socketViewer: ctx.extra.viewer ?? null,
-        });
-        let document;
-        try {
-          document = enveloped.parse(payload.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
-        const args: ExecutionArgs = {
-          schema: enveloped.schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: enveloped,
-        };
-        return args;
+      onClose: (ctx) => {
+        ctx.extra.abort?.abort();
+        if (ctx.extra.info) services.sessions.connections.closed(ctx.extra.info.id);
       },
+      onSubscribe: (ctx, _id, payload) => executionArgs(yoga, ctx.extra.info!, ctx, payload),
     },
     wss,
     options.keepAliveMs,

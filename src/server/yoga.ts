@@ -10,9 +10,17 @@ import { schema } from '../schema/index.js';
 import { createLoaders, type ContextServices, type GatewayContext } from './context.js';
 import { syncErrorMasker } from './mask-errors.js';
 
-/** Set by the graphql-ws server: the viewer it authenticated at connection time. */
+/** Set by the graphql-ws server for operations on a socket. */
 export interface SocketInitialContext {
-  socketViewer?: Viewer | null;
+  socket?: SocketInfo;
+}
+
+export interface SocketInfo {
+  id: string;
+  /** Authenticated when the connection was initialised. */
+  viewer: Viewer | null;
+  /** Aborts when the socket closes. */
+  signal: AbortSignal;
 }
 
 /** The viewer of an HTTP request; a bad token answers 401 with code UNAUTHENTICATED. */
@@ -44,11 +52,16 @@ export function createGatewayYoga(services: ContextServices, logger: Logger) {
       }),
     ],
     context: async (initial: YogaInitialContext & SocketInitialContext) => {
-      const viewer =
-        initial.socketViewer !== undefined
-          ? initial.socketViewer
-          : await httpViewer(services, initial.request);
-      return { viewer, core: services.core, loaders: createLoaders(services.core) };
+      const socket = initial.socket;
+      const viewer = socket ? socket.viewer : await httpViewer(services, initial.request);
+      return {
+        viewer,
+        core: services.core,
+        sessions: services.sessions,
+        loaders: createLoaders(services.core),
+        signal: socket ? socket.signal : initial.request.signal,
+        socketId: socket?.id ?? null,
+      };
     },
   });
 }

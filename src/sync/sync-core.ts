@@ -116,7 +116,7 @@ export class SyncCore {
     return session;
   }
 
-  private async getOpenSession(viewer: Viewer, id: string): Promise<SessionRecord> {
+  async getOpenSession(viewer: Viewer, id: string): Promise<SessionRecord> {
     const session = await this.getSession(viewer, id);
     if (session.closed)
       throw new SyncError('NOT_FOUND', `sessionId: session "${id}" is closed`, 'sessionId');

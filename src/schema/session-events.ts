@@ -1,0 +1,73 @@
+/** Watching a session: its control events and its connection state changes. */
+import type { ConnectionStateChange } from '../session/connection-tracker.js';
+import type { SessionEvent } from '../session/session-events.js';
+import { abortable } from '../server/abortable.js';
+import { builder } from './builder.js';
+import { ConnectionStateEnum } from './enums.js';
+import { SyncSessionRef, visibleSession } from './session.js';
+import { viewerOf } from './viewer.js';
+
+const SessionEventTypeEnum = builder.enumType('SessionEventType', {
+  values: [
+    'PAUSED',
+    'RESUMED',
+    'RECONNECT_REQUESTED',
+    'CLIENT_RESET_REQUIRED',
+    'QUERIES_CHANGED',
+    'CLOSED',
+  ] as const,
+});
+
+const SessionEventRef = builder.objectRef<SessionEvent>('SessionEvent').implement({
+  fields: (t) => ({
+    type: t.field({ type: SessionEventTypeEnum, resolve: (e) => e.type }),
+    session: t.field({
+      type: SyncSessionRef,
+      resolve: (e, _args, ctx) => visibleSession(ctx, e.sessionId),
+    }),
+    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+  }),
+});
+
+const ConnectionStateChangeRef = builder
+  .objectRef<ConnectionStateChange>('ConnectionStateChange')
+  .implement({
+    fields: (t) => ({
+      session: t.field({
+        type: SyncSessionRef,
+        resolve: (c, _args, ctx) => visibleSession(ctx, c.sessionId),
+      }),
+      previous: t.field({ type: ConnectionStateEnum, resolve: (c) => c.previous }),
+      current: t.field({ type: ConnectionStateEnum, resolve: (c) => c.current }),
+      at: t.field({ type: 'DateTime', resolve: (c) => c.at }),
+    }),
+  });
+
+builder.subscriptionFields((t) => ({
+  sessionEvents: t.field({
+    type: SessionEventRef,
+    description:
+      "The session's control stream: paused, resumed, reconnect, reset. Binds the socket.",
+    args: { sessionId: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, ctx) => {
+      const viewer = viewerOf(ctx);
+      await ctx.core.getSession(viewer, args.sessionId);
+      if (ctx.socketId) ctx.sessions.connections.bind(ctx.socketId, args.sessionId);
+      return abortable(async (signal) => ctx.sessions.watchEvents(viewer, args.sessionId, signal));
+    },
+    resolve: (event) => event,
+  }),
+  connectionStateChanges: t.field({
+    type: ConnectionStateChangeRef,
+    description: "Every real change of the session's connection state, and only those.",
+    args: { sessionId: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, ctx) => {
+      const viewer = viewerOf(ctx);
+      await ctx.core.getSession(viewer, args.sessionId);
+      return abortable(async (signal) =>
+        ctx.sessions.watchConnection(viewer, args.sessionId, signal),
+      );
+    },
+    resolve: (change) => change,
+  }),
+}));

@@ -1,0 +1,213 @@
+/**
+ * Sync sessions as manageable entities: pause and resume (optionally one direction, until
+ * a time), waits for upload and download with cancellation and timeouts, control events,
+ * connection state, and reconnect requests. Pure logic over the sync core and its store.
+ */
+import type { Clock } from '../clock.js';
+import { badInput } from '../errors.js';
+import { downloadTarget } from '../sync/download-target.js';
+import { isAdmin, type SessionRecord, type Viewer } from '../sync/model.js';
+import type { QueryInput, SyncCore } from '../sync/sync-core.js';
+import { CancellationTokens } from './cancellation.js';
+import { ConnectionTracker } from './connection-tracker.js';
+import type { ConnectionState } from './connection-state.js';
+import {
+  activePause,
+  makePause,
+  sessionState,
+  type Direction,
+  type SessionState,
+} from './pause.js';
+import type { SessionEvent, SessionEventType } from './session-events.js';
+import { Topics } from './topics.js';
+import { waitUntil, type WaitOptions } from './wait.js';
+
+export type WaitArgs = Omit<WaitOptions, 'owner'>;
+
+export interface SessionListQuery {
+  first: number;
+  after?: string;
+  state?: SessionState;
+  connectionState?: ConnectionState;
+}
+
+export class SessionService {
+  readonly events = new Topics<SessionEvent>();
+  readonly connections: ConnectionTracker;
+  readonly tokens = new CancellationTokens();
+  private readonly expiries = new Map<string, () => void>();
+
+  constructor(
+    readonly core: SyncCore,
+    readonly clock: Clock,
+  ) {
+    this.connections = new ConnectionTracker(clock);
+  }
+
+  /** Re-arms the `until` of every stored pause (timers do not survive a restart). */
+  async start(): Promise<void> {
+    for await (const s of this.allSessions(undefined)) {
+      if (s.pause?.until) this.armExpiry(s.id, s.pause.until);
+    }
+  }
+
+  /** Every stored session (of one user, when given), page by page. */
+  private async *allSessions(userId: string | undefined): AsyncGenerator<SessionRecord> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.core.store.listSessions({ userId, after, limit: 500 });
+      yield* page.sessions;
+      if (!page.hasNextPage) return;
+      after = page.sessions[page.sessions.length - 1]?.id;
+    }
+  }
+
+  stop(): void {
+    for (const cancel of this.expiries.values()) cancel();
+    this.expiries.clear();
+  }
+
+  emit(type: SessionEventType, sessionId: string): void {
+    this.events.publish(sessionId, { type, sessionId, at: this.clock.now() });
+  }
+
+  async pause(viewer: Viewer, id: string, direction: Direction | null, until: Date | null) {
+    const now = this.clock.now();
+    if (until && until.getTime() <= now.getTime()) throw badInput('until', 'must be in the future');
+    await this.core.getOpenSession(viewer, id);
+    const session = await this.save(id, { pause: makePause(direction, until, now) });
+    if (until) this.armExpiry(id, until.toISOString());
+    this.emit('PAUSED', id);
+    return session;
+  }
+
+  async resume(viewer: Viewer, id: string) {
+    await this.core.getOpenSession(viewer, id);
+    this.expiries.get(id)?.();
+    this.expiries.delete(id);
+    const session = await this.save(id, { pause: null });
+    this.emit('RESUMED', id);
+    return session;
+  }
+
+  private armExpiry(id: string, until: string): void {
+    this.expiries.get(id)?.();
+    const ms = Date.parse(until) - this.clock.now().getTime();
+    this.expiries.set(
+      id,
+      this.clock.setTimer(ms, () => void this.expire(id, until)),
+    );
+  }
+
+  /** The `until` of a pause has passed: the session resumes by itself. */
+  private async expire(id: string, until: string): Promise<void> {
+    this.expiries.delete(id);
+    const [session] = await this.core.store.getSessions([id]);
+    if (session?.pause?.until !== until) return;
+    await this.save(id, { pause: null });
+    this.emit('RESUMED', id);
+  }
+
+  private async save(id: string, patch: Pick<SessionRecord, 'pause'>) {
+    const updated = await this.core.store.updateSession(id, {
+      ...patch,
+      updatedAt: this.clock.now().toISOString(),
+    });
+    this.core.feed.poke(id);
+    this.core.sessionUpdates.publish(id, id);
+    return updated!;
+  }
+
+  /** Whether the stored pause is in force now. */
+  pauseOf(session: SessionRecord) {
+    return activePause(session.pause, this.clock.now());
+  }
+
+  async updateQueries(viewer: Viewer, id: string, queries: readonly QueryInput[]) {
+    const session = await this.core.updateQueries(viewer, id, queries);
+    this.emit('QUERIES_CHANGED', id);
+    return session;
+  }
+
+  async close(viewer: Viewer, id: string) {
+    const closed = await this.core.closeSession(viewer, id);
+    if (closed) this.emit('CLOSED', id);
+    return closed;
+  }
+
+  /** Resolves when every changeset the client had reported at the call is integrated. */
+  async waitForUpload(viewer: Viewer, id: string, args: WaitArgs): Promise<SessionRecord> {
+    const session = await this.core.getOpenSession(viewer, id);
+    const target = Math.max(session.latestClientVersion, session.lastIntegratedClientVersion);
+    return this.waitFor(viewer, id, (s) => s.lastIntegratedClientVersion >= target, args);
+  }
+
+  /** Resolves when the client has acknowledged every version in its scope that existed at the call. */
+  async waitForDownload(viewer: Viewer, id: string, args: WaitArgs): Promise<SessionRecord> {
+    const session = await this.core.getOpenSession(viewer, id);
+    const perms = this.core.permissions({ id: session.userId, roles: [] });
+    const target = await downloadTarget(this.core.store, session, perms, 500);
+    return this.waitFor(viewer, id, (s) => s.lastDownloadedServerVersion >= target, args);
+  }
+
+  private async waitFor(
+    viewer: Viewer,
+    id: string,
+    done: (s: SessionRecord) => boolean,
+    args: WaitArgs,
+  ): Promise<SessionRecord> {
+    let latest: SessionRecord | undefined;
+    const check = async () => {
+      latest = (await this.core.store.getSessions([id]))[0];
+      return latest !== undefined && done(latest);
+    };
+    const updates = (signal: AbortSignal) => this.core.sessionUpdates.subscribe(id, signal);
+    const deps = { clock: this.clock, tokens: this.tokens };
+    await waitUntil(deps, check, updates, { ...args, owner: viewer.id });
+    return latest!;
+  }
+
+  /** The viewer's sessions (all, for an admin) after `after`, filtered by state and connection. */
+  async list(
+    viewer: Viewer,
+    query: SessionListQuery,
+  ): Promise<{ sessions: SessionRecord[]; hasNextPage: boolean }> {
+    const sessions: SessionRecord[] = [];
+    const matches = (s: SessionRecord) =>
+      (!query.state || sessionState(s.pause, this.clock.now()) === query.state) &&
+      (!query.connectionState || this.connections.stateOf(s.id) === query.connectionState);
+    let after = query.after;
+    for (;;) {
+      const userId = isAdmin(viewer) ? undefined : viewer.id;
+      const page = await this.core.store.listSessions({ userId, after, limit: query.first + 1 });
+      for (const s of page.sessions) {
+        if (!matches(s)) continue;
+        if (sessions.length === query.first) return { sessions, hasNextPage: true };
+        sessions.push(s);
+      }
+      if (!page.hasNextPage) return { sessions, hasNextPage: false };
+      after = page.sessions[page.sessions.length - 1]?.id;
+    }
+  }
+
+  /** Asks every session of the viewer (every session, for an admin) to reconnect now. */
+  async reconnect(viewer: Viewer): Promise<number> {
+    let asked = 0;
+    for await (const s of this.allSessions(isAdmin(viewer) ? undefined : viewer.id)) {
+      if (s.closed) continue;
+      this.emit('RECONNECT_REQUESTED', s.id);
+      asked += 1;
+    }
+    return asked;
+  }
+
+  async watchEvents(viewer: Viewer, id: string, signal: AbortSignal) {
+    await this.core.getSession(viewer, id);
+    return this.events.subscribe(id, signal);
+  }
+
+  async watchConnection(viewer: Viewer, id: string, signal: AbortSignal) {
+    await this.core.getSession(viewer, id);
+    return this.connections.changes.subscribe(id, signal);
+  }
+}
