@@ -4,8 +4,15 @@ import type { SessionEvent } from '../session/session-events.js';
 import { abortable } from '../server/abortable.js';
 import { builder } from './builder.js';
 import { ConnectionStateEnum } from './enums.js';
+import type { GatewayContext } from '../server/context.js';
 import { SyncSessionRef, visibleSession } from './session.js';
 import { viewerOf } from './viewer.js';
+
+/** A subscription's context lives as long as it does: each event reads the session afresh. */
+function currentSession(ctx: GatewayContext, id: string) {
+  ctx.loaders.sessions.clear(id);
+  return visibleSession(ctx, id);
+}
 
 const SessionEventTypeEnum = builder.enumType('SessionEventType', {
   values: [
@@ -23,7 +30,7 @@ const SessionEventRef = builder.objectRef<SessionEvent>('SessionEvent').implemen
     type: t.field({ type: SessionEventTypeEnum, resolve: (e) => e.type }),
     session: t.field({
       type: SyncSessionRef,
-      resolve: (e, _args, ctx) => visibleSession(ctx, e.sessionId),
+      resolve: (e, _args, ctx) => currentSession(ctx, e.sessionId),
     }),
     at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
   }),
@@ -35,7 +42,7 @@ const ConnectionStateChangeRef = builder
     fields: (t) => ({
       session: t.field({
         type: SyncSessionRef,
-        resolve: (c, _args, ctx) => visibleSession(ctx, c.sessionId),
+        resolve: (c, _args, ctx) => currentSession(ctx, c.sessionId),
       }),
       previous: t.field({ type: ConnectionStateEnum, resolve: (c) => c.previous }),
       current: t.field({ type: ConnectionStateEnum, resolve: (c) => c.current }),

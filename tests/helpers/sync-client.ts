@@ -27,6 +27,8 @@ export function hlc(ms = Date.now()): string {
 
 export class SyncTestClient {
   readonly docs = new Map<string, Record<string, unknown>>();
+  /** How many times each `collection/id` arrived (UPSERT or REMOVE), to prove exactly-once. */
+  readonly deliveries = new Map<string, number>();
   sessionId = '';
   clientVersion = 0;
   downloadedVersion = 0;
@@ -58,7 +60,7 @@ export class SyncTestClient {
     return this.uploadRaw([{ clientVersion: this.clientVersion, timestamp, changes }]);
   }
 
-  uploadRaw(changesets: unknown[]) {
+  uploadRaw(changesets: unknown[], latestClientVersion?: number) {
     return this.request<{
       uploadChanges: {
         lastIntegratedClientVersion: number;
@@ -66,9 +68,10 @@ export class SyncTestClient {
         compensatingWrites: { id: string; reason: string; document: unknown }[];
       };
     }>(
-      `mutation ($sessionId: ID!, $changesets: [ChangesetInput!]!) { uploadChanges(sessionId: $sessionId, changesets: $changesets) {
+      `mutation ($sessionId: ID!, $changesets: [ChangesetInput!]!, $latest: Int) {
+        uploadChanges(sessionId: $sessionId, changesets: $changesets, latestClientVersion: $latest) {
         lastIntegratedClientVersion serverVersion compensatingWrites { collection id reason document } } }`,
-      { sessionId: this.sessionId, changesets },
+      { sessionId: this.sessionId, changesets, latest: latestClientVersion },
     );
   }
 
@@ -93,6 +96,7 @@ export class SyncTestClient {
     if (!batch) return;
     for (const c of batch.changes) {
       const key = `${c.collection}/${c.id}`;
+      this.deliveries.set(key, (this.deliveries.get(key) ?? 0) + 1);
       if (c.op === 'REMOVE') this.docs.delete(key);
       else this.docs.set(key, c.document as Record<string, unknown>);
     }
