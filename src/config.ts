@@ -17,9 +17,15 @@ export interface GatewayConfig {
   downloadBatchSize: number;
   /** graphql-ws ping interval; a peer silent for two intervals is dropped. */
   keepAliveMs: number;
+  /** A client that has not synced for this long must reset; older history may be compacted. */
+  maxOfflineMs: number;
+  /** How often expired sessions are marked and old history is compacted. */
+  compactIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 interface Setting {
   flag: string;
@@ -44,6 +50,8 @@ const SETTINGS = {
   },
   downloadBatchSize: { flag: 'download-batch-size', env: 'DOWNLOAD_BATCH_SIZE', type: 'string' },
   keepAliveMs: { flag: 'keep-alive-ms', env: 'KEEP_ALIVE_MS', type: 'string' },
+  maxOfflineMs: { flag: 'max-offline-ms', env: 'MAX_OFFLINE_MS', type: 'string' },
+  compactIntervalMs: { flag: 'compact-interval-ms', env: 'COMPACT_INTERVAL_MS', type: 'string' },
 } satisfies Record<string, Setting>;
 
 type Raw = Partial<Record<keyof typeof SETTINGS, string>>;
@@ -114,5 +122,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfi
     maxChangesPerUpload: intSetting(raw, 'maxChangesPerUpload', 1000, 1, 100_000),
     downloadBatchSize: intSetting(raw, 'downloadBatchSize', 200, 1, 10_000),
     keepAliveMs: intSetting(raw, 'keepAliveMs', 10_000, 50, 600_000),
+    maxOfflineMs: intSetting(raw, 'maxOfflineMs', 30 * DAY_MS, 1000, 3650 * DAY_MS),
+    compactIntervalMs: intSetting(raw, 'compactIntervalMs', 60 * 60 * 1000, 1000, 30 * DAY_MS),
   };
 }

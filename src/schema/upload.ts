@@ -60,6 +60,9 @@ builder.mutationFields((t) => ({
         description:
           'The newest changeset the client has made, sent or not (what waitForUpload waits for).',
       }),
+      pendingBytes: t.arg.float({
+        description: 'Bytes the client still has to send after this request (for upload progress).',
+      }),
     },
     resolve: (_root, args, ctx) =>
       ctx.core.uploadChanges(
@@ -73,7 +76,7 @@ builder.mutationFields((t) => ({
             set: c.set ?? undefined,
           })),
         })),
-        args.latestClientVersion ?? null,
+        { latestClientVersion: args.latestClientVersion, pendingBytes: args.pendingBytes },
       ),
   }),
 }));

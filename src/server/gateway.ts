@@ -58,6 +58,7 @@ function createCore(config: GatewayConfig, deps: GatewayDeps): SyncCore {
       maxChangesPerUpload: config.maxChangesPerUpload,
     },
     downloadBatchSize: config.downloadBatchSize,
+    maxOfflineMs: config.maxOfflineMs,
   });
 }
 
@@ -84,7 +85,7 @@ export async function startGateway(
   const core = createCore(config, { ...deps, clock });
   await core.start();
   const sessions = new SessionService(core, clock);
-  await sessions.start();
+  await sessions.start(config.compactIntervalMs);
   const devMode = config.jwtSecret === null;
   const auth = new Authenticator(
     config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir),

@@ -36,6 +36,7 @@ export class SessionService {
   readonly connections: ConnectionTracker;
   readonly tokens = new CancellationTokens();
   private readonly expiries = new Map<string, () => void>();
+  private stopCompaction: (() => void) | null = null;
 
   constructor(
     readonly core: SyncCore,
@@ -44,11 +45,24 @@ export class SessionService {
     this.connections = new ConnectionTracker(clock);
   }
 
-  /** Re-arms the `until` of every stored pause (timers do not survive a restart). */
-  async start(): Promise<void> {
+  /**
+   * Re-arms the `until` of every stored pause (timers do not survive a restart), and
+   * starts the periodic sweep for the max offline time.
+   */
+  async start(compactIntervalMs: number): Promise<void> {
+    this.core.onResetRequired = (id) => this.emit('CLIENT_RESET_REQUIRED', id);
     for await (const s of this.allSessions(undefined)) {
       if (s.pause?.until) this.armExpiry(s.id, s.pause.until);
     }
+    this.scheduleCompaction(compactIntervalMs);
+  }
+
+  private scheduleCompaction(intervalMs: number): void {
+    this.stopCompaction = this.clock.setTimer(intervalMs, () => {
+      void this.core.compact().finally(() => {
+        if (this.stopCompaction) this.scheduleCompaction(intervalMs);
+      });
+    });
   }
 
   /** Every stored session (of one user, when given), page by page. */
@@ -63,6 +77,8 @@ export class SessionService {
   }
 
   stop(): void {
+    this.stopCompaction?.();
+    this.stopCompaction = null;
     for (const cancel of this.expiries.values()) cancel();
     this.expiries.clear();
   }
@@ -137,14 +153,14 @@ export class SessionService {
 
   /** Resolves when every changeset the client had reported at the call is integrated. */
   async waitForUpload(viewer: Viewer, id: string, args: WaitArgs): Promise<SessionRecord> {
-    const session = await this.core.getOpenSession(viewer, id);
+    const session = await this.core.getSyncSession(viewer, id);
     const target = Math.max(session.latestClientVersion, session.lastIntegratedClientVersion);
     return this.waitFor(viewer, id, (s) => s.lastIntegratedClientVersion >= target, args);
   }
 
   /** Resolves when the client has acknowledged every version in its scope that existed at the call. */
   async waitForDownload(viewer: Viewer, id: string, args: WaitArgs): Promise<SessionRecord> {
-    const session = await this.core.getOpenSession(viewer, id);
+    const session = await this.core.getSyncSession(viewer, id);
     const perms = this.core.permissions({ id: session.userId, roles: [] });
     const target = await downloadTarget(this.core.store, session, perms, 500);
     return this.waitFor(viewer, id, (s) => s.lastDownloadedServerVersion >= target, args);
@@ -201,9 +217,14 @@ export class SessionService {
     return asked;
   }
 
+  /** The session's events from now on; one that must reset hears so at once. */
   async watchEvents(viewer: Viewer, id: string, signal: AbortSignal) {
-    await this.core.getSession(viewer, id);
-    return this.events.subscribe(id, signal);
+    const session = await this.core.getSession(viewer, id);
+    const events = this.events.subscribe(id, signal);
+    if (session.closed) return events;
+    if (session.resetRequired) this.emit('CLIENT_RESET_REQUIRED', id);
+    else if (this.core.isExpired(session)) await this.core.requireReset(id);
+    return events;
   }
 
   async watchConnection(viewer: Viewer, id: string, signal: AbortSignal) {

@@ -28,11 +28,35 @@ export interface IntegrationView {
   documents: ReadonlyMap<string, StoredDocument>;
 }
 
+/** The session fields an integration writes. */
+export type UploadSessionPatch = Pick<
+  SessionRecord,
+  | 'lastIntegratedClientVersion'
+  | 'latestClientVersion'
+  | 'uploadedBytes'
+  | 'pendingBytes'
+  | 'uploadBaselineBytes'
+  | 'lastSyncedAt'
+>;
+
+/** The session fields `updateSession` may patch. */
+export type SessionPatch = Partial<
+  Pick<
+    SessionRecord,
+    | 'queries'
+    | 'rescopeFrom'
+    | 'lastDownloadedServerVersion'
+    | 'closed'
+    | 'updatedAt'
+    | 'pause'
+    | 'lastSyncedAt'
+    | 'resetRequired'
+  >
+>;
+
 /** What an integration plan decides to write; the adapter assigns server versions. */
 export interface IntegrationWrites<R> {
-  lastIntegratedClientVersion: number;
-  /** Stored as the maximum of this and the stored value. */
-  latestClientVersion: number;
+  session: UploadSessionPatch;
   documents: { collection: string; id: string; state: DocumentState; doc: JsonObject | null }[];
   history: Omit<HistoryEntry, 'version'>[];
   result: R;
@@ -63,15 +87,7 @@ export interface SyncStore {
   openSession(candidate: SessionRecord): Promise<SessionRecord>;
   getSessions(ids: readonly string[]): Promise<(SessionRecord | undefined)[]>;
   /** Patches the named fields; `lastDownloadedServerVersion` never moves back. */
-  updateSession(
-    id: string,
-    patch: Partial<
-      Pick<
-        SessionRecord,
-        'queries' | 'rescopeFrom' | 'lastDownloadedServerVersion' | 'closed' | 'updatedAt' | 'pause'
-      >
-    >,
-  ): Promise<SessionRecord | undefined>;
+  updateSession(id: string, patch: SessionPatch): Promise<SessionRecord | undefined>;
   /** Sessions ordered by id, after `after`, optionally of one user only. */
   listSessions(query: { userId?: string; after?: string; limit: number }): Promise<SessionPage>;
 
@@ -80,6 +96,10 @@ export interface SyncStore {
   scanDocuments(collection: string, afterId: string, limit: number): Promise<StoredDocument[]>;
 
   readHistory(afterVersion: number, limit: number): Promise<HistoryEntry[]>;
+  /** Deletes history committed before `before` (ISO time); returns how many entries. */
+  compactHistory(before: string): Promise<number>;
+  /** Marks open sessions last synced before `before` as needing a reset; returns their ids. */
+  expireSessions(before: string): Promise<string[]>;
   latestVersion(): Promise<number>;
 
   /** Waits for integrations in flight, then releases the store. */

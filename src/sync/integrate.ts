@@ -5,9 +5,17 @@
  */
 import { badInput, SyncError } from '../errors.js';
 import { isPaused } from '../session/pause.js';
+import { accountUpload, changesetBytes, type UploadReport } from './upload-accounting.js';
 import { documentKey, type IntegrationView, type IntegrationWrites } from '../store/port.js';
 import { applyChange, emptyState, makeStamp, visibleDocument } from './conflict.js';
-import type { Change, Changeset, DocumentState, HistoryEntry, JsonObject } from './model.js';
+import type {
+  Change,
+  Changeset,
+  DocumentState,
+  HistoryEntry,
+  JsonObject,
+  SessionRecord,
+} from './model.js';
 import type { UserPermissions } from './permissions.js';
 
 export interface CompensatingWrite {
@@ -39,6 +47,7 @@ class Integration {
     view: IntegrationView,
     private readonly clientId: string,
     private readonly perms: UserPermissions,
+    private readonly committedAt: string,
   ) {
     for (const [key, d] of view.documents) this.docs.set(key, { ...d });
   }
@@ -67,6 +76,7 @@ class Integration {
       clientVersion,
       before,
       after,
+      committedAt: this.committedAt,
     });
   }
 
@@ -87,10 +97,19 @@ class Integration {
   }
 }
 
-export interface UploadReport {
-  /** The newest changeset the client has made, sent or not. */
-  latestClientVersion: number | null;
-  now: Date;
+function checkSessionAccepts(session: SessionRecord, now: Date): void {
+  if (session.resetRequired) {
+    throw new SyncError(
+      'CLIENT_RESET_REQUIRED',
+      `session ${session.id} must reset: it was offline too long`,
+    );
+  }
+  if (isPaused(session.pause, 'UPLOAD', now)) {
+    throw new SyncError(
+      'SESSION_PAUSED',
+      `session ${session.id} is paused for uploads; nothing was written`,
+    );
+  }
 }
 
 /** Builds the plan that integrates `changesets` for the session's client. */
@@ -101,14 +120,10 @@ export function planIntegration(
 ) {
   return (view: IntegrationView): IntegrationWrites<UploadResult> => {
     const { session } = view;
-    if (isPaused(session.pause, 'UPLOAD', report.now)) {
-      throw new SyncError(
-        'SESSION_PAUSED',
-        `session ${session.id} is paused for uploads; nothing was written`,
-      );
-    }
-    const work = new Integration(view, session.clientId, perms);
+    checkSessionAccepts(session, report.now);
+    const work = new Integration(view, session.clientId, perms, report.now.toISOString());
     let last = session.lastIntegratedClientVersion;
+    let bytes = 0;
     changesets.forEach((cs, i) => {
       if (cs.clientVersion <= last) return;
       if (cs.clientVersion !== last + 1) {
@@ -121,10 +136,10 @@ export function planIntegration(
         work.apply(c, makeStamp(cs.timestamp, session.clientId, j), cs.clientVersion),
       );
       last = cs.clientVersion;
+      bytes += changesetBytes(cs);
     });
     return {
-      lastIntegratedClientVersion: last,
-      latestClientVersion: Math.max(last, report.latestClientVersion ?? 0),
+      session: accountUpload(session, { integratedTo: last, integratedBytes: bytes, ...report }),
       documents: work.changedDocuments(),
       history: work.history,
       result: { lastIntegratedClientVersion: last, compensatingWrites: work.compensating },

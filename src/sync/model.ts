@@ -64,6 +64,7 @@ export interface HistoryEntry extends DocumentKey {
   clientVersion: number;
   before: JsonObject | null;
   after: JsonObject | null;
+  committedAt: string;
 }
 
 /** A client's sync session: one per client, bound to one user for good. */
@@ -80,6 +81,16 @@ export interface SessionRecord {
   lastDownloadedServerVersion: number;
   /** The pause in force, if any (it may have expired: see session/pause.ts). */
   pause: PauseState | null;
+  /** Bytes of all changesets integrated for this client. */
+  uploadedBytes: number;
+  /** Bytes the client reported still to send, less what was integrated since. */
+  pendingBytes: number;
+  /** `uploadedBytes` when the client last had nothing outstanding (upload progress starts here). */
+  uploadBaselineBytes: number;
+  /** When the client last synced (uploaded, acknowledged or opened a stream). */
+  lastSyncedAt: string;
+  /** Offline past the max offline time: every sync call fails until the client resets. */
+  resetRequired: boolean;
   closed: boolean;
   createdAt: string;
   updatedAt: string;

@@ -2,15 +2,15 @@
  * The sync core: sessions, uploads, downloads and acknowledgements over the store port.
  * Knows nothing of GraphQL; every expected failure is a `SyncError` with a code.
  */
-import { randomUUID } from 'node:crypto';
-import { badInput, SyncError } from '../errors.js';
-import type { SyncStore } from '../store/port.js';
 import type { Clock } from '../clock.js';
-import { ChangeFeed } from './change-feed.js';
+import { badInput, SyncError } from '../errors.js';
 import { Topics } from '../session/topics.js';
+import type { SessionPatch, SyncStore } from '../store/port.js';
+import { ChangeFeed } from './change-feed.js';
 import { downloadStream, type DownloadBatch } from './download.js';
 import { planIntegration, type UploadResult } from './integrate.js';
-import { isAdmin, type SessionRecord, type Viewer } from './model.js';
+import { isAdmin, type SessionRecord, type SyncQuery, type Viewer } from './model.js';
+import { newSession } from './new-session.js';
 import { UserPermissions, type RulesConfig } from './permissions.js';
 import { checkFilter } from './query-match.js';
 import {
@@ -26,6 +26,8 @@ export interface SyncCoreOptions {
   clock: Clock;
   limits: UploadLimits;
   downloadBatchSize: number;
+  /** A client that has not synced for this long must reset. */
+  maxOfflineMs: number;
 }
 
 export type QueryInput = { collection: string; filter?: unknown };
@@ -34,12 +36,20 @@ export interface UploadAck extends UploadResult {
   serverVersion: number;
 }
 
+/** What a client reports with an upload (an empty upload only reports). */
+export interface UploadReportInput {
+  latestClientVersion?: number | null;
+  pendingBytes?: number | null;
+}
+
 export class SyncCore {
   readonly feed = new ChangeFeed();
   /** Announces, per session id, that the session's stored record changed. */
   readonly sessionUpdates = new Topics<string>();
-  private readonly inflight = new Set<Promise<UploadAck>>();
+  /** Called when a session is found past the max offline time. */
+  onResetRequired: (sessionId: string) => void = () => undefined;
   readonly store: SyncStore;
+  private readonly inflight = new Set<Promise<UploadAck>>();
 
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
@@ -50,35 +60,29 @@ export class SyncCore {
     this.feed.advance(await this.store.latestVersion());
   }
 
+  get clock(): Clock {
+    return this.options.clock;
+  }
+
+  private now(): string {
+    return this.options.clock.now().toISOString();
+  }
+
   permissions(viewer: Viewer): UserPermissions {
     return new UserPermissions(this.options.rules, viewer.id);
   }
 
-  /** Opens (or re-opens) the session of `clientId`; refuses a client bound to another user. */
-  async openSession(
-    viewer: Viewer,
-    clientId: string,
-    queryInputs: readonly QueryInput[],
-  ): Promise<SessionRecord> {
+  /**
+   * Opens (or re-opens) the session of `clientId`; refuses a client bound to another user.
+   * Re-opening a session that must reset clears that state: the client then bootstraps
+   * with `changes(since: 0)` and replays its unsynced changes.
+   */
+  async openSession(viewer: Viewer, clientId: string, inputs: readonly QueryInput[]) {
     if (clientId.length === 0 || clientId.length > 128 || clientId.includes('|')) {
       throw badInput('input.clientId', 'must be 1 to 128 characters, without "|"');
     }
-    const queries = validateQueries(queryInputs, checkFilter);
-    const now = this.options.clock.now().toISOString();
-    const candidate: SessionRecord = {
-      id: `ses_${randomUUID()}`,
-      clientId,
-      userId: viewer.id,
-      queries,
-      rescopeFrom: null,
-      lastIntegratedClientVersion: 0,
-      latestClientVersion: 0,
-      lastDownloadedServerVersion: 0,
-      pause: null,
-      closed: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const queries = validateQueries(inputs, checkFilter);
+    const candidate = newSession(clientId, viewer.id, queries, this.now());
     const session = await this.store.openSession(candidate);
     if (session.userId !== viewer.id) {
       throw new SyncError(
@@ -88,19 +92,25 @@ export class SyncCore {
       );
     }
     if (session === candidate) return session;
-    return this.reopen(session, queries, now);
+    return this.rescope(session, queries, {
+      closed: false,
+      resetRequired: false,
+      lastSyncedAt: this.now(),
+    });
   }
 
-  private async reopen(session: SessionRecord, queries: SessionRecord['queries'], now: string) {
+  private async rescope(session: SessionRecord, queries: SyncQuery[], patch: SessionPatch = {}) {
     const changed = JSON.stringify(session.queries) !== JSON.stringify(queries);
-    const patch = {
-      closed: false,
-      updatedAt: now,
-      ...(changed ? { queries, rescopeFrom: session.rescopeFrom ?? session.queries } : {}),
-    };
-    const updated = await this.store.updateSession(session.id, patch);
-    this.feed.poke(session.id);
+    const scope = changed ? { queries, rescopeFrom: session.rescopeFrom ?? session.queries } : {};
+    const updated = await this.update(session.id, { ...patch, ...scope });
     return updated ?? session;
+  }
+
+  private async update(id: string, patch: SessionPatch) {
+    const updated = await this.store.updateSession(id, { ...patch, updatedAt: this.now() });
+    this.feed.poke(id);
+    this.sessionUpdates.publish(id, id);
+    return updated;
   }
 
   /** Loads a session the viewer may see: its own, or any for an admin; else NOT_FOUND. */
@@ -118,30 +128,57 @@ export class SyncCore {
 
   async getOpenSession(viewer: Viewer, id: string): Promise<SessionRecord> {
     const session = await this.getSession(viewer, id);
-    if (session.closed)
+    if (session.closed) {
       throw new SyncError('NOT_FOUND', `sessionId: session "${id}" is closed`, 'sessionId');
+    }
     return session;
+  }
+
+  /** An open session that may sync now: not past the max offline time. */
+  async getSyncSession(viewer: Viewer, id: string): Promise<SessionRecord> {
+    const session = await this.getOpenSession(viewer, id);
+    if (!session.resetRequired && !this.isExpired(session)) return session;
+    if (!session.resetRequired) await this.requireReset(id);
+    throw new SyncError(
+      'CLIENT_RESET_REQUIRED',
+      `session ${id} was offline past the max offline time: reset (openSession, then changes(since: 0))`,
+    );
+  }
+
+  isExpired(session: SessionRecord): boolean {
+    const offline = this.options.clock.now().getTime() - Date.parse(session.lastSyncedAt);
+    return offline > this.options.maxOfflineMs;
+  }
+
+  /** Marks the session as needing a reset, and says so through `onResetRequired`. */
+  async requireReset(id: string): Promise<void> {
+    await this.update(id, { resetRequired: true });
+    this.onResetRequired(id);
+  }
+
+  /** Marks every session past the max offline time and compacts history older than it. */
+  async compact(): Promise<{ expired: number; compacted: number }> {
+    const horizon = new Date(
+      this.options.clock.now().getTime() - this.options.maxOfflineMs,
+    ).toISOString();
+    const expired = await this.store.expireSessions(horizon);
+    for (const id of expired) {
+      this.feed.poke(id);
+      this.onResetRequired(id);
+    }
+    return { expired: expired.length, compacted: await this.store.compactHistory(horizon) };
   }
 
   async closeSession(viewer: Viewer, id: string): Promise<boolean> {
     const session = await this.getSession(viewer, id);
     if (session.closed) return false;
-    await this.store.updateSession(id, {
-      closed: true,
-      updatedAt: this.options.clock.now().toISOString(),
-    });
-    this.feed.poke(id);
+    await this.update(id, { closed: true });
     return true;
   }
 
-  async updateQueries(
-    viewer: Viewer,
-    id: string,
-    inputs: readonly QueryInput[],
-  ): Promise<SessionRecord> {
+  async updateQueries(viewer: Viewer, id: string, inputs: readonly QueryInput[]) {
     const session = await this.getOpenSession(viewer, id);
-    const queries = validateQueries(inputs, checkFilter);
-    return this.reopen(session, queries, this.options.clock.now().toISOString());
+    return this.rescope(session, validateQueries(inputs, checkFilter));
   }
 
   /** Validates, then integrates the upload durably; resolves only after the commit. */
@@ -149,9 +186,9 @@ export class SyncCore {
     viewer: Viewer,
     id: string,
     inputs: readonly ChangesetInputLike[],
-    latestClientVersion: number | null = null,
+    report: UploadReportInput = {},
   ): Promise<UploadAck> {
-    const upload = this.integrateUpload(viewer, id, inputs, latestClientVersion);
+    const upload = this.integrateUpload(viewer, id, inputs, report);
     this.inflight.add(upload);
     const forget = () => this.inflight.delete(upload);
     upload.then(forget, forget);
@@ -172,22 +209,19 @@ export class SyncCore {
     viewer: Viewer,
     id: string,
     inputs: readonly ChangesetInputLike[],
-    latestClientVersion: number | null,
+    report: UploadReportInput,
   ): Promise<UploadAck> {
-    const session = await this.getOpenSession(viewer, id);
+    const session = await this.getSyncSession(viewer, id);
     const changesets = validateChangesets(inputs, this.options.limits);
-    if (
-      latestClientVersion !== null &&
-      (!Number.isInteger(latestClientVersion) || latestClientVersion < 0)
-    ) {
-      throw badInput('latestClientVersion', 'must be a non-negative integer');
-    }
+    validateReport(report);
     const keys = changesets.flatMap((cs) =>
       cs.changes.map((c) => ({ collection: c.collection, id: c.id })),
     );
-    const perms = this.permissions({ id: session.userId, roles: [] });
-    const now = this.options.clock.now();
-    const plan = planIntegration(changesets, perms, { latestClientVersion, now });
+    const plan = planIntegration(changesets, this.permissions({ id: session.userId, roles: [] }), {
+      latestClientVersion: report.latestClientVersion ?? null,
+      pendingBytes: report.pendingBytes ?? null,
+      now: this.options.clock.now(),
+    });
     const outcome = await this.store.integrate(session.id, keys, plan);
     this.feed.advance(outcome.serverVersion);
     this.sessionUpdates.publish(session.id, session.id);
@@ -195,12 +229,8 @@ export class SyncCore {
   }
 
   /** Records that the client holds everything up to `serverVersion`; never moves back. */
-  async acknowledgeDownload(
-    viewer: Viewer,
-    id: string,
-    serverVersion: number,
-  ): Promise<SessionRecord> {
-    const session = await this.getOpenSession(viewer, id);
+  async acknowledgeDownload(viewer: Viewer, id: string, serverVersion: number) {
+    const session = await this.getSyncSession(viewer, id);
     const latest = await this.store.latestVersion();
     if (!Number.isInteger(serverVersion) || serverVersion < 0 || serverVersion > latest) {
       throw badInput(
@@ -208,25 +238,25 @@ export class SyncCore {
         `must be an integer from 0 to the latest server version ${latest}`,
       );
     }
-    if (serverVersion <= session.lastDownloadedServerVersion) return session;
-    const updated = await this.store.updateSession(id, {
+    const updated = await this.update(id, {
       lastDownloadedServerVersion: serverVersion,
+      lastSyncedAt: this.now(),
     });
-    this.sessionUpdates.publish(id, id);
     return updated ?? session;
   }
 
-  /** The download stream; checks access before the first batch. */
-  async changes(
-    viewer: Viewer,
-    id: string,
-    since: number | null,
-    signal: AbortSignal,
-  ): Promise<AsyncGenerator<DownloadBatch>> {
-    const session = await this.getOpenSession(viewer, id);
-    if (since !== null && (!Number.isInteger(since) || since < 0))
+  /** The download stream; checks access and the max offline time before the first batch. */
+  async changes(viewer: Viewer, id: string, since: number | null, signal: AbortSignal) {
+    const session = await this.getSyncSession(viewer, id);
+    if (since !== null && (!Number.isInteger(since) || since < 0)) {
       throw badInput('since', 'must be a non-negative integer');
-    const deps = {
+    }
+    await this.store.updateSession(id, { lastSyncedAt: this.now() });
+    return downloadStream(this.downloadDeps(session), session, since, signal);
+  }
+
+  private downloadDeps(session: SessionRecord) {
+    return {
       store: this.store,
       feed: this.feed,
       batchSize: this.options.downloadBatchSize,
@@ -234,6 +264,18 @@ export class SyncCore {
       perms: this.permissions({ id: session.userId, roles: [] }),
       loadSession: async (sid: string) => (await this.store.getSessions([sid]))[0],
     };
-    return downloadStream(deps, session, since, signal);
   }
 }
+
+function validateReport(report: UploadReportInput): void {
+  const v = report.latestClientVersion;
+  if (v != null && (!Number.isInteger(v) || v < 0)) {
+    throw badInput('latestClientVersion', 'must be a non-negative integer');
+  }
+  const b = report.pendingBytes;
+  if (b != null && (!Number.isFinite(b) || b < 0 || b > Number.MAX_SAFE_INTEGER)) {
+    throw badInput('pendingBytes', 'must be a non-negative number of bytes');
+  }
+}
+
+export type { DownloadBatch };

@@ -10,6 +10,11 @@ export interface SessionRow {
   last_integrated: number;
   latest_client_version: number;
   pause: string | null;
+  uploaded_bytes: number;
+  pending_bytes: number;
+  upload_baseline_bytes: number;
+  last_synced_at: string;
+  reset_required: number;
   last_downloaded: number;
   closed: number;
   created_at: string;
@@ -32,6 +37,7 @@ export interface HistoryRow {
   client_version: number;
   before: string | null;
   after: string | null;
+  committed_at: string;
 }
 
 const parseOrNull = <T>(text: string | null): T | null =>
@@ -46,6 +52,11 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   lastIntegratedClientVersion: r.last_integrated,
   latestClientVersion: r.latest_client_version,
   pause: parseOrNull(r.pause),
+  uploadedBytes: r.uploaded_bytes,
+  pendingBytes: r.pending_bytes,
+  uploadBaselineBytes: r.upload_baseline_bytes,
+  lastSyncedAt: r.last_synced_at,
+  resetRequired: r.reset_required === 1,
   lastDownloadedServerVersion: r.last_downloaded,
   closed: r.closed === 1,
   createdAt: r.created_at,
@@ -68,15 +79,22 @@ export const toHistory = (r: HistoryRow): HistoryEntry => ({
   clientVersion: r.client_version,
   before: parseOrNull(r.before),
   after: parseOrNull(r.after),
+  committedAt: r.committed_at,
 });
 
 /** The column of each patchable session field. */
 export const SESSION_COLUMNS = {
   queries: 'queries',
   rescopeFrom: 'rescope_from',
+  lastIntegratedClientVersion: 'last_integrated',
   latestClientVersion: 'latest_client_version',
   lastDownloadedServerVersion: 'last_downloaded',
   pause: 'pause',
+  uploadedBytes: 'uploaded_bytes',
+  pendingBytes: 'pending_bytes',
+  uploadBaselineBytes: 'upload_baseline_bytes',
+  lastSyncedAt: 'last_synced_at',
+  resetRequired: 'reset_required',
   closed: 'closed',
   updatedAt: 'updated_at',
 } as const satisfies Partial<Record<keyof SessionRecord, keyof SessionRow>>;
@@ -92,6 +110,11 @@ export const PATCH_BASE: SessionRecord = {
   latestClientVersion: 0,
   lastDownloadedServerVersion: 0,
   pause: null,
+  uploadedBytes: 0,
+  pendingBytes: 0,
+  uploadBaselineBytes: 0,
+  lastSyncedAt: '',
+  resetRequired: false,
   closed: false,
   createdAt: '',
   updatedAt: '',
@@ -110,6 +133,11 @@ export const sessionToRow = (s: SessionRecord): SessionRow => ({
   latest_client_version: s.latestClientVersion,
   last_downloaded: s.lastDownloadedServerVersion,
   pause: jsonOrNull(s.pause),
+  uploaded_bytes: s.uploadedBytes,
+  pending_bytes: s.pendingBytes,
+  upload_baseline_bytes: s.uploadBaselineBytes,
+  last_synced_at: s.lastSyncedAt,
+  reset_required: s.resetRequired ? 1 : 0,
   closed: s.closed ? 1 : 0,
   created_at: s.createdAt,
   updated_at: s.updatedAt,

@@ -10,6 +10,11 @@ CREATE TABLE IF NOT EXISTS sessions (
   latest_client_version INTEGER NOT NULL DEFAULT 0,
   last_downloaded INTEGER NOT NULL DEFAULT 0,
   pause TEXT,
+  uploaded_bytes INTEGER NOT NULL DEFAULT 0,
+  pending_bytes INTEGER NOT NULL DEFAULT 0,
+  upload_baseline_bytes INTEGER NOT NULL DEFAULT 0,
+  last_synced_at TEXT NOT NULL,
+  reset_required INTEGER NOT NULL DEFAULT 0,
   closed INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
@@ -30,6 +35,8 @@ CREATE TABLE IF NOT EXISTS history (
   client_id TEXT NOT NULL,
   client_version INTEGER NOT NULL,
   before TEXT,
-  after TEXT
+  after TEXT,
+  committed_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS history_by_time ON history (committed_at);
 `;

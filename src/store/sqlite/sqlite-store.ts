@@ -81,11 +81,7 @@ export class SqliteStore implements SyncStore {
         versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0,
       );
     }
-    this.sql.setIntegrated.run(
-      writes.lastIntegratedClientVersion,
-      writes.latestClientVersion,
-      job.sessionId,
-    );
+    this.sql.patchSession(job.sessionId, writes.session);
     return { result: writes.result, serverVersion: last || this.sql.latestVersion() };
   }
 
@@ -134,6 +130,14 @@ export class SqliteStore implements SyncStore {
 
   async readHistory(afterVersion: number, limit: number) {
     return (this.sql.historyAfter.all(afterVersion, limit) as HistoryRow[]).map(toHistory);
+  }
+
+  async compactHistory(before: string): Promise<number> {
+    return this.sql.compactHistory(before);
+  }
+
+  async expireSessions(before: string): Promise<string[]> {
+    return this.db.transaction(() => this.sql.expireSessions(before)).immediate();
   }
 
   async latestVersion() {

@@ -14,7 +14,6 @@ const json = (value: unknown): string | null => (value === null ? null : JSON.st
 export class SqliteStatements {
   readonly sessionById;
   readonly sessionByClient;
-  readonly setIntegrated;
   readonly historyAfter;
   private readonly insertSessionStmt;
   private readonly documentByKey;
@@ -28,9 +27,6 @@ export class SqliteStatements {
   constructor(private readonly db: Database.Database) {
     this.sessionById = db.prepare('SELECT * FROM sessions WHERE id = ?');
     this.sessionByClient = db.prepare('SELECT * FROM sessions WHERE client_id = ?');
-    this.setIntegrated = db.prepare(
-      'UPDATE sessions SET last_integrated = ?, latest_client_version = MAX(latest_client_version, ?) WHERE id = ?',
-    );
     this.historyAfter = db.prepare(
       'SELECT * FROM history WHERE version > ? ORDER BY version LIMIT ?',
     );
@@ -45,8 +41,8 @@ export class SqliteStatements {
        version = excluded.version`,
     );
     this.insertHistory = db.prepare(
-      `INSERT INTO history (collection, id, client_id, client_version, before, after)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO history (collection, id, client_id, client_version, before, after, committed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.latest = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'history'").pluck();
     this.scanStmt = db.prepare(
@@ -74,7 +70,19 @@ export class SqliteStatements {
       c === 'last_downloaded' ? `${c} = MAX(${c}, @${c})` : `${c} = @${c}`;
     const sets = columns.map(set).join(', ');
     const values = Object.fromEntries(columns.map((c) => [c, row[c]]));
-    this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = @id`).run({ ...values, id });
+    this.patchStatement(sets).run({ ...values, id });
+  }
+
+  private readonly patches = new Map<string, Database.Statement>();
+
+  /** One prepared UPDATE per set of columns, compiled on first use. */
+  private patchStatement(sets: string): Database.Statement {
+    let statement = this.patches.get(sets);
+    if (!statement) {
+      statement = this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = @id`);
+      this.patches.set(sets, statement);
+    }
+    return statement;
   }
 
   getDocument(key: DocumentKey) {
@@ -97,8 +105,25 @@ export class SqliteStatements {
       h.clientVersion,
       json(h.before),
       json(h.after),
+      h.committedAt,
     );
     return Number(info.lastInsertRowid);
+  }
+
+  compactHistory(before: string): number {
+    return this.db.prepare('DELETE FROM history WHERE committed_at < ?').run(before).changes;
+  }
+
+  expireSessions(before: string): string[] {
+    const ids = this.db
+      .prepare(
+        'SELECT id FROM sessions WHERE closed = 0 AND reset_required = 0 AND last_synced_at < ?',
+      )
+      .pluck()
+      .all(before) as string[];
+    const mark = this.db.prepare('UPDATE sessions SET reset_required = 1 WHERE id = ?');
+    for (const id of ids) mark.run(id);
+    return ids;
   }
 
   latestVersion(): number {
