@@ -25,6 +25,7 @@ const CONTRACT: Record<string, Record<string, string>> = {
   },
   Subscription: {
     connectionStateChanges: '(sessionId: ID!): ConnectionStateChange!',
+    progress: '(sessionId: ID!, direction: ProgressDirection!, mode: ProgressMode!): SyncProgress!',
     changes: '(sessionId: ID!, since: Int): DownloadBatch!',
     sessionEvents: '(sessionId: ID!): SessionEvent!',
   },

@@ -13,3 +13,7 @@ export const ConnectionStateEnum = builder.enumType('ConnectionState', {
 export const ProgressDirectionEnum = builder.enumType('ProgressDirection', {
   values: ['UPLOAD', 'DOWNLOAD'] as const,
 });
+
+export const ProgressModeEnum = builder.enumType('ProgressMode', {
+  values: ['REPORT_INDEFINITELY', 'FOR_CURRENTLY_OUTSTANDING_WORK'] as const,
+});

@@ -8,5 +8,6 @@ import './document.js';
 import './enums.js';
 import './session-control.js';
 import './session-events.js';
+import './progress.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

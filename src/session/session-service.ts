@@ -20,6 +20,10 @@ import {
 } from './pause.js';
 import type { SessionEvent, SessionEventType } from './session-events.js';
 import { Topics } from './topics.js';
+import { Scope } from '../sync/scope.js';
+import { DownloadMeter } from './download-meter.js';
+import { uploadSnapshot, type ProgressMode, type SyncProgress } from './progress.js';
+import { progressStream } from './progress-stream.js';
 import { waitUntil, type WaitOptions } from './wait.js';
 
 export type WaitArgs = Omit<WaitOptions, 'owner'>;
@@ -225,6 +229,39 @@ export class SessionService {
     if (session.resetRequired) this.emit('CLIENT_RESET_REQUIRED', id);
     else if (this.core.isExpired(session)) await this.core.requireReset(id);
     return events;
+  }
+
+  /** The `progress` subscription of a session the viewer may see. */
+  async watchProgress(
+    viewer: Viewer,
+    id: string,
+    direction: Direction,
+    mode: ProgressMode,
+    signal: AbortSignal,
+  ) {
+    const session = await this.core.getSession(viewer, id);
+    return progressStream(this.core, session, direction, mode, signal);
+  }
+
+  /** Upload progress now: of the work outstanding since the client last had none. */
+  uploadProgress(session: SessionRecord): SyncProgress {
+    return uploadSnapshot(session);
+  }
+
+  /** Download progress now: what remains in scope after the client's acknowledgement. */
+  async downloadProgress(session: SessionRecord): Promise<SyncProgress> {
+    const scope = new Scope(
+      session.queries,
+      this.core.permissions({ id: session.userId, roles: [] }),
+    );
+    const meter = new DownloadMeter(
+      this.core.store,
+      scope,
+      session.lastDownloadedServerVersion,
+      500,
+    );
+    const ack = session.lastDownloadedServerVersion;
+    return meter.measure(ack, await this.core.store.latestVersion());
   }
 
   async watchConnection(viewer: Viewer, id: string, signal: AbortSignal) {

@@ -13,6 +13,7 @@ export class ChangeFeed {
   private latestVersion = 0;
   private readonly pokes = new Map<string, number>();
   private readonly waiters = new Set<Waiter>();
+  private readonly listeners = new Set<(version: number) => void>();
 
   get latest(): number {
     return this.latestVersion;
@@ -23,6 +24,18 @@ export class ChangeFeed {
     if (version <= this.latestVersion) return;
     this.latestVersion = version;
     for (const w of this.waiters) if (w.after < version) w.wake();
+    for (const listener of this.listeners) listener(version);
+  }
+
+  /** Calls `listener` on every new version; returns the function that stops it. */
+  onAdvance(listener: (version: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Listeners registered (to prove that nothing leaks). */
+  get listenerCount(): number {
+    return this.listeners.size;
   }
 
   /** A counter that changes whenever the session is poked. */

@@ -6,6 +6,8 @@ export interface Stream<T> {
   next(timeoutMs?: number): Promise<GqlResult<T>>;
   /** Results that arrived and were not taken yet. */
   readonly pending: number;
+  /** Resolves when the server completes the subscription. */
+  readonly completed: Promise<void>;
   stop(): void;
 }
 
@@ -16,6 +18,8 @@ export function stream<T = Record<string, unknown>>(
 ): Stream<T> {
   const queue: GqlResult<T>[] = [];
   let wake: (() => void) | null = null;
+  let complete: () => void = () => undefined;
+  const completed = new Promise<void>((resolve) => (complete = resolve));
   const stop = client.subscribe<T>(
     { query, variables },
     {
@@ -27,7 +31,7 @@ export function stream<T = Record<string, unknown>>(
         queue.push({ errors: [{ message: String((error as Error).message ?? error) }] });
         wake?.();
       },
-      complete: () => undefined,
+      complete: () => complete(),
     },
   );
   return {
@@ -35,6 +39,7 @@ export function stream<T = Record<string, unknown>>(
       return queue.length;
     },
     stop,
+    completed,
     async next(timeoutMs = 10_000) {
       // A safety net so that a bug fails the test instead of hanging it; not a timing assertion.
       const deadline = setTimeout(() => wake?.(), timeoutMs);

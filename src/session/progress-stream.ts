@@ -1,0 +1,112 @@
+/**
+ * The `progress` subscription. The first value comes at once; after that a value is
+ * computed only when the consumer is ready and something changed, so a slow subscriber
+ * gets the latest value, never a backlog.
+ *
+ *   REPORT_INDEFINITELY: follows new work until the subscriber leaves.
+ *   FOR_CURRENTLY_OUTSTANDING_WORK: target fixed at subscription, never decreases,
+ *     emits 1.0 once and completes.
+ */
+import type { SessionRecord } from '../sync/model.js';
+import { Scope } from '../sync/scope.js';
+import type { SyncCore } from '../sync/sync-core.js';
+import { DownloadMeter } from './download-meter.js';
+import type { Direction } from './pause.js';
+import {
+  sameProgress,
+  uploadSnapshot,
+  uploadTarget,
+  uploadTowards,
+  type ProgressMode,
+  type SyncProgress,
+} from './progress.js';
+import { Wakeup } from './wakeup.js';
+
+type Measure = () => Promise<SyncProgress>;
+
+async function load(core: SyncCore, id: string): Promise<SessionRecord> {
+  const [session] = await core.store.getSessions([id]);
+  if (!session) throw new Error(`session ${id} vanished`);
+  return session;
+}
+
+function uploadMeasure(core: SyncCore, start: SessionRecord, mode: ProgressMode): Measure {
+  const target = uploadTarget(start);
+  return async () => {
+    const s = await load(core, start.id);
+    return mode === 'REPORT_INDEFINITELY' ? uploadSnapshot(s) : uploadTowards(s, target);
+  };
+}
+
+async function downloadMeasure(
+  core: SyncCore,
+  start: SessionRecord,
+  mode: ProgressMode,
+  batch: number,
+): Promise<Measure> {
+  const scope = new Scope(start.queries, core.permissions({ id: start.userId, roles: [] }));
+  const meter = new DownloadMeter(core.store, scope, start.lastDownloadedServerVersion, batch);
+  const fixedTop =
+    mode === 'FOR_CURRENTLY_OUTSTANDING_WORK' ? await core.store.latestVersion() : null;
+  return async () => {
+    const s = await load(core, start.id);
+    const value = await meter.measure(
+      s.lastDownloadedServerVersion,
+      fixedTop ?? (await core.store.latestVersion()),
+    );
+    if (fixedTop === null && value.progressEstimate === 1)
+      meter.rebase(s.lastDownloadedServerVersion);
+    return value;
+  };
+}
+
+/** In the fixed mode nothing goes down. */
+const atLeast = (value: SyncProgress, last: SyncProgress | null): SyncProgress =>
+  last === null
+    ? value
+    : {
+        ...value,
+        progressEstimate: Math.max(value.progressEstimate, last.progressEstimate),
+        transferredBytes: Math.max(value.transferredBytes, last.transferredBytes),
+      };
+
+/** Wakes on the session's updates and, for downloads, on every new server version. */
+function wakeOn(core: SyncCore, sessionId: string, direction: Direction, signal: AbortSignal) {
+  const wake = new Wakeup();
+  const stopFeed = direction === 'DOWNLOAD' ? core.feed.onAdvance(wake.notify) : () => undefined;
+  const updates = core.sessionUpdates.subscribe(sessionId, signal);
+  void (async () => {
+    for await (const _ of updates) wake.notify();
+  })();
+  return { wake, stop: stopFeed };
+}
+
+export async function* progressStream(
+  core: SyncCore,
+  start: SessionRecord,
+  direction: Direction,
+  mode: ProgressMode,
+  signal: AbortSignal,
+): AsyncGenerator<SyncProgress> {
+  const { wake, stop } = wakeOn(core, start.id, direction, signal);
+  try {
+    const measure =
+      direction === 'UPLOAD'
+        ? uploadMeasure(core, start, mode)
+        : await downloadMeasure(core, start, mode, 500);
+    const fixed = mode === 'FOR_CURRENTLY_OUTSTANDING_WORK';
+    let last: SyncProgress | null = null;
+    while (!signal.aborted) {
+      const measured: SyncProgress = await measure();
+      const value: SyncProgress = fixed ? atLeast(measured, last) : measured;
+      if (!sameProgress(last, value)) {
+        last = value;
+        yield value;
+      }
+      if (fixed && value.progressEstimate === 1) return;
+      await wake.wait(signal);
+    }
+  } finally {
+    stop();
+  }
+}
