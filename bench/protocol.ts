@@ -1,0 +1,29 @@
+/**
+ * Messages between the bench (which runs the gateway) and its client process (which runs
+ * the sockets), so clients and gateway do not share one event loop.
+ */
+export interface LoadClient {
+  token: string;
+  userId: string;
+  clientId: string;
+}
+
+export type Command =
+  | { type: 'load-setup'; wsUrl: string; clients: LoadClient[] }
+  | { type: 'load-go' }
+  | { type: 'load-stop' }
+  | {
+      type: 'latency';
+      wsUrl: string;
+      token: string;
+      userId: string;
+      samples: number;
+      warmup: number;
+    }
+  | { type: 'exit' };
+
+export type Reply =
+  | { type: 'load-ready' }
+  | { type: 'load-done'; acks: number; errors: string[]; cpuMs: number; wallMs: number }
+  | { type: 'latency-done'; e2e: number[]; roundTrip: number[]; ack: number[] }
+  | { type: 'error'; message: string };
