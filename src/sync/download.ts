@@ -144,6 +144,25 @@ export async function* downloadStream(
   yield* followHistory(deps, session.id, cursor, signal);
 }
 
+/** The session as the stream last read it; re-read only when the session is poked. */
+interface Seen {
+  pokes: number;
+  session: SessionRecord;
+  scope: Scope;
+}
+
+async function refresh(
+  deps: DownloadDeps,
+  sessionId: string,
+  seen: Seen | null,
+): Promise<Seen | null> {
+  const pokes = deps.feed.pokeCount(sessionId);
+  if (seen && seen.pokes === pokes) return seen;
+  const session = await deps.loadSession(sessionId);
+  if (!session || session.closed) return null;
+  return { pokes, session, scope: new Scope(session.queries, deps.perms) };
+}
+
 async function* followHistory(
   deps: DownloadDeps,
   sessionId: string,
@@ -152,22 +171,23 @@ async function* followHistory(
 ): AsyncGenerator<DownloadBatch> {
   let cursor = from;
   let first = true;
+  let seen: Seen | null = null;
   while (!signal.aborted) {
-    const pokes = deps.feed.pokeCount(sessionId);
-    const current = await deps.loadSession(sessionId);
-    if (!current || current.closed) return;
-    if (isPaused(current.pause, 'DOWNLOAD', deps.clock.now())) {
+    seen = await refresh(deps, sessionId, seen);
+    if (!seen) return;
+    const { session, scope, pokes } = seen;
+    if (isPaused(session.pause, 'DOWNLOAD', deps.clock.now())) {
       await waitForPoke(deps, sessionId, pokes, signal);
       continue;
     }
-    if (current.rescopeFrom) {
-      yield* rescope(deps, current.rescopeFrom, current.queries, cursor);
+    if (session.rescopeFrom) {
+      yield* rescope(deps, session.rescopeFrom, session.queries, cursor);
       await deps.store.updateSession(sessionId, { rescopeFrom: null });
+      seen = { ...seen, session: { ...session, rescopeFrom: null } };
     }
     const entries = await deps.store.readHistory(cursor, deps.batchSize);
     const latest = Math.max(await deps.store.latestVersion(), cursor);
     deps.feed.advance(latest);
-    const scope = new Scope(current.queries, deps.perms);
     const changes = entries
       .map((h) => routeEntry(scope, h))
       .filter((c): c is DownloadChange => c !== null);

@@ -50,6 +50,7 @@ export class SyncCore {
   onResetRequired: (sessionId: string) => void = () => undefined;
   readonly store: SyncStore;
   private readonly inflight = new Set<Promise<UploadAck>>();
+  private readonly perms = new Map<string, UserPermissions>();
 
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
@@ -68,8 +69,15 @@ export class SyncCore {
     return this.options.clock.now().toISOString();
   }
 
+  /** The rules bound to a user, compiled once and kept (a bounded cache). */
   permissions(viewer: Viewer): UserPermissions {
-    return new UserPermissions(this.options.rules, viewer.id);
+    let perms = this.perms.get(viewer.id);
+    if (!perms) {
+      if (this.perms.size >= 10_000) this.perms.clear();
+      perms = new UserPermissions(this.options.rules, viewer.id);
+      this.perms.set(viewer.id, perms);
+    }
+    return perms;
   }
 
   /**
