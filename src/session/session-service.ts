@@ -61,11 +61,11 @@ export class SessionService {
     this.scheduleCompaction(compactIntervalMs);
   }
 
+  /** A sweep every interval; sweeps are idempotent, so one may overlap a slow one. */
   private scheduleCompaction(intervalMs: number): void {
     this.stopCompaction = this.clock.setTimer(intervalMs, () => {
-      void this.core.compact().finally(() => {
-        if (this.stopCompaction) this.scheduleCompaction(intervalMs);
-      });
+      this.scheduleCompaction(intervalMs);
+      void this.core.compact();
     });
   }
 
