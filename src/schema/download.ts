@@ -2,7 +2,7 @@
 import type { DownloadBatch, DownloadChange } from '../sync/download.js';
 import { abortable } from '../server/abortable.js';
 import { builder } from './builder.js';
-import { viewerOf } from './viewer.js';
+import { bindSocket, viewerOf } from './viewer.js';
 
 const DownloadOp = builder.enumType('DownloadOp', {
   values: ['UPSERT', 'REMOVE'] as const,
@@ -42,7 +42,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       await ctx.core.getSession(viewer, args.sessionId);
-      if (ctx.socketId) ctx.sessions.connections.bind(ctx.socketId, args.sessionId);
+      bindSocket(ctx, args.sessionId);
       return abortable((signal) =>
         ctx.core.changes(viewer, args.sessionId, args.since ?? null, signal),
       );

@@ -6,7 +6,7 @@ import { builder } from './builder.js';
 import { ConnectionStateEnum } from './enums.js';
 import type { GatewayContext } from '../server/context.js';
 import { SyncSessionRef, visibleSession } from './session.js';
-import { viewerOf } from './viewer.js';
+import { bindSocket, viewerOf } from './viewer.js';
 
 /** A subscription's context lives as long as it does: each event reads the session afresh. */
 function currentSession(ctx: GatewayContext, id: string) {
@@ -59,7 +59,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       await ctx.core.getSession(viewer, args.sessionId);
-      if (ctx.socketId) ctx.sessions.connections.bind(ctx.socketId, args.sessionId);
+      bindSocket(ctx, args.sessionId);
       return abortable(async (signal) => ctx.sessions.watchEvents(viewer, args.sessionId, signal));
     },
     resolve: (event) => event,
