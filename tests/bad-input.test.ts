@@ -107,6 +107,11 @@ describe('malformed changesets are refused with the field named, and nothing is 
     ],
     ['a skipped client version', [changeset(2, [valid])], 'changesets[0].clientVersion'],
     [
+      'a __proto__ field',
+      [changeset(1, [insert('c', JSON.parse('{"__proto__": {"x": 1}, "ownerId": "alice"}'))])],
+      'changesets[0].changes[0].document.__proto__',
+    ],
+    [
       'an oversize document',
       [changeset(1, [insert('big', { ownerId: 'alice', blob: 'x'.repeat(2000) })])],
       'over the limit',

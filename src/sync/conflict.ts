@@ -23,7 +23,8 @@ export function makeStamp(timestamp: string, clientId: string, index: number): s
 const newer = (a: string | null, b: string): boolean => a === null || b > a;
 
 function writeField(state: DocumentState, name: string, entry: FieldEntry): void {
-  const current = state.fields[name];
+  // Own properties only: "constructor" or "toString" are field names like any other.
+  const current = Object.hasOwn(state.fields, name) ? state.fields[name] : undefined;
   if (!current || newer(current.s, entry.s)) state.fields[name] = entry;
 }
 

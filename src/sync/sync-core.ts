@@ -99,7 +99,7 @@ export class SyncCore {
         'input.clientId',
       );
     }
-    if (session === candidate) return session;
+    if (session.id === candidate.id) return session;
     return this.rescope(session, queries, {
       closed: false,
       resetRequired: false,

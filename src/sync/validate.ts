@@ -28,6 +28,7 @@ export interface ChangesetInputLike {
 const COLLECTION = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z-\d{4}$/;
 const MAX_ID_LENGTH = 256;
+const RESERVED_FIELDS = new Set(['_id', '__proto__']);
 
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -40,8 +41,11 @@ export function validateCollection(field: string, name: string): void {
 }
 
 function validateFieldName(field: string, name: string): void {
-  if (name === '' || name.startsWith('$') || name.includes('.') || name === '_id') {
-    throw badInput(field, `"${name}" is not a writable field name (no "_id", "$" prefix or ".")`);
+  if (name === '' || name.startsWith('$') || name.includes('.') || RESERVED_FIELDS.has(name)) {
+    throw badInput(
+      field,
+      `"${name}" is not a writable field name (no "_id", "__proto__", "$" prefix or ".")`,
+    );
   }
 }
 
