@@ -5,13 +5,16 @@
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
+/** Where the output goes; the staleness test generates into a temporary folder instead. */
+const out = process.env.CODEGEN_OUT ?? 'client/src/gql/';
+
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   // ESM output: relative imports end in .js.
   emitLegacyCommonJSImports: false,
   documents: ['client/src/operations/*.graphql'],
   generates: {
-    'client/src/gql/': {
+    [out]: {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: {
