@@ -159,7 +159,8 @@ async function refresh(
   const pokes = deps.feed.pokeCount(sessionId);
   if (seen && seen.pokes === pokes) return seen;
   const session = await deps.loadSession(sessionId);
-  if (!session || session.closed) return null;
+  // A closed session, or one that must reset, has nothing more to stream.
+  if (!session || session.closed || session.resetRequired) return null;
   return { pokes, session, scope: new Scope(session.queries, deps.perms) };
 }
 
