@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CancellationToken, CancelledError, type App } from '../client/src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStorage } from '../client/src/file-storage.js';
+import {
+  CancellationToken,
+  CancelledError,
+  openSyncedDatabase,
+  type App,
+} from '../client/src/index.js';
 import { ManualClock } from '../src/clock.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { car, openCars, sdkApp, untilDb } from './helpers/sdk.js';
@@ -160,5 +169,69 @@ describe('client reset', () => {
       { collection: 'cars', id: 'unsynced' },
     ]);
     expect(unsynced?.doc).toEqual({ _id: 'unsynced', make: 'Lincoln', ownerId: 'alice' });
+  });
+});
+
+describe('following the gateway', () => {
+  it('is paused by a pause issued elsewhere, and resumed likewise', async () => {
+    gw = await startTestGateway();
+    const one = await openCars(await app(), 'phone');
+    const id = await one.syncSession.id();
+    const admin = await gw.token('root', ['admin']);
+    await gw.http(`mutation ($id: ID!) { pauseSession(id: $id) { id } }`, { id }, admin);
+    while (one.syncSession.state !== 'INACTIVE') await new Promise((r) => setTimeout(r, 5));
+    await one.write((tx) => tx.insert('cars', car('c1', 'Kia')));
+    await gw.http(`mutation ($id: ID!) { resumeSession(id: $id) { id } }`, { id }, admin);
+    await one.syncSession.waitForUpload();
+    expect(one.syncSession.state).toBe('ACTIVE');
+  });
+
+  it('reconnects when the gateway asks it to', async () => {
+    gw = await startTestGateway();
+    const a = await app();
+    const one = await openCars(a, 'phone');
+    await one.syncSession.id();
+    const changes: string[] = [];
+    a.onConnectionChange((previous, current) => changes.push(`${previous}->${current}`));
+    const r = await gw.http<{ reconnect: { sessions: number } }>(
+      `mutation { reconnect { sessions } }`,
+      {},
+      await gw.token('alice'),
+    );
+    expect(r.data?.reconnect.sessions).toBe(1);
+    while (!changes.includes('CONNECTING->CONNECTED')) await new Promise((r) => setTimeout(r, 5));
+    expect(changes.slice(0, 3)).toEqual([
+      'CONNECTED->DISCONNECTED',
+      'DISCONNECTED->CONNECTING',
+      'CONNECTING->CONNECTED',
+    ]);
+  });
+});
+
+describe('the file storage', () => {
+  it('keeps unsynced writes across a restart of the app', async () => {
+    gw = await startTestGateway();
+    const dir = mkdtempSync(join(tmpdir(), 'sdk-file-'));
+    const open = async (a: App, storage: FileStorage) =>
+      openSyncedDatabase(a, { clientId: 'phone', queries: [{ collection: 'cars' }], storage });
+    const first = await app();
+    const firstStorage = new FileStorage(join(dir, 'phone.json'));
+    const db = await open(first, firstStorage);
+    await db.syncSession.id();
+    await db.syncSession.pause();
+    await db.write((tx) => tx.insert('cars', car('c1', 'Volvo')));
+    await first.close();
+    await firstStorage.flush();
+    const secondStorage = new FileStorage(join(dir, 'phone.json'));
+    const second = await app();
+    const again = await open(second, secondStorage);
+    expect(again.get('cars', 'c1')?.make).toBe('Volvo');
+    await again.syncSession.resume();
+    await again.syncSession.waitForUpload();
+    const [stored] = await gw.gateway.core.store.getDocuments([{ collection: 'cars', id: 'c1' }]);
+    expect(stored?.doc).toMatchObject({ make: 'Volvo' });
+    await second.close();
+    await secondStorage.flush();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -25,6 +25,11 @@ export class FileStorage implements Storage {
     return this.writing;
   }
 
+  /** Resolves when every save so far is on disk. */
+  async flush(): Promise<void> {
+    await this.writing;
+  }
+
   private async write(text: string): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const temp = `${this.path}.tmp`;
