@@ -30,6 +30,7 @@ import {
   type SyncQueryInput,
 } from './gql/graphql.js';
 import type { LocalDatabase } from './local-database.js';
+import { uploadProgress } from './upload-progress.js';
 
 export type SessionState = 'ACTIVE' | 'INACTIVE';
 export type SyncProgress = ProgressSubscription['progress'];
@@ -246,8 +247,14 @@ export class SyncSession {
     });
   }
 
-  /** Progress values with the gateway's `progress` semantics, as an async iterable. */
+  /**
+   * Progress values with the gateway's `progress` semantics, as an async iterable. Upload
+   * progress is known here (the client's own changesets); download progress comes from the
+   * gateway.
+   */
   getProgressStream(direction: ProgressDirection, mode: ProgressMode): AsyncIterable<SyncProgress> {
+    if (direction === 'UPLOAD')
+      return uploadProgress(this.db, mode === 'FOR_CURRENTLY_OUTSTANDING_WORK');
     let stop: () => void = () => undefined;
     const channel: Channel<SyncProgress> = new Channel(1, () => stop());
     void this.opened.then((sessionId) => {

@@ -1,0 +1,55 @@
+/**
+ * Upload progress, known on the client: the bytes of its own changesets not yet
+ * acknowledged. Same semantics as the gateway's `progress`: the fixed mode counts the
+ * changesets made before the call, never goes down, and ends after one 1.0.
+ */
+import { Channel } from './channel.js';
+import type { LocalDatabase } from './local-database.js';
+import type { PendingChangeset } from './storage.js';
+import type { SyncProgress } from './sync-session.js';
+
+const bytesOf = (list: readonly PendingChangeset[]): number =>
+  list.reduce((n, cs) => n + JSON.stringify(cs.changes).length, 0);
+
+function value(transferred: number, transferable: number, done: boolean): SyncProgress {
+  const estimate = done ? 1 : transferable > 0 ? Math.min(0.999, transferred / transferable) : 0;
+  return {
+    direction: 'UPLOAD',
+    progressEstimate: estimate,
+    transferredBytes: transferred,
+    transferableBytes: transferable,
+  };
+}
+
+/** The changesets made up to `version` that are still pending. */
+const outstanding = (db: LocalDatabase, version: number) =>
+  db.snapshot.pending.filter((cs) => cs.clientVersion <= version);
+
+export function uploadProgress(db: LocalDatabase, fixed: boolean): AsyncIterable<SyncProgress> {
+  let stop: () => void = () => undefined;
+  const channel: Channel<SyncProgress> = new Channel(1, () => stop());
+  const target = db.snapshot.clientVersion;
+  let total = bytesOf(outstanding(db, target));
+  const measure = (): SyncProgress => {
+    if (fixed) {
+      const left = outstanding(db, target);
+      return value(total - bytesOf(left), total, left.length === 0);
+    }
+    const left = bytesOf(db.snapshot.pending);
+    if (left === 0) total = 0;
+    else total = Math.max(total, left);
+    return value(total - left, total, db.snapshot.pending.length === 0);
+  };
+  let last = '';
+  const emit = () => {
+    const v = measure();
+    const key = JSON.stringify(v);
+    if (key === last) return; // only real changes, as the gateway does
+    last = key;
+    channel.push(v);
+    if (fixed && v.progressEstimate === 1) channel.close();
+  };
+  stop = db.onChange(emit);
+  emit();
+  return channel;
+}
