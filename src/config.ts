@@ -21,6 +21,8 @@ export interface GatewayConfig {
   maxOfflineMs: number;
   /** How often expired sessions are marked and old history is compacted. */
   compactIntervalMs: number;
+  /** Several gateway processes share the SQLite file: signal each other through it. */
+  multiGateway: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +54,7 @@ const SETTINGS = {
   keepAliveMs: { flag: 'keep-alive-ms', env: 'KEEP_ALIVE_MS', type: 'string' },
   maxOfflineMs: { flag: 'max-offline-ms', env: 'MAX_OFFLINE_MS', type: 'string' },
   compactIntervalMs: { flag: 'compact-interval-ms', env: 'COMPACT_INTERVAL_MS', type: 'string' },
+  multiGateway: { flag: 'multi-gateway', env: 'MULTI_GATEWAY', type: 'string' },
 } satisfies Record<string, Setting>;
 
 type Raw = Partial<Record<keyof typeof SETTINGS, string>>;
@@ -73,6 +76,14 @@ function intSetting(
     );
   }
   return value;
+}
+
+function boolSetting(raw: Raw, key: keyof typeof SETTINGS): boolean {
+  const text = raw[key];
+  if (text === undefined || text === 'false' || text === '0') return false;
+  if (text === 'true' || text === '1') return true;
+  const s = SETTINGS[key];
+  throw new ConfigError(`--${s.flag} / ${s.env}: "${text}" is not true or false`);
 }
 
 function readRaw(argv: string[], env: NodeJS.ProcessEnv): Raw {
@@ -124,5 +135,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfi
     keepAliveMs: intSetting(raw, 'keepAliveMs', 10_000, 50, 600_000),
     maxOfflineMs: intSetting(raw, 'maxOfflineMs', 30 * DAY_MS, 1000, 3650 * DAY_MS),
     compactIntervalMs: intSetting(raw, 'compactIntervalMs', 60 * 60 * 1000, 1000, 30 * DAY_MS),
+    multiGateway: boolSetting(raw, 'multiGateway'),
   };
 }

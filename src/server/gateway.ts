@@ -5,16 +5,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Authenticator } from '../auth/authenticator.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { GatewayConfig } from '../config.js';
 import type { SyncStore } from '../store/port.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { loadRules } from '../sync/permissions.js';
-import { SyncCore } from '../sync/sync-core.js';
-import { SessionService } from '../session/session-service.js';
+import type { SessionService } from '../session/session-service.js';
+import type { SyncCore } from '../sync/sync-core.js';
+import { openDeployment, type Deployment } from './deployment.js';
 import { loadOrCreateDevSecret } from './dev-secret.js';
 import { handleHealth } from './health.js';
 import { attachGraphqlWs } from './ws.js';
@@ -37,10 +35,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function openStore(config: GatewayConfig): SyncStore {
-  return new SqliteStore(config.sqliteFile ?? join(config.dataDir, 'gateway.sqlite'));
-}
-
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -48,22 +42,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function createCore(config: GatewayConfig, deps: GatewayDeps): SyncCore {
-  return new SyncCore({
-    store: deps.store ?? openStore(config),
-    rules: loadRules(config.rulesFile ?? undefined),
-    clock: deps.clock ?? systemClock,
-    limits: {
-      maxDocumentBytes: config.maxDocumentBytes,
-      maxChangesPerUpload: config.maxChangesPerUpload,
-    },
-    downloadBatchSize: config.downloadBatchSize,
-    maxOfflineMs: config.maxOfflineMs,
-  });
-}
-
 /** Stops accepting, lets uploads in flight commit and answer, closes sockets, then the store. */
-async function shutdown(server: Server, ws: { dispose(): void | Promise<void> }, core: SyncCore) {
+async function shutdown(
+  server: Server,
+  ws: { dispose(): void | Promise<void> },
+  core: SyncCore,
+  deployment: Deployment,
+) {
   const closed = new Promise<void>((r) => server.close(() => r()));
   await core.drain();
   // One macrotask turn lets the answers of those uploads reach their sockets first.
@@ -73,6 +58,7 @@ async function shutdown(server: Server, ws: { dispose(): void | Promise<void> },
   const forced = setTimeout(() => server.closeAllConnections(), 10_000);
   await closed;
   clearTimeout(forced);
+  await deployment.stop();
   await core.store.close();
 }
 
@@ -81,16 +67,15 @@ export async function startGateway(
   deps: GatewayDeps = {},
 ): Promise<Gateway> {
   const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
-  const clock = deps.clock ?? systemClock;
-  const core = createCore(config, { ...deps, clock });
-  await core.start();
-  const sessions = new SessionService(core, clock);
-  await sessions.start(config.compactIntervalMs);
   const devMode = config.jwtSecret === null;
-  const auth = new Authenticator(
-    config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir),
-    devMode,
-  );
+  const secret = config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir);
+  const auth = new Authenticator(secret, devMode);
+  const deployment = await openDeployment(config, {
+    clock: deps.clock ?? systemClock,
+    store: deps.store,
+    tokenSecret: secret,
+  });
+  const { core, sessions } = deployment;
   const yoga = createGatewayYoga({ core, auth, sessions }, logger);
   let ready = false;
   const server = createServer((req, res) => {
@@ -110,8 +95,7 @@ export async function startGateway(
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const close = async () => {
     ready = false;
-    sessions.stop();
-    await shutdown(server, ws, core);
+    await shutdown(server, ws, core, deployment);
   };
   const url = `http://${host}:${port}/graphql`;
   return { url, wsUrl: url.replace(/^http/, 'ws'), port, devMode, auth, core, sessions, close };

@@ -1,9 +1,11 @@
 /**
  * Cancellation tokens: made by `createCancellationToken`, fired by `cancel`, which fails
- * every wait holding the token with CANCELLED. A token belongs to the user who made it;
- * each user keeps at most `maxPerUser`, the oldest idle ones forgotten first.
+ * every wait holding the token with CANCELLED, on whichever gateway it waits. A token id
+ * carries a signature over its owner, so any gateway of the deployment can tell whose it
+ * is without shared storage. Each user keeps at most `maxPerUser` tokens here, the oldest
+ * idle ones forgotten first.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { SyncError } from '../errors.js';
 
 interface Token {
@@ -18,30 +20,46 @@ export interface TokenView {
   cancelled: boolean;
 }
 
+const MAX_REMOTE_CANCELLED = 10_000;
+
 export class CancellationTokens {
   private readonly tokens = new Map<string, Token>();
+  private readonly byOwner = new Map<string, Set<string>>();
+  /** Tokens another gateway cancelled, not (yet) known here. */
+  private readonly cancelledElsewhere = new Set<string>();
+  /** Called when a token is cancelled here, to tell the other gateways. */
+  onCancel: (id: string) => void = () => undefined;
 
-  constructor(private readonly maxPerUser = 1000) {}
+  constructor(
+    private readonly secret: string,
+    private readonly maxPerUser = 1000,
+  ) {}
 
   create(owner: string): TokenView {
-    const token: Token = { id: `ct_${randomUUID()}`, owner, cancelled: false, waiters: new Set() };
-    this.tokens.set(token.id, token);
-    this.evictIdle(owner);
+    const nonce = randomUUID();
+    const token = this.remember(owner, `ct_${nonce}_${this.sign(owner, nonce)}`);
     return { id: token.id, cancelled: false };
   }
 
   cancel(owner: string, id: string): TokenView {
-    const token = this.get(owner, id, 'cancellationToken');
-    token.cancelled = true;
-    const error = new SyncError('CANCELLED', `cancelled through token ${id}`);
-    for (const fail of token.waiters) fail(error);
-    token.waiters.clear();
+    this.fire(this.get(owner, id));
+    this.onCancel(id);
     return { id, cancelled: true };
+  }
+
+  /** Another gateway cancelled the token. */
+  cancelledRemotely(id: string): void {
+    const token = this.tokens.get(id);
+    if (token) return this.fire(token);
+    this.cancelledElsewhere.add(id);
+    if (this.cancelledElsewhere.size > MAX_REMOTE_CANCELLED) {
+      this.cancelledElsewhere.delete(this.cancelledElsewhere.values().next().value!);
+    }
   }
 
   /** Registers a wait on the token; returns the function that removes it. */
   hold(owner: string, id: string, fail: (error: SyncError) => void): () => void {
-    const token = this.get(owner, id, 'cancellationToken');
+    const token = this.get(owner, id);
     if (token.cancelled) {
       fail(new SyncError('CANCELLED', `token ${id} was already cancelled`));
       return () => undefined;
@@ -55,18 +73,59 @@ export class CancellationTokens {
     return this.tokens.get(id)?.waiters.size ?? 0;
   }
 
-  private get(owner: string, id: string, field: string): Token {
+  private fire(token: Token): void {
+    token.cancelled = true;
+    const error = new SyncError('CANCELLED', `cancelled through token ${token.id}`);
+    for (const fail of token.waiters) fail(error);
+    token.waiters.clear();
+  }
+
+  private get(owner: string, id: string): Token {
     const token = this.tokens.get(id);
-    if (!token || token.owner !== owner) {
-      throw new SyncError('NOT_FOUND', `${field}: no cancellation token "${id}" is yours`, field);
-    }
+    if (token && token.owner === owner) return token;
+    if (!token && this.signedFor(owner, id)) return this.remember(owner, id);
+    throw new SyncError(
+      'NOT_FOUND',
+      `cancellationToken: no cancellation token "${id}" is yours`,
+      'cancellationToken',
+    );
+  }
+
+  private remember(owner: string, id: string): Token {
+    const token: Token = {
+      id,
+      owner,
+      cancelled: this.cancelledElsewhere.delete(id),
+      waiters: new Set(),
+    };
+    this.tokens.set(id, token);
+    const mine = this.byOwner.get(owner) ?? new Set<string>();
+    this.byOwner.set(owner, mine.add(id));
+    this.evictIdle(mine);
     return token;
   }
 
-  private evictIdle(owner: string): void {
-    const mine = [...this.tokens.values()].filter((t) => t.owner === owner);
-    for (const t of mine.slice(0, Math.max(0, mine.length - this.maxPerUser))) {
-      if (t.waiters.size === 0) this.tokens.delete(t.id);
+  private sign(owner: string, nonce: string): string {
+    return createHmac('sha256', this.secret)
+      .update(`${owner}\u0000${nonce}`)
+      .digest('base64url')
+      .slice(0, 22);
+  }
+
+  private signedFor(owner: string, id: string): boolean {
+    const match = /^ct_([0-9a-f-]{36})_([A-Za-z0-9_-]{22})$/.exec(id);
+    if (!match) return false;
+    const expected = Buffer.from(this.sign(owner, match[1]!));
+    const given = Buffer.from(match[2]!);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  private evictIdle(mine: Set<string>): void {
+    for (const id of mine) {
+      if (mine.size <= this.maxPerUser) return;
+      if (this.tokens.get(id)?.waiters.size) continue;
+      mine.delete(id);
+      this.tokens.delete(id);
     }
   }
 }

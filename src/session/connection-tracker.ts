@@ -1,6 +1,9 @@
 /**
- * Tracks which sockets declared or bound which sessions, and announces every real change
- * of a session's connection state (and only real changes) on a topic per session.
+ * Tracks which sockets declared or bound which sessions, here and (through the other
+ * gateways' reports) elsewhere, and announces every real change of a session's
+ * connection state, and only real changes, on a topic per session. A session is as
+ * connected as its best connection on any gateway; a gateway's report lapses when it is
+ * not renewed (a gateway that died stops renewing).
  */
 import type { Clock } from '../clock.js';
 import {
@@ -19,18 +22,38 @@ export interface ConnectionStateChange {
   at: Date;
 }
 
+const RANK: Record<ConnectionState, number> = { DISCONNECTED: 0, CONNECTING: 1, CONNECTED: 2 };
+const best = (states: ConnectionState[]): ConnectionState =>
+  states.reduce<ConnectionState>((a, b) => (RANK[b] > RANK[a] ? b : a), 'DISCONNECTED');
+
+interface RemoteReport {
+  state: ConnectionState;
+  at: number;
+}
+
 export class ConnectionTracker {
   readonly changes = new Topics<ConnectionStateChange>();
+  /** Called with this gateway's own state of a session whenever it changes. */
+  onLocalChange: (sessionId: string, state: ConnectionState) => void = () => undefined;
   private readonly links = new Map<string, Map<string, SocketLink>>();
   private readonly sessionsOfSocket = new Map<string, Set<string>>();
+  private readonly remote = new Map<string, Map<string, RemoteReport>>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly reportTtlMs = 30_000,
+  ) {}
 
   stateOf(sessionId: string): ConnectionState {
-    return connectionState(this.links.get(sessionId) ?? new Map());
+    return best([this.localState(sessionId), ...this.remoteStates(sessionId)]);
   }
 
-  /** Sessions with at least one socket, declared or bound. */
+  /** Sessions with at least one socket here, declared or bound, and their states. */
+  localSessions(): [string, ConnectionState][] {
+    return [...this.links.keys()].map((id) => [id, this.localState(id)]);
+  }
+
+  /** Sessions with at least one socket here, declared or bound. */
   knownSessions(): string[] {
     return [...this.links.keys()];
   }
@@ -52,17 +75,47 @@ export class ConnectionTracker {
     this.sessionsOfSocket.delete(socket);
   }
 
+  /** Another gateway reports its state of a session. */
+  report(gatewayId: string, sessionId: string, state: ConnectionState): void {
+    this.announceIfChanged(sessionId, () => {
+      const reports = this.remote.get(sessionId) ?? new Map<string, RemoteReport>();
+      if (state === 'DISCONNECTED') reports.delete(gatewayId);
+      else reports.set(gatewayId, { state, at: this.clock.now().getTime() });
+      if (reports.size > 0) this.remote.set(sessionId, reports);
+      else this.remote.delete(sessionId);
+    });
+  }
+
+  private localState(sessionId: string): ConnectionState {
+    return connectionState(this.links.get(sessionId) ?? new Map());
+  }
+
+  private remoteStates(sessionId: string): ConnectionState[] {
+    const oldest = this.clock.now().getTime() - this.reportTtlMs;
+    return [...(this.remote.get(sessionId)?.values() ?? [])]
+      .filter((r) => r.at >= oldest)
+      .map((r) => r.state);
+  }
+
   private apply(sessionId: string, event: LinkEvent): void {
-    const before = this.links.get(sessionId) ?? new Map<string, SocketLink>();
-    const after = nextLinks(before, event);
-    if (after.size > 0) this.links.set(sessionId, after);
-    else this.links.delete(sessionId);
-    if (event.type !== 'closed') {
-      const sessions = this.sessionsOfSocket.get(event.socket) ?? new Set();
-      this.sessionsOfSocket.set(event.socket, sessions.add(sessionId));
-    }
-    const previous = connectionState(before);
-    const current = connectionState(after);
+    const before = this.localState(sessionId);
+    this.announceIfChanged(sessionId, () => {
+      const after = nextLinks(this.links.get(sessionId) ?? new Map(), event);
+      if (after.size > 0) this.links.set(sessionId, after);
+      else this.links.delete(sessionId);
+      if (event.type !== 'closed') {
+        const sessions = this.sessionsOfSocket.get(event.socket) ?? new Set();
+        this.sessionsOfSocket.set(event.socket, sessions.add(sessionId));
+      }
+    });
+    const after = this.localState(sessionId);
+    if (after !== before) this.onLocalChange(sessionId, after);
+  }
+
+  private announceIfChanged(sessionId: string, change: () => void): void {
+    const previous = this.stateOf(sessionId);
+    change();
+    const current = this.stateOf(sessionId);
     if (previous !== current) {
       this.changes.publish(sessionId, { sessionId, previous, current, at: this.clock.now() });
     }

@@ -38,15 +38,18 @@ export interface SessionListQuery {
 export class SessionService {
   readonly events = new Topics<SessionEvent>();
   readonly connections: ConnectionTracker;
-  readonly tokens = new CancellationTokens();
+  readonly tokens: CancellationTokens;
   private readonly expiries = new Map<string, () => void>();
   private stopCompaction: (() => void) | null = null;
 
+  /** `tokenSecret` signs cancellation token ids (any gateway holding it can verify them). */
   constructor(
     readonly core: SyncCore,
     readonly clock: Clock,
+    tokenSecret: string,
   ) {
     this.connections = new ConnectionTracker(clock);
+    this.tokens = new CancellationTokens(tokenSecret);
   }
 
   /**
@@ -87,7 +90,14 @@ export class SessionService {
     this.expiries.clear();
   }
 
+  /** Announces an event to the session's client, wherever it is connected. */
   emit(type: SessionEventType, sessionId: string): void {
+    this.deliver(type, sessionId);
+    this.core.signals.publish({ type: 'event', sessionId, event: type });
+  }
+
+  /** Delivers an event to this gateway's subscribers (from here or from another gateway). */
+  deliver(type: SessionEventType, sessionId: string): void {
     this.events.publish(sessionId, { type, sessionId, at: this.clock.now() });
   }
 
@@ -133,8 +143,7 @@ export class SessionService {
       ...patch,
       updatedAt: this.clock.now().toISOString(),
     });
-    this.core.feed.poke(id);
-    this.core.sessionUpdates.publish(id, id);
+    this.core.notifySession(id);
     return updated!;
   }
 

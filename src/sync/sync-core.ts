@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { badInput, SyncError } from '../errors.js';
 import { Topics } from '../session/topics.js';
 import type { SessionPatch, SyncStore } from '../store/port.js';
+import { LocalSignals, type SignalBus } from '../cluster/signals.js';
 import { ChangeFeed } from './change-feed.js';
 import { downloadStream, type DownloadBatch } from './download.js';
 import { planIntegration, type UploadResult } from './integrate.js';
@@ -28,6 +29,8 @@ export interface SyncCoreOptions {
   downloadBatchSize: number;
   /** A client that has not synced for this long must reset. */
   maxOfflineMs: number;
+  /** Carries changes to the other gateways of the deployment; none by default. */
+  signals?: SignalBus;
 }
 
 export type QueryInput = { collection: string; filter?: unknown };
@@ -49,11 +52,13 @@ export class SyncCore {
   /** Called when a session is found past the max offline time. */
   onResetRequired: (sessionId: string) => void = () => undefined;
   readonly store: SyncStore;
+  readonly signals: SignalBus;
   private readonly inflight = new Set<Promise<UploadAck>>();
   private readonly perms = new Map<string, UserPermissions>();
 
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
+    this.signals = options.signals ?? new LocalSignals('local');
   }
 
   /** Call once at start so live streams know the newest committed version. */
@@ -116,9 +121,21 @@ export class SyncCore {
 
   private async update(id: string, patch: SessionPatch) {
     const updated = await this.store.updateSession(id, { ...patch, updatedAt: this.now() });
+    this.notifySession(id);
+    return updated;
+  }
+
+  /** Tells this gateway's streams and waits, and the other gateways, that a session changed. */
+  notifySession(id: string): void {
     this.feed.poke(id);
     this.sessionUpdates.publish(id, id);
-    return updated;
+    this.signals.publish({ type: 'session', sessionId: id });
+  }
+
+  /** Tells this gateway's streams, and the other gateways, that `version` is committed. */
+  private committed(version: number): void {
+    this.feed.advance(version);
+    this.signals.publish({ type: 'committed', version });
   }
 
   /** Loads a session the viewer may see: its own, or any for an admin; else NOT_FOUND. */
@@ -171,7 +188,7 @@ export class SyncCore {
     ).toISOString();
     const expired = await this.store.expireSessions(horizon);
     for (const id of expired) {
-      this.feed.poke(id);
+      this.notifySession(id);
       this.onResetRequired(id);
     }
     return { expired: expired.length, compacted: await this.store.compactHistory(horizon) };
@@ -231,8 +248,8 @@ export class SyncCore {
       now: this.options.clock.now(),
     });
     const outcome = await this.store.integrate(session.id, keys, plan);
-    this.feed.advance(outcome.serverVersion);
-    this.sessionUpdates.publish(session.id, session.id);
+    this.committed(outcome.serverVersion);
+    this.notifySession(session.id);
     return { ...outcome.result, serverVersion: outcome.serverVersion };
   }
 

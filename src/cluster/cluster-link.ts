@@ -1,0 +1,54 @@
+/**
+ * Joins a gateway to the others of its deployment through a SignalBus: what happens
+ * here goes out (commits, session changes, events, connection states, cancellations),
+ * and what happens elsewhere is applied to this gateway's streams, waits and watchers.
+ * Connection reports are renewed while they hold, so a gateway that dies lapses.
+ */
+import type { SessionService } from '../session/session-service.js';
+import type { Envelope, SignalBus } from './signals.js';
+
+export class ClusterLink {
+  private stopSubscription: () => void = () => undefined;
+  private renewal: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly bus: SignalBus,
+    private readonly sessions: SessionService,
+    private readonly renewMs = 10_000,
+  ) {}
+
+  async start(): Promise<void> {
+    const { connections, tokens } = this.sessions;
+    connections.onLocalChange = (sessionId, state) =>
+      this.bus.publish({ type: 'connection', sessionId, state });
+    tokens.onCancel = (tokenId) => this.bus.publish({ type: 'cancelled', tokenId });
+    this.stopSubscription = this.bus.subscribe((envelope) => this.apply(envelope));
+    await this.bus.start();
+    this.renewal = setInterval(() => this.renew(), this.renewMs);
+    this.renewal.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.renewal) clearInterval(this.renewal);
+    this.stopSubscription();
+    await this.bus.stop();
+  }
+
+  private renew(): void {
+    for (const [sessionId, state] of this.sessions.connections.localSessions()) {
+      this.bus.publish({ type: 'connection', sessionId, state });
+    }
+  }
+
+  private apply({ origin, signal }: Envelope): void {
+    const { core, connections, tokens } = this.sessions;
+    if (signal.type === 'committed') core.feed.advance(signal.version);
+    else if (signal.type === 'session') {
+      core.feed.poke(signal.sessionId);
+      core.sessionUpdates.publish(signal.sessionId, signal.sessionId);
+    } else if (signal.type === 'event') this.sessions.deliver(signal.event, signal.sessionId);
+    else if (signal.type === 'connection')
+      connections.report(origin, signal.sessionId, signal.state);
+    else tokens.cancelledRemotely(signal.tokenId);
+  }
+}
