@@ -5,19 +5,15 @@
  * client does after a lost ack) must be acknowledged without applying anything twice.
  * Reproduce a failure with DURABILITY_SEED=<seed printed on failure>.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it, onTestFailed } from 'vitest';
 import { mintToken } from '../src/auth/jwt.js';
+import { startChildGateway, type ChildGateway } from './helpers/child-gateway.js';
 
 const SECRET = 'durability-test-secret-0123456789abcdef';
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const USERS = ['alice', 'bob', 'carol', 'dave'];
 const CLIENTS_PER_USER = 2;
 
@@ -53,56 +49,18 @@ function prng(seed: number): () => number {
 
 // ---- the gateway child ----------------------------------------------------------
 
-const children = new Set<ChildProcess>();
+const children = new Set<ChildGateway>();
 let dataDir: string | null = null;
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-function startChild(dir: string): Promise<Child> {
-  const args = [
-    '--import',
-    'tsx',
-    'src/cli.ts',
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    '--data-dir',
-    dir,
-  ];
-  const proc = spawn(process.execPath, args, {
-    cwd: REPO,
-    env: { ...process.env, JWT_SECRET: SECRET, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  let stderr = '';
-  proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const port = /sync gateway listening on http:\/\/[^/]+:(\d+)\/graphql/.exec(line)?.[1];
-      if (port) resolve({ proc, url: `http://127.0.0.1:${port}/graphql` });
-    });
-    proc.once('exit', (code, signal) =>
-      reject(new Error(`gateway exited (${code ?? signal}) before listening:\n${stderr}`)),
-    );
-  });
-}
-
-async function exited(proc: ChildProcess): Promise<number | null> {
-  if (proc.exitCode === null && proc.signalCode === null) await once(proc, 'exit');
-  children.delete(proc);
-  return proc.exitCode;
+async function startChild(dir: string): Promise<ChildGateway> {
+  const child = await startChildGateway(dir, { JWT_SECRET: SECRET });
+  children.add(child);
+  return child;
 }
 
 afterEach(async () => {
-  for (const proc of children) {
-    proc.kill('SIGKILL');
-    await exited(proc);
-  }
+  for (const child of children) await child.stop();
+  children.clear();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   dataDir = null;
 });
@@ -298,8 +256,7 @@ it('never loses nor doubles an acknowledged changeset across a SIGKILL', async (
   // The crash schedule (not a readiness wait); an upload failing before it fails the test.
   await Promise.race([uploads, new Promise((r) => setTimeout(r, crashAfterMs))]);
   crashed = true;
-  first.proc.kill('SIGKILL');
-  await exited(first.proc);
+  await first.stop('SIGKILL');
   await uploads;
   expect(
     clients.some((c) => c.acked > 0),
@@ -308,8 +265,7 @@ it('never loses nor doubles an acknowledged changeset across a SIGKILL', async (
 
   const second = await startChild(dataDir);
   await Promise.all(clients.map((c) => checkAndResend(second.url, c)));
-  second.proc.kill('SIGTERM');
-  expect(await exited(second.proc), 'graceful shutdown exit code').toBe(0);
+  expect(await second.stop('SIGTERM'), 'graceful shutdown exit code').toBe(0);
 
   checkDatabase(join(dataDir, 'gateway.sqlite'), clients);
 }, 60_000);
