@@ -41,11 +41,10 @@ builder.subscriptionFields((t) => ({
     args: { sessionId: t.arg.id({ required: true }), since: t.arg.int() },
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
-      await ctx.core.getSession(viewer, args.sessionId);
-      bindSocket(ctx, args.sessionId);
-      return abortable((signal) =>
-        ctx.core.changes(viewer, args.sessionId, args.since ?? null, signal),
-      );
+      const since = args.since ?? null;
+      const session = await ctx.core.checkChanges(viewer, args.sessionId, since);
+      bindSocket(ctx, session);
+      return abortable((signal) => ctx.core.streamChanges(session, since, signal));
     },
     resolve: (batch) => batch,
   }),

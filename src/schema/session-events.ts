@@ -58,8 +58,7 @@ builder.subscriptionFields((t) => ({
     args: { sessionId: t.arg.id({ required: true }) },
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
-      await ctx.core.getSession(viewer, args.sessionId);
-      bindSocket(ctx, args.sessionId);
+      bindSocket(ctx, await ctx.core.getSession(viewer, args.sessionId));
       return abortable(async (signal) => ctx.sessions.watchEvents(viewer, args.sessionId, signal));
     },
     resolve: (event) => event,

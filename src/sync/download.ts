@@ -44,6 +44,8 @@ export interface DownloadDeps {
   batchSize: number;
   clock: Clock;
   loadSession: (id: string) => Promise<SessionRecord | undefined>;
+  /** The client's cursor fell behind compacted history: it must reset; the stream ends. */
+  onHistoryLost: (sessionId: string) => Promise<void>;
 }
 
 const upsert = (d: StoredDocument): DownloadChange => ({
@@ -144,6 +146,19 @@ export async function* downloadStream(
   yield* followHistory(deps, session.id, cursor, signal);
 }
 
+/**
+ * Whether history after `cursor` was compacted away: versions are contiguous, so the
+ * first entry after the cursor must be the next version (`latest` was read first).
+ */
+export function historyLost(
+  cursor: number,
+  entries: readonly HistoryEntry[],
+  latest: number,
+): boolean {
+  const first = entries[0];
+  return first ? first.version !== cursor + 1 : latest > cursor;
+}
+
 /** The session as the stream last read it; re-read only when the session is poked. */
 interface Seen {
   pokes: number;
@@ -186,8 +201,9 @@ async function* followHistory(
       await deps.store.updateSession(sessionId, { rescopeFrom: null });
       seen = { ...seen, session: { ...session, rescopeFrom: null } };
     }
+    const latest = await deps.store.latestVersion();
     const entries = await deps.store.readHistory(cursor, deps.batchSize);
-    const latest = Math.max(await deps.store.latestVersion(), cursor);
+    if (historyLost(cursor, entries, latest)) return deps.onHistoryLost(sessionId);
     deps.feed.advance(latest);
     const changes = entries
       .map((h) => routeEntry(scope, h))

@@ -8,7 +8,7 @@ import { Topics } from '../session/topics.js';
 import type { SessionPatch, SyncStore } from '../store/port.js';
 import { LocalSignals, type SignalBus } from '../cluster/signals.js';
 import { ChangeFeed } from './change-feed.js';
-import { downloadStream, type DownloadBatch } from './download.js';
+import { downloadStream, historyLost, type DownloadBatch } from './download.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, type SessionRecord, type SyncQuery, type Viewer } from './model.js';
 import { newSession } from './new-session.js';
@@ -270,14 +270,33 @@ export class SyncCore {
     return updated ?? session;
   }
 
-  /** The download stream; checks access and the max offline time before the first batch. */
+  /** The download stream; checks access, `since` and the max offline time before the first batch. */
   async changes(viewer: Viewer, id: string, since: number | null, signal: AbortSignal) {
-    const session = await this.getSyncSession(viewer, id);
-    if (since !== null && (!Number.isInteger(since) || since < 0)) {
-      throw badInput('since', 'must be a non-negative integer');
-    }
-    await this.store.updateSession(id, { lastSyncedAt: this.now() });
+    return this.streamChanges(await this.checkChanges(viewer, id, since), since, signal);
+  }
+
+  /** The download stream of a session that `checkChanges` let through. */
+  async streamChanges(session: SessionRecord, since: number | null, signal: AbortSignal) {
+    await this.store.updateSession(session.id, { lastSyncedAt: this.now() });
     return downloadStream(this.downloadDeps(session), session, since, signal);
+  }
+
+  /** What `changes` checks before it streams: refuses a bad `since` or a lost history. */
+  async checkChanges(viewer: Viewer, id: string, since: number | null): Promise<SessionRecord> {
+    const session = await this.getSyncSession(viewer, id);
+    const latest = await this.store.latestVersion();
+    if (since !== null && (!Number.isInteger(since) || since < 0 || since > latest)) {
+      throw badInput('since', `must be an integer from 0 to the latest server version ${latest}`);
+    }
+    const cursor = since ?? session.lastDownloadedServerVersion;
+    if (cursor > 0 && historyLost(cursor, await this.store.readHistory(cursor, 1), latest)) {
+      await this.requireReset(id);
+      throw new SyncError(
+        'CLIENT_RESET_REQUIRED',
+        `history after version ${cursor} was compacted: reset (changes(since: 0))`,
+      );
+    }
+    return session;
   }
 
   private downloadDeps(session: SessionRecord) {
@@ -288,6 +307,7 @@ export class SyncCore {
       clock: this.options.clock,
       perms: this.permissions({ id: session.userId, roles: [] }),
       loadSession: async (sid: string) => (await this.store.getSessions([sid]))[0],
+      onHistoryLost: (sid: string) => this.requireReset(sid),
     };
   }
 }

@@ -1,0 +1,143 @@
+/**
+ * Reads and writes of synced documents: the mergeable state in `__sync_state` and the
+ * visible document in its plain collection. Every function takes the ClientSession it must
+ * run in (a transaction, or a snapshot session for reads), so the two collections are read
+ * and written consistently. Operations in one session run one after the other: a session
+ * must not run operations concurrently.
+ */
+import type { AnyBulkWriteOperation, ClientSession, FindCursor, FindOptions } from 'mongodb';
+import { documentKey, type IntegrationWrites } from '../port.js';
+import type { DocumentKey, HistoryEntry, StoredDocument } from '../../sync/model.js';
+import {
+  HISTORY_COUNTER,
+  type PlainDoc,
+  type StateDoc,
+  type SyncCollections,
+} from './collections.js';
+import { historyToDoc, toStored } from './rows.js';
+
+/** The session to read in, and the snapshot read concern when it is a snapshot session. */
+export type ReadIn = Pick<FindOptions, 'session' | 'readConcern'>;
+
+/** Up to `limit` results; a limit of 0 means "none", not MongoDB's "no limit". */
+export async function take<T>(cursor: FindCursor<T>, limit: number): Promise<T[]> {
+  if (limit <= 0) {
+    await cursor.close();
+    return [];
+  }
+  return cursor.limit(limit).toArray();
+}
+
+function idsByCollection(keys: readonly DocumentKey[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const { collection, id } of keys) {
+    const ids = groups.get(collection) ?? [];
+    ids.push(id);
+    groups.set(collection, ids);
+  }
+  return groups;
+}
+
+/** The stored documents of `keys`, in key order, undefined for missing ones. */
+export async function readDocuments(
+  c: SyncCollections,
+  keys: readonly DocumentKey[],
+  read: ReadIn,
+): Promise<(StoredDocument | undefined)[]> {
+  const groups = idsByCollection(keys);
+  if (groups.size === 0) return [];
+  const or = [...groups].map(([collection, ids]) => ({ collection, id: { $in: ids } }));
+  const states = await c.state.find({ $or: or }, read).toArray();
+  const plain = new Map<string, PlainDoc>();
+  for (const [collection, ids] of groups) {
+    const docs = await c
+      .plain(collection)
+      .find({ _id: { $in: ids } }, read)
+      .toArray();
+    for (const doc of docs) plain.set(documentKey({ collection, id: doc._id }), doc);
+  }
+  const stateOf = new Map(states.map((s) => [documentKey(s), s]));
+  return keys.map((k) => toStored(k, stateOf.get(documentKey(k)), plain.get(documentKey(k))));
+}
+
+/** Existing (visible) documents of a collection ordered by id, after `afterId`. */
+export async function scanDocuments(
+  c: SyncCollections,
+  collection: string,
+  afterId: string,
+  limit: number,
+  read: ReadIn,
+): Promise<StoredDocument[]> {
+  const cursor = c.plain(collection).find({ _id: { $gt: afterId } }, read);
+  const docs = await take(cursor.sort({ _id: 1 }), limit);
+  if (docs.length === 0) return [];
+  const ids = docs.map((d) => d._id);
+  const states = await c.state.find({ collection, id: { $in: ids } }, read).toArray();
+  const stateOf = new Map(states.map((s) => [s.id, s]));
+  return docs.flatMap(
+    (doc) => toStored({ collection, id: doc._id }, stateOf.get(doc._id), doc) ?? [],
+  );
+}
+
+/**
+ * Hands out the next `history.length` server versions from the counter, inside the
+ * integration's transaction, and inserts the entries. Every integration bumps the counter
+ * document, so concurrent integrations (from other gateways) write-conflict and commit one
+ * after the other: versions follow commit order, and an aborted transaction hands nothing
+ * out, so versions stay contiguous and are never reused. Returns the version of each
+ * entry's document and the last version (the latest one when there are no entries).
+ */
+export async function appendHistory(
+  c: SyncCollections,
+  history: readonly Omit<HistoryEntry, 'version'>[],
+  session: ClientSession,
+): Promise<{ versions: Map<string, number>; last: number }> {
+  const counter = await c.counters.findOneAndUpdate(
+    { _id: HISTORY_COUNTER },
+    { $inc: { seq: history.length, integrations: 1 } },
+    { upsert: true, returnDocument: 'after', session },
+  );
+  const last = counter?.seq ?? history.length;
+  const first = last - history.length + 1;
+  const docs = history.map((h, i) => historyToDoc(h, first + i));
+  if (docs.length > 0) await c.history.insertMany(docs, { ordered: true, session });
+  const versions = new Map(docs.map((d) => [documentKey(d), d._id]));
+  return { versions, last };
+}
+
+type DocumentWrite = IntegrationWrites<unknown>['documents'][number];
+
+/** Writes each document's state and its plain copy (replaced, or deleted when null). */
+export async function writeDocuments(
+  c: SyncCollections,
+  writes: readonly DocumentWrite[],
+  versionOf: (w: DocumentWrite) => number,
+  session: ClientSession,
+): Promise<void> {
+  if (writes.length === 0) return;
+  const states: AnyBulkWriteOperation<StateDoc>[] = writes.map((w) => ({
+    replaceOne: {
+      filter: { collection: w.collection, id: w.id },
+      replacement: { collection: w.collection, id: w.id, state: w.state, version: versionOf(w) },
+      upsert: true,
+    },
+  }));
+  await c.state.bulkWrite(states, { ordered: true, session });
+  for (const [collection, ops] of plainWrites(writes)) {
+    await c.plain(collection).bulkWrite(ops, { ordered: true, session });
+  }
+}
+
+function plainWrites(writes: readonly DocumentWrite[]) {
+  const byCollection = new Map<string, AnyBulkWriteOperation<PlainDoc>[]>();
+  for (const w of writes) {
+    const ops = byCollection.get(w.collection) ?? [];
+    ops.push(
+      w.doc
+        ? { replaceOne: { filter: { _id: w.id }, replacement: w.doc, upsert: true } }
+        : { deleteOne: { filter: { _id: w.id } } },
+    );
+    byCollection.set(w.collection, ops);
+  }
+  return byCollection;
+}

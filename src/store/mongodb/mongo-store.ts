@@ -1,0 +1,275 @@
+/**
+ * The production store: MongoDB through the official driver, on a replica set (transactions
+ * and change streams need one). Each integration runs in one transaction with majority read
+ * and write concern, so it is acknowledged only once a majority of members has it durably
+ * (journaled: https://www.mongodb.com/docs/manual/reference/write-concern/#acknowledgment-behavior).
+ * Integrations of this process run one at a time, in submission order; integrations from
+ * other gateways are ordered by MongoDB itself (see appendHistory).
+ */
+import { MongoClient, MongoServerError, ReadConcern } from 'mongodb';
+import type { ClientSession, Document, TransactionOptions } from 'mongodb';
+import { documentKey, type IntegrationOutcome, type IntegrationPlan } from '../port.js';
+import type { SessionPage, SessionPatch, SyncStore } from '../port.js';
+import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
+import { ensureCollections, HISTORY_COUNTER, syncCollections } from './collections.js';
+import type { SyncCollections } from './collections.js';
+import { appendHistory, readDocuments, scanDocuments, take, writeDocuments } from './documents.js';
+import type { ReadIn } from './documents.js';
+import { sessionToDoc, sessionUpdate, toHistory, toSession } from './rows.js';
+
+interface Job {
+  sessionId: string;
+  keys: readonly DocumentKey[];
+  plan: IntegrationPlan<unknown>;
+}
+
+/**
+ * https://www.mongodb.com/docs/manual/core/transactions/#read-concern-write-concern-read-preference
+ * With majority read concern a transaction's reads are majority-committed once it commits
+ * with majority write concern (https://www.mongodb.com/docs/manual/reference/read-concern-majority/).
+ */
+const TRANSACTION: TransactionOptions = {
+  readConcern: { level: 'majority' },
+  writeConcern: { w: 'majority' },
+  readPreference: 'primary',
+};
+
+export const REPLICA_SET_REQUIRED =
+  'The MongoDB store needs a replica set: it uses multi-document transactions and change ' +
+  'streams, which a standalone mongod does not support. Start mongod with --replSet rs0 and ' +
+  'run rs.initiate() once in mongosh (one member is enough for development), or use MongoDB ' +
+  'Atlas; then set MONGODB_URI to it, e.g. mongodb://localhost:27017/?replicaSet=rs0.';
+
+/**
+ * Throws unless the `hello` reply comes from a replica set member (`setName`) or from a
+ * mongos in front of replica-set shards (`msg: "isdbgrid"`), which support transactions and
+ * change streams too (https://www.mongodb.com/docs/manual/reference/command/hello/).
+ */
+export function assertReplicaSet(hello: Document): void {
+  if (typeof hello.setName === 'string' || hello.msg === 'isdbgrid') return;
+  throw new Error(REPLICA_SET_REQUIRED);
+}
+
+/** MongoDB's duplicate key error (https://www.mongodb.com/docs/manual/reference/error-codes/). */
+const isDuplicateKey = (error: unknown) =>
+  error instanceof MongoServerError && error.code === 11000;
+
+export class MongoStore implements SyncStore {
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly client: MongoClient,
+    /** With majority reads and writes by default outside transactions. */
+    private readonly cols: SyncCollections,
+  ) {}
+
+  /** Connects, refuses anything but a replica set (or mongos), and ensures the collections. */
+  static async connect(uri: string, options: { dbName?: string } = {}): Promise<MongoStore> {
+    // ignoreUndefined: an undefined field is left out, as JSON.stringify does in the SQLite store.
+    const client = new MongoClient(uri, { ignoreUndefined: true });
+    try {
+      await client.connect();
+      assertReplicaSet(await client.db('admin').command({ hello: 1 }));
+      const writeConcern = { w: 'majority' as const };
+      const readConcern = new ReadConcern('majority');
+      const db = client.db(options.dbName, { writeConcern, readConcern });
+      await ensureCollections(db);
+      return new MongoStore(client, syncCollections(db));
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the MongoDB store is closed');
+  }
+
+  /** The collections, for an operation started while the store is open. */
+  private get c(): SyncCollections {
+    this.assertOpen();
+    return this.cols;
+  }
+
+  integrate<R>(sessionId: string, keys: readonly DocumentKey[], plan: IntegrationPlan<R>) {
+    try {
+      this.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const job: Job = { sessionId, keys, plan };
+    const run = this.tail.then(() => this.runIntegration(job));
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run as Promise<IntegrationOutcome<R>>;
+  }
+
+  /**
+   * One transaction; withTransaction retries it (plan included: plans are pure) on a
+   * TransientTransactionError such as a write conflict with another gateway, aborts it and
+   * rethrows any other error, e.g. the plan's, and resolves only after the commit
+   * (https://www.mongodb.com/docs/drivers/node/current/crud/transactions/).
+   */
+  private async runIntegration(job: Job): Promise<IntegrationOutcome<unknown>> {
+    const session = this.client.startSession();
+    try {
+      return await session.withTransaction((s) => this.integrateIn(s, job), TRANSACTION);
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  private async integrateIn(s: ClientSession, job: Job): Promise<IntegrationOutcome<unknown>> {
+    const c = this.cols;
+    const row = await c.sessions.findOne({ _id: job.sessionId }, { session: s });
+    if (!row) throw new Error(`session ${job.sessionId} vanished during integration`);
+    const found = await readDocuments(c, job.keys, { session: s });
+    const documents = new Map<string, StoredDocument>();
+    for (const doc of found) if (doc) documents.set(documentKey(doc), doc);
+    const writes = job.plan({ session: toSession(row), documents });
+    const { versions, last } = await appendHistory(c, writes.history, s);
+    const versionOf = (d: { collection: string; id: string }) =>
+      versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0;
+    await writeDocuments(c, writes.documents, versionOf, s);
+    const update = sessionUpdate(writes.session);
+    if (update) await c.sessions.updateOne({ _id: job.sessionId }, update, { session: s });
+    return { result: writes.result, serverVersion: last };
+  }
+
+  /**
+   * One round trip: `$setOnInsert` creates the session only when its client has none. Two
+   * concurrent upserts may race on the unique clientId index; the loser gets a duplicate key
+   * error, and trying again matches the winner's session (https://www.mongodb.com/docs/manual/reference/method/db.collection.findOneAndUpdate/#upsert-with-unique-index).
+   * A duplicate session id of another client fails again, and its error is thrown.
+   */
+  async openSession(candidate: SessionRecord): Promise<SessionRecord> {
+    const { clientId, ...insert } = sessionToDoc(candidate);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const row = await this.c.sessions.findOneAndUpdate(
+          { clientId },
+          { $setOnInsert: insert },
+          { upsert: true, returnDocument: 'after' },
+        );
+        if (!row) throw new Error(`no session after upserting client ${clientId}`);
+        return toSession(row);
+      } catch (error) {
+        if (attempt >= 3 || !isDuplicateKey(error)) throw error;
+      }
+    }
+  }
+
+  async getSessions(ids: readonly string[]) {
+    const rows = await this.c.sessions.find({ _id: { $in: [...ids] } }).toArray();
+    const byId = new Map(rows.map((r) => [r._id, r]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      return row && toSession(row);
+    });
+  }
+
+  async updateSession(id: string, patch: SessionPatch) {
+    const update = sessionUpdate(patch);
+    const row = update
+      ? await this.c.sessions.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' })
+      : await this.c.sessions.findOne({ _id: id });
+    return row ? toSession(row) : undefined;
+  }
+
+  async listSessions(query: {
+    userId?: string;
+    after?: string;
+    limit: number;
+  }): Promise<SessionPage> {
+    const filter = {
+      _id: { $gt: query.after ?? '' },
+      ...(query.userId === undefined ? {} : { userId: query.userId }),
+    };
+    const cursor = this.c.sessions.find(filter).sort({ _id: 1 });
+    const rows = await take(cursor, query.limit + 1);
+    return {
+      sessions: rows.slice(0, query.limit).map(toSession),
+      hasNextPage: rows.length > query.limit,
+    };
+  }
+
+  async getDocuments(keys: readonly DocumentKey[]) {
+    return this.snapshot((read) => readDocuments(this.c, keys, read));
+  }
+
+  async scanDocuments(collection: string, afterId: string, limit: number) {
+    return this.snapshot((read) => scanDocuments(this.c, collection, afterId, limit, read));
+  }
+
+  /**
+   * Runs reads of two collections at one point in time: a snapshot session reads
+   * majority-committed data at the cluster time of its first read (MongoDB 5.0+;
+   * https://www.mongodb.com/docs/manual/reference/read-concern-snapshot/). The read concern
+   * is given on each read so the database's default "majority" is not inherited: the driver
+   * adds the snapshot's atClusterTime to whatever read concern the command carries
+   * (applySession in the driver's src/sessions.ts), and the server accepts it only with
+   * level "snapshot".
+   */
+  private async snapshot<T>(reads: (read: ReadIn) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const session = this.client.startSession({ snapshot: true });
+    try {
+      return await reads({ session, readConcern: { level: 'snapshot' } });
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  async readHistory(afterVersion: number, limit: number) {
+    const cursor = this.c.history.find({ _id: { $gt: afterVersion } }).sort({ _id: 1 });
+    return (await take(cursor, limit)).map(toHistory);
+  }
+
+  async compactHistory(before: string): Promise<number> {
+    const result = await this.c.history.deleteMany({ committedAt: { $lt: before } });
+    return result.deletedCount;
+  }
+
+  /** In a transaction, so two gateways expiring at once never both return a session. */
+  async expireSessions(before: string): Promise<string[]> {
+    const c = this.c;
+    const session = this.client.startSession();
+    try {
+      return await session.withTransaction(async (s) => {
+        const filter = { closed: false, resetRequired: false, lastSyncedAt: { $lt: before } };
+        const rows = await c.sessions
+          .find(filter, { session: s, projection: { _id: 1 } })
+          .sort({ _id: 1 })
+          .toArray();
+        const ids = rows.map((r) => r._id);
+        if (ids.length > 0) {
+          const mark = { $set: { resetRequired: true } };
+          await c.sessions.updateMany({ _id: { $in: ids } }, mark, { session: s });
+        }
+        return ids;
+      }, TRANSACTION);
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /** From the counter, so a version is not handed out again after compaction. */
+  async latestVersion() {
+    const counter = await this.c.counters.findOne({ _id: HISTORY_COUNTER });
+    return counter?.seq ?? 0;
+  }
+
+  /** Waits for integrations in flight (including ones queued meanwhile), then disconnects. */
+  async close(): Promise<void> {
+    for (let tail = this.tail; ; tail = this.tail) {
+      await tail;
+      if (tail === this.tail) break;
+    }
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.close();
+  }
+}

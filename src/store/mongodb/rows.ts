@@ -1,0 +1,156 @@
+/** Document shapes of the MongoDB store and their mapping to the domain's records. */
+import type { UpdateFilter } from 'mongodb';
+import type {
+  DocumentKey,
+  DocumentState,
+  HistoryEntry,
+  SessionRecord,
+  StoredDocument,
+} from '../../sync/model.js';
+import type { HistoryDoc, PlainDoc, SessionDoc, StateDoc } from './collections.js';
+
+const parseOrNull = <T>(text: string | null): T | null =>
+  text === null ? null : (JSON.parse(text) as T);
+
+export const toSession = (d: SessionDoc): SessionRecord => ({
+  id: d._id,
+  clientId: d.clientId,
+  userId: d.userId,
+  queries: JSON.parse(d.queries) as SessionRecord['queries'],
+  rescopeFrom: parseOrNull(d.rescopeFrom),
+  lastIntegratedClientVersion: d.lastIntegratedClientVersion,
+  latestClientVersion: d.latestClientVersion,
+  lastDownloadedServerVersion: d.lastDownloadedServerVersion,
+  pause: d.pause,
+  uploadedBytes: d.uploadedBytes,
+  pendingBytes: d.pendingBytes,
+  uploadBaselineBytes: d.uploadBaselineBytes,
+  lastSyncedAt: d.lastSyncedAt,
+  resetRequired: d.resetRequired,
+  closed: d.closed,
+  createdAt: d.createdAt,
+  updatedAt: d.updatedAt,
+});
+
+export const sessionToDoc = (s: SessionRecord): SessionDoc => ({
+  _id: s.id,
+  clientId: s.clientId,
+  userId: s.userId,
+  queries: JSON.stringify(s.queries),
+  rescopeFrom: s.rescopeFrom === null ? null : JSON.stringify(s.rescopeFrom),
+  lastIntegratedClientVersion: s.lastIntegratedClientVersion,
+  latestClientVersion: s.latestClientVersion,
+  lastDownloadedServerVersion: s.lastDownloadedServerVersion,
+  pause: s.pause,
+  uploadedBytes: s.uploadedBytes,
+  pendingBytes: s.pendingBytes,
+  uploadBaselineBytes: s.uploadBaselineBytes,
+  lastSyncedAt: s.lastSyncedAt,
+  resetRequired: s.resetRequired,
+  closed: s.closed,
+  createdAt: s.createdAt,
+  updatedAt: s.updatedAt,
+});
+
+/** The session fields a patch may write (as in the SQLite store's SESSION_COLUMNS). */
+const PATCHABLE = [
+  'queries',
+  'rescopeFrom',
+  'lastIntegratedClientVersion',
+  'latestClientVersion',
+  'lastDownloadedServerVersion',
+  'pause',
+  'uploadedBytes',
+  'pendingBytes',
+  'uploadBaselineBytes',
+  'lastSyncedAt',
+  'resetRequired',
+  'closed',
+  'updatedAt',
+] as const satisfies readonly (keyof SessionRecord & keyof SessionDoc)[];
+
+/** A complete session to merge patches into before mapping them to stored fields. */
+const PATCH_BASE: SessionRecord = {
+  id: '',
+  clientId: '',
+  userId: '',
+  queries: [],
+  rescopeFrom: null,
+  lastIntegratedClientVersion: 0,
+  latestClientVersion: 0,
+  lastDownloadedServerVersion: 0,
+  pause: null,
+  uploadedBytes: 0,
+  pendingBytes: 0,
+  uploadBaselineBytes: 0,
+  lastSyncedAt: '',
+  resetRequired: false,
+  closed: false,
+  createdAt: '',
+  updatedAt: '',
+};
+
+/**
+ * The update writing the named, defined fields of `patch`, or null when there are none.
+ * The download acknowledgement never moves back: `$max` keeps the larger value
+ * (https://www.mongodb.com/docs/manual/reference/operator/update/max/).
+ */
+export function sessionUpdate(patch: Partial<SessionRecord>): UpdateFilter<SessionDoc> | null {
+  const doc = sessionToDoc({ ...PATCH_BASE, ...patch });
+  const keys = PATCHABLE.filter((key) => patch[key] !== undefined);
+  if (keys.length === 0) return null;
+  const set = Object.fromEntries(
+    keys.filter((k) => k !== 'lastDownloadedServerVersion').map((k) => [k, doc[k]]),
+  ) as Partial<SessionDoc>;
+  const update: UpdateFilter<SessionDoc> = {};
+  if (Object.keys(set).length > 0) update.$set = set;
+  if (keys.includes('lastDownloadedServerVersion')) {
+    update.$max = { lastDownloadedServerVersion: doc.lastDownloadedServerVersion };
+  }
+  return update;
+}
+
+export const toHistory = (d: HistoryDoc): HistoryEntry => ({
+  version: d._id,
+  collection: d.collection,
+  id: d.id,
+  clientId: d.clientId,
+  clientVersion: d.clientVersion,
+  before: d.before,
+  after: d.after,
+  committedAt: d.committedAt,
+});
+
+export const historyToDoc = (h: Omit<HistoryEntry, 'version'>, version: number): HistoryDoc => ({
+  _id: version,
+  collection: h.collection,
+  id: h.id,
+  clientId: h.clientId,
+  clientVersion: h.clientVersion,
+  before: h.before,
+  after: h.after,
+  committedAt: h.committedAt,
+});
+
+/** The state of a document no integration has written yet (e.g. inserted by another service). */
+const NO_STATE: DocumentState = { fields: {}, ins: null, del: null };
+
+/**
+ * A stored document from its state and its plain copy; undefined when neither exists. A
+ * plain document without state (written by another MongoDB client, not yet integrated)
+ * shows with an empty state and version 0; a state without a plain document is deleted.
+ */
+export function toStored(
+  key: DocumentKey,
+  state: StateDoc | undefined,
+  plain: PlainDoc | undefined,
+): StoredDocument | undefined {
+  if (!state && !plain) return undefined;
+  return {
+    collection: key.collection,
+    id: key.id,
+    state: state?.state ?? structuredClone(NO_STATE),
+    doc: plain ?? null,
+    version: state?.version ?? 0,
+  };
+}
