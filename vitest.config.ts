@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Finds a MongoDB replica set once per run for tests/store-mongodb.test.ts.
+    globalSetup: ['tests/setup/mongodb.ts'],
   },
 });

@@ -1,0 +1,91 @@
+/**
+ * The store contract (tests/store-contract.ts) against the MongoDB adapter, on a fresh
+ * database per test, when tests/setup/mongodb.ts found a replica set; skipped otherwise,
+ * with the reason in the suite's name.
+ */
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import {
+  assertReplicaSet,
+  MongoStore,
+  REPLICA_SET_REQUIRED,
+} from '../src/store/mongodb/mongo-store.js';
+import { sessionUpdate, toStored } from '../src/store/mongodb/rows.js';
+import { sessionRecord, storeContract, type StoreUnderTest } from './store-contract.js';
+
+const uri = inject('mongodbUri');
+
+describe('MongoStore replica set check', () => {
+  it('accepts a replica set member and a mongos', () => {
+    expect(() => assertReplicaSet({ isWritablePrimary: true, setName: 'rs0' })).not.toThrow();
+    expect(() => assertReplicaSet({ isWritablePrimary: true, msg: 'isdbgrid' })).not.toThrow();
+  });
+
+  it('refuses a standalone server, saying why and how to start a replica set', () => {
+    expect(() => assertReplicaSet({ isWritablePrimary: true })).toThrow(REPLICA_SET_REQUIRED);
+    expect(REPLICA_SET_REQUIRED).toMatch(/replica set.*transactions and change streams/);
+    expect(REPLICA_SET_REQUIRED).toMatch(/--replSet .*rs\.initiate\(\)/);
+  });
+
+  // `connect` against a real standalone mongod needs one; none runs here.
+  it.skip('connect refuses a standalone mongod (needs one to test against)', () => {});
+});
+
+describe('MongoStore document mapping (no server needed)', () => {
+  it('patches only the named fields; the download acknowledgement with $max', () => {
+    const queries = [{ collection: 'notes', filter: { tags: { $in: ['a'] } } }];
+    expect(sessionUpdate({ queries, pause: null, lastDownloadedServerVersion: 4 })).toEqual({
+      $set: { queries: JSON.stringify(queries), pause: null },
+      $max: { lastDownloadedServerVersion: 4 },
+    });
+    expect(sessionUpdate({ closed: undefined })).toBeNull();
+    expect(sessionUpdate({ ...sessionRecord('s1', 'c1'), id: 'ignored' })?.$set).not.toHaveProperty(
+      'clientId',
+    );
+  });
+
+  it('reads a document from its state and its plain copy', () => {
+    const key = { collection: 'items', id: 'a' };
+    const state = { fields: { n: { v: 1, s: 'x' } }, ins: 'x', del: null };
+    const stored = { ...key, state, version: 7 };
+    expect(toStored(key, stored, { _id: 'a', n: 1 })).toEqual({
+      ...stored,
+      doc: { _id: 'a', n: 1 },
+    });
+    expect(toStored(key, stored, undefined)).toEqual({ ...stored, doc: null });
+    expect(toStored(key, undefined, undefined)).toBeUndefined();
+    expect(toStored(key, undefined, { _id: 'a', n: 2 })).toEqual({
+      ...key,
+      state: { fields: {}, ins: null, del: null },
+      doc: { _id: 'a', n: 2 },
+      version: 0,
+    });
+  });
+});
+
+if (uri) {
+  const admin = new MongoClient(uri);
+  afterAll(() => admin.close());
+  let databases = 0;
+
+  storeContract('MongoDB', async (): Promise<StoreUnderTest> => {
+    const dbName = `sync_contract_${process.pid}_${Date.now().toString(36)}_${++databases}`;
+    let current = await MongoStore.connect(uri, { dbName });
+    return {
+      store: current,
+      reopen: async () => {
+        await current.close();
+        current = await MongoStore.connect(uri, { dbName });
+        return current;
+      },
+      cleanup: async () => {
+        await current.close();
+        await admin.db(dbName).dropDatabase();
+      },
+    };
+  });
+} else {
+  describe.skip(`SyncStore contract: MongoDB (skipped: ${inject('mongodbSkipReason')})`, () => {
+    it('runs against MONGODB_URI or mongodb-memory-server', () => {});
+  });
+}
