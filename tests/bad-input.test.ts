@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import {
+  startTestGateway,
+  wsRequest,
+  type GqlResult,
+  type TestGateway,
+} from './helpers/gateway.js';
 import { hlc } from './helpers/sync-client.js';
 
 let gw: TestGateway;
@@ -207,8 +214,13 @@ describe('authentication', () => {
     expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it('closes a graphql-ws connection without a valid token (4403)', async () => {
-    const client = gw.ws(null);
+  it('closes a graphql-ws connection with a forged token (4403)', async () => {
+    const client = createClient({
+      url: gw.gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authToken: `${alice.slice(0, -4)}AAAA` },
+    });
     const closed = new Promise<number>((resolve) =>
       client.on('closed', (e) => resolve((e as { code: number }).code)),
     );
@@ -217,6 +229,31 @@ describe('authentication', () => {
       { next: () => undefined, error: () => undefined, complete: () => undefined },
     );
     expect(await closed).toBe(4403);
+    await client.dispose();
+  });
+
+  it('refuses operations on an anonymous socket, unless they bring a token (as GraphiQL does)', async () => {
+    const client = gw.ws(null);
+    const query = '{ sessions { edges { node { clientId } } } }';
+    const anonymous = await wsRequest(client, query);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const headers = { Authorization: `Bearer ${alice}` };
+    const withToken = await new Promise<GqlResult>((resolve, reject) => {
+      let result: GqlResult | undefined;
+      client.subscribe(
+        { query, extensions: { headers } },
+        { next: (v) => (result = v as GqlResult), error: reject, complete: () => resolve(result!) },
+      );
+    });
+    expect(withToken.errors).toBeUndefined();
+    const forged = { Authorization: `Bearer ${alice.slice(0, -4)}AAAA` };
+    const refused = await new Promise<unknown>((resolve) => {
+      client.subscribe(
+        { query, extensions: { headers: forged } },
+        { next: () => undefined, error: resolve, complete: () => undefined },
+      );
+    });
+    expect(refused).toMatchObject([{ extensions: { code: 'UNAUTHENTICATED' } }]);
   });
 });
 

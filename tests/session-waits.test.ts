@@ -155,6 +155,20 @@ describe('an aborted wait', () => {
     expectNoLeftovers(a.sessionId);
   });
 
+  it('ends when its client completes the operation on the socket', async () => {
+    const a = await client('a', false);
+    await a.uploadRaw([], 9);
+    const stop = a.ws.subscribe(
+      { query: WAIT_UPLOAD, variables: { s: a.sessionId, ms: 60_000 } },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
+    await waitersRegistered(a.sessionId, 1);
+    stop();
+    while (gw.gateway.core.sessionUpdates.count(a.sessionId) > 0)
+      await new Promise((r) => setImmediate(r));
+    expectNoLeftovers(a.sessionId);
+  });
+
   it('ends when its socket closes', async () => {
     const a = await client('a', false);
     await a.uploadRaw([], 9);

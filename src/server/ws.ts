@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../auth/authenticator.js';
+import { bearer } from '../auth/jwt.js';
 import { SyncError } from '../errors.js';
 import type { SessionService } from '../session/session-service.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
@@ -20,14 +21,86 @@ export interface SocketOptions {
 }
 
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
-type Extra = { info?: SocketInfo; abort?: AbortController };
+type Extra = { info?: SocketInfo; abort?: AbortController; ops?: Map<string, () => void> };
+
+/** Operations one socket may have running at once. */
+const MAX_OPERATIONS_PER_SOCKET = 200;
+
+type Payload = {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+  extensions?: Record<string, unknown> | null;
+};
+
+/** The `Authorization` header an operation carries in `extensions.headers`, if any. */
+function operationToken(payload: Payload): string | null | undefined {
+  const headers = payload.extensions?.headers;
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  const entry = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization');
+  return entry && typeof entry[1] === 'string' ? bearer(entry[1]) : undefined;
+}
+
+/**
+ * graphql-ws does not tell the server when a client completes an operation still being
+ * executed (a wait sent as a mutation), so the socket's `complete` messages, which are
+ * tiny, are read here too and end that operation.
+ */
+function watchClientCompletes(socket: WebSocket, extra: Extra): void {
+  socket.on('message', (data: Buffer) => {
+    if (data.length > 256) return;
+    try {
+      const message = JSON.parse(String(data)) as { type?: unknown; id?: unknown };
+      if (message.type !== 'complete' || typeof message.id !== 'string') return;
+      extra.ops?.get(message.id)?.();
+      extra.ops?.delete(message.id);
+    } catch {
+      // not JSON: graphql-ws itself answers malformed messages
+    }
+  });
+}
+
+const refuse = (code: string, message: string) => [
+  new GraphQLError(message, { extensions: { code } }),
+];
+
+/** The operation's view of its socket: its own viewer and an abort signal of its own. */
+async function operationInfo(auth: Authenticator, extra: Extra, id: string, payload: Payload) {
+  const socket = extra.info!;
+  const ops = (extra.ops ??= new Map());
+  if (ops.size >= MAX_OPERATIONS_PER_SOCKET) {
+    return refuse('LIMIT_EXCEEDED', `at most ${MAX_OPERATIONS_PER_SOCKET} operations per socket`);
+  }
+  let viewer = socket.viewer;
+  const token = operationToken(payload);
+  if (token) {
+    try {
+      viewer = await auth.viewer(token);
+    } catch (error) {
+      if (error instanceof SyncError) return refuse(error.code, error.message);
+      throw error;
+    }
+  }
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  socket.signal.addEventListener('abort', abort, { once: true });
+  ops.set(id, () => {
+    socket.signal.removeEventListener('abort', abort);
+    abort();
+  });
+  return { ...socket, viewer, signal: controller.signal };
+}
 type Params = Record<string, unknown> | undefined;
 
+/**
+ * Authenticates the connection: a bad `authToken` closes it (4403); none leaves it
+ * anonymous, and each operation may then bring its own token (GraphiQL sends its headers
+ * in the subscribe message's `extensions.headers`).
+ */
 async function authenticate(auth: Authenticator, params: Params, extra: Extra): Promise<boolean> {
   const token = params?.authToken;
   try {
     const viewer = await auth.viewer(typeof token === 'string' ? token : null);
-    if (!viewer) return false;
     extra.abort = new AbortController();
     extra.info = { id: randomUUID(), viewer, signal: extra.abort.signal };
     return true;
@@ -39,6 +112,7 @@ async function authenticate(auth: Authenticator, params: Params, extra: Extra): 
 
 /** Marks the sessions a socket says it is for (only the viewer's own) as CONNECTING. */
 async function declareSessions(sessions: SessionService, params: Params, info: SocketInfo) {
+  if (!info.viewer) return;
   const ids = Array.isArray(params?.sessionIds) ? params.sessionIds : [];
   const visible: string[] = [];
   for (const id of ids.filter((x): x is string => typeof x === 'string').slice(0, 100)) {
@@ -99,6 +173,7 @@ export function attachGraphqlWs(
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
         if (!(await authenticate(services.auth, ctx.connectionParams, ctx.extra))) return false;
+        watchClientCompletes(ctx.extra.socket, ctx.extra);
         await declareSessions(services.sessions, ctx.connectionParams, ctx.extra.info!);
         return true;
       },
@@ -106,7 +181,15 @@ export function attachGraphqlWs(
         ctx.extra.abort?.abort();
         if (ctx.extra.info) services.sessions.connections.closed(ctx.extra.info.id);
       },
-      onSubscribe: (ctx, _id, payload) => executionArgs(yoga, ctx.extra.info!, ctx, payload),
+      onSubscribe: async (ctx, id, payload) => {
+        const info = await operationInfo(services.auth, ctx.extra, id, payload);
+        return Array.isArray(info) ? info : executionArgs(yoga, info, ctx, payload);
+      },
+      // A finished or client-completed operation ends its waits and streams.
+      onComplete: (ctx, id) => {
+        ctx.extra.ops?.get(id)?.();
+        ctx.extra.ops?.delete(id);
+      },
     },
     wss,
     options.keepAliveMs,
