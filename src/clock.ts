@@ -8,13 +8,23 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): () => void;
 }
 
+/** setTimeout's longest delay; longer timers are re-armed in steps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+function longTimer(ms: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = (left: number) => {
+    const step = Math.min(left, MAX_TIMEOUT_MS);
+    timer = setTimeout(() => (left > step ? arm(left - step) : fn()), step);
+    timer.unref?.();
+  };
+  arm(Math.max(0, ms));
+  return () => clearTimeout(timer);
+}
+
 export const systemClock: Clock = {
   now: () => new Date(),
-  setTimer: (ms, fn) => {
-    const timer = setTimeout(fn, Math.max(0, ms));
-    timer.unref?.();
-    return () => clearTimeout(timer);
-  },
+  setTimer: longTimer,
 };
 
 interface ManualTimer {

@@ -159,7 +159,7 @@ describe('download progress', () => {
     s.stop();
   });
 
-  it('answers 1.0 at once when nothing is outstanding, and completes', async () => {
+  it('answers 1.0 at once when nothing is outstanding, and completes, leaving nothing behind', async () => {
     const reader = await client('reader');
     const s = watch(reader, reader.sessionId, 'DOWNLOAD', FIXED);
     expect((await s.next()).data!.progress).toMatchObject({
@@ -167,5 +167,9 @@ describe('download progress', () => {
       transferableBytes: 0,
     });
     await s.completed;
+    const { core } = gw.gateway;
+    while (core.sessionUpdates.count(reader.sessionId) > 0)
+      await new Promise((r) => setImmediate(r));
+    expect(core.feed.listenerCount).toBe(0);
   });
 });

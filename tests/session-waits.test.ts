@@ -66,9 +66,11 @@ describe('waitForUpload', () => {
     expectNoLeftovers(a.sessionId);
   });
 
-  it('resolves at once when nothing is outstanding', async () => {
+  it('resolves at once when nothing is outstanding, leaving nothing behind', async () => {
     const a = await client('a', false);
     await a.uploadRaw([changeset(1, 'c1')], 1);
+    for (let i = 0; i < 10; i += 1) await a.request(WAIT_UPLOAD, { s: a.sessionId });
+    expectNoLeftovers(a.sessionId);
     expect((await a.request(WAIT_UPLOAD, { s: a.sessionId })).data).toEqual({
       waitForUpload: { lastIntegratedClientVersion: 1 },
     });

@@ -74,11 +74,20 @@ const atLeast = (value: SyncProgress, last: SyncProgress | null): SyncProgress =
 function wakeOn(core: SyncCore, sessionId: string, direction: Direction, signal: AbortSignal) {
   const wake = new Wakeup();
   const stopFeed = direction === 'DOWNLOAD' ? core.feed.onAdvance(wake.notify) : () => undefined;
-  const updates = core.sessionUpdates.subscribe(sessionId, signal);
+  // Its own controller: the stream may complete (fixed mode) before its subscriber leaves.
+  const own = new AbortController();
+  const abort = () => own.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  const updates = core.sessionUpdates.subscribe(sessionId, own.signal);
   void (async () => {
     for await (const _ of updates) wake.notify();
   })();
-  return { wake, stop: stopFeed };
+  const stop = () => {
+    stopFeed();
+    signal.removeEventListener('abort', abort);
+    own.abort();
+  };
+  return { wake, stop };
 }
 
 export async function* progressStream(

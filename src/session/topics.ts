@@ -26,22 +26,36 @@ export class Topics<T> {
     return this.subscribers.get(topic)?.size ?? 0;
   }
 
-  /** Values published on `topic` from this call on, until `signal` aborts. */
+  /**
+   * Values published on `topic` from this call on, until `signal` aborts. The subscriber
+   * is removed on abort even if the returned generator was never started.
+   */
   subscribe(topic: string, signal: AbortSignal): AsyncGenerator<T> {
     const sub: Subscriber<T> = { queue: [], wake: null };
     const set = this.subscribers.get(topic) ?? new Set();
     set.add(sub);
     this.subscribers.set(topic, set);
-    return this.deliver(topic, sub, signal);
+    const remove = () => {
+      this.remove(topic, sub);
+      sub.wake?.();
+    };
+    if (signal.aborted) remove();
+    else signal.addEventListener('abort', remove, { once: true });
+    return this.deliver(topic, sub, signal, remove);
+  }
+
+  private remove(topic: string, sub: Subscriber<T>): void {
+    const set = this.subscribers.get(topic);
+    set?.delete(sub);
+    if (set?.size === 0) this.subscribers.delete(topic);
   }
 
   private async *deliver(
     topic: string,
     sub: Subscriber<T>,
     signal: AbortSignal,
+    remove: () => void,
   ): AsyncGenerator<T> {
-    const onAbort = () => sub.wake?.();
-    signal.addEventListener('abort', onAbort);
     try {
       while (!signal.aborted) {
         const value = sub.queue.shift();
@@ -50,10 +64,8 @@ export class Topics<T> {
         sub.wake = null;
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
-      const set = this.subscribers.get(topic);
-      set?.delete(sub);
-      if (set?.size === 0) this.subscribers.delete(topic);
+      signal.removeEventListener('abort', remove);
+      this.remove(topic, sub);
     }
   }
 }
