@@ -114,6 +114,16 @@ describe('malformed changesets are refused with the field named, and nothing is 
     ],
     ['a skipped client version', [changeset(2, [valid])], 'changesets[0].clientVersion'],
     [
+      'a date that does not exist',
+      [changeset(1, [valid], '2026-02-30T10:00:00.000Z-0001')],
+      'changesets[0].timestamp',
+    ],
+    [
+      'a timestamp far ahead of the gateway',
+      [changeset(1, [valid], '9999-12-31T23:59:59.999Z-9999')],
+      'ahead of the gateway',
+    ],
+    [
       'a __proto__ field',
       [changeset(1, [insert('c', JSON.parse('{"__proto__": {"x": 1}, "ownerId": "alice"}'))])],
       'changesets[0].changes[0].document.__proto__',
@@ -258,6 +268,56 @@ describe('authentication', () => {
 });
 
 describe('permissions', () => {
+  it('refuses blind writes into a document someone else will own', async () => {
+    const bob = await gw.token('bob');
+    const bobSession = await gw.http<{ openSession: { id: string } }>(
+      OPEN,
+      { input: { clientId: 'bob-blind', queries: [] } },
+      bob,
+    );
+    const blind = await gw.http<{ uploadChanges: { compensatingWrites: { id: string }[] } }>(
+      UPLOAD,
+      {
+        s: bobSession.data!.openSession.id,
+        cs: [
+          changeset(1, [
+            { collection: 'notes', id: 'n1', op: 'UPDATE', set: { title: 'written by bob' } },
+            { collection: 'notes', id: 'n2', op: 'DELETE' },
+          ]),
+        ],
+      },
+      bob,
+    );
+    expect(blind.data!.uploadChanges.compensatingWrites.map((w) => w.id)).toEqual(['n1', 'n2']);
+    const alice2 = await gw.http<{ openSession: { id: string } }>(
+      OPEN,
+      { input: { clientId: 'alice-notes', queries: [] } },
+      alice,
+    );
+    const inserted = await gw.http<{ uploadChanges: { compensatingWrites: unknown[] } }>(
+      UPLOAD,
+      {
+        s: alice2.data!.openSession.id,
+        cs: [
+          changeset(1, [
+            { collection: 'notes', id: 'n1', op: 'INSERT', document: { ownerId: 'alice' } },
+            { collection: 'notes', id: 'n2', op: 'INSERT', document: { ownerId: 'alice' } },
+          ]),
+        ],
+      },
+      alice,
+    );
+    expect(inserted.data!.uploadChanges.compensatingWrites).toEqual([]);
+    const docs = await gw.gateway.core.store.getDocuments([
+      { collection: 'notes', id: 'n1' },
+      { collection: 'notes', id: 'n2' },
+    ]);
+    expect(docs.map((d) => d?.doc)).toEqual([
+      { _id: 'n1', ownerId: 'alice' },
+      { _id: 'n2', ownerId: 'alice' },
+    ]);
+  });
+
   it('refuses a write outside the rules with a compensating write naming the rule', async () => {
     const open = await gw.http<{ openSession: { id: string } }>(
       OPEN,

@@ -18,7 +18,7 @@ const IDS = ['a', 'b', 'c'] as const;
 const FIELDS = ['x', 'y', 'z'] as const;
 const COLLECTION = 'items';
 const VIEWER: Viewer = { id: 'u', roles: [] };
-const CLOCK: Clock = { now: () => new Date(0), setTimer: () => () => undefined };
+const CLOCK: Clock = { now: () => new Date(BASE_MS + 86_400_000), setTimer: () => () => undefined };
 const BASE_MS = Date.parse('2026-11-26T19:55:08.120Z');
 
 // ---- generators ---------------------------------------------------------------------

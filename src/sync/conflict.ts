@@ -47,6 +47,19 @@ export function applyChange(state: DocumentState, change: Change, stamp: string)
   return next;
 }
 
+/**
+ * The last value of every field, deleted or not: what a write to a document that is not
+ * visible is checked against, so nobody writes blindly into another user's document.
+ */
+export function lastKnownDocument(id: string, state: DocumentState): JsonObject {
+  const doc: JsonObject = { _id: id };
+  for (const name of Object.keys(state.fields).sort()) {
+    const entry = state.fields[name];
+    if (entry && 'v' in entry && entry.v !== undefined) doc[name] = entry.v;
+  }
+  return doc;
+}
+
 /** The document a reader sees, or null when it does not exist. */
 export function visibleDocument(id: string, state: DocumentState): JsonObject | null {
   if (state.ins === null || (state.del !== null && state.del > state.ins)) return null;

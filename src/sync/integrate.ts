@@ -7,7 +7,13 @@ import { badInput, SyncError } from '../errors.js';
 import { isPaused } from '../session/pause.js';
 import { accountUpload, changesetBytes, type UploadReport } from './upload-accounting.js';
 import { documentKey, type IntegrationView, type IntegrationWrites } from '../store/port.js';
-import { applyChange, emptyState, makeStamp, visibleDocument } from './conflict.js';
+import {
+  applyChange,
+  emptyState,
+  lastKnownDocument,
+  makeStamp,
+  visibleDocument,
+} from './conflict.js';
 import type {
   Change,
   Changeset,
@@ -65,7 +71,9 @@ class Integration {
       return this.refuse(change, before);
     const state = applyChange(current.state, change, stamp);
     const after = visibleDocument(change.id, state);
-    if (after && !this.perms.canWrite(change.collection, after)) return this.refuse(change, before);
+    // A write that leaves nothing visible is checked against what it wrote into.
+    const checked = after ?? before ?? lastKnownDocument(change.id, state);
+    if (!this.perms.canWrite(change.collection, checked)) return this.refuse(change, before);
     this.docs.set(key, { ...current, state, doc: after });
     this.touched.add(key);
     if (JSON.stringify(before) === JSON.stringify(after)) return;

@@ -237,7 +237,7 @@ export class SyncCore {
     report: UploadReportInput,
   ): Promise<UploadAck> {
     const session = await this.getSyncSession(viewer, id);
-    const changesets = validateChangesets(inputs, this.options.limits);
+    const changesets = validateChangesets(inputs, this.options.limits, this.options.clock.now());
     validateReport(report);
     const keys = changesets.flatMap((cs) =>
       cs.changes.map((c) => ({ collection: c.collection, id: c.id })),

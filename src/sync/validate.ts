@@ -98,11 +98,26 @@ function validateChange(path: string, input: ChangeInputLike, limits: UploadLimi
   return { collection: input.collection, id: input.id, op: 'DELETE' };
 }
 
-export function validateTimestamp(field: string, value: string): void {
-  if (!TIMESTAMP.test(value) || Number.isNaN(Date.parse(value.slice(0, 24)))) {
+/** How far ahead of the gateway's clock a client's clock may run. */
+export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
+
+/** A real instant (no 30 February), not too far in the future: it would win every conflict. */
+export function validateTimestamp(field: string, value: string, now: Date): void {
+  const time = Date.parse(value.slice(0, 24));
+  if (
+    !TIMESTAMP.test(value) ||
+    Number.isNaN(time) ||
+    new Date(time).toISOString() !== value.slice(0, 24)
+  ) {
     throw badInput(
       field,
       'must be an ISO-8601 UTC time with milliseconds, a dash and a 4-digit counter',
+    );
+  }
+  if (time > now.getTime() + MAX_CLOCK_SKEW_MS) {
+    throw badInput(
+      field,
+      `is more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the gateway's clock`,
     );
   }
 }
@@ -111,6 +126,7 @@ export function validateTimestamp(field: string, value: string): void {
 export function validateChangesets(
   inputs: readonly ChangesetInputLike[],
   limits: UploadLimits,
+  now: Date,
 ): Changeset[] {
   const total = inputs.reduce((n, c) => n + c.changes.length, 0);
   if (total > limits.maxChangesPerUpload) {
@@ -129,7 +145,7 @@ export function validateChangesets(
       );
     }
     previous = input.clientVersion;
-    validateTimestamp(`${path}.timestamp`, input.timestamp);
+    validateTimestamp(`${path}.timestamp`, input.timestamp, now);
     const changes = input.changes.map((c, j) => validateChange(`${path}.changes[${j}]`, c, limits));
     return { clientVersion: input.clientVersion, timestamp: input.timestamp, changes };
   });
