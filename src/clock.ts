@@ -37,7 +37,8 @@ export class ManualClock implements Clock {
   private time: number;
   private readonly timers = new Set<ManualTimer>();
 
-  constructor(start = Date.parse('2026-11-26T12:00:00.000Z')) {
+  // Starts at the real time, so that clients' real clocks are not "in the future".
+  constructor(start = Date.now()) {
     this.time = start;
   }
 
