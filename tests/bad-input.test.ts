@@ -172,6 +172,8 @@ describe('sessions and users', () => {
       bob,
     );
     expect(r.data).toEqual({ session: null, node: null });
+    const odd = await gw.http(`{ node(id: "zzz_1") { id } }`, {}, bob);
+    expect(odd).toEqual({ data: { node: null } });
   });
 
   it('a client id bound to one user is refused to another', async () => {

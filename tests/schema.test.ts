@@ -46,6 +46,14 @@ describe('schema.graphql', () => {
     }
   });
 
+  it('sessions pages SyncSessionConnection, filtered by state and connection state', () => {
+    const sessions = schema.getQueryType()!.getFields().sessions!;
+    expect(String(sessions.type)).toBe('SyncSessionConnection!');
+    expect(sessions.args.map((a) => a.name)).toEqual(
+      expect.arrayContaining(['first', 'after', 'state', 'connectionState']),
+    );
+  });
+
   it('uploadChanges starts with the contract arguments', () => {
     const upload = schema.getMutationType()!.getFields().uploadChanges!;
     expect(signature(upload)).toMatch(

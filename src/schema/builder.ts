@@ -4,8 +4,6 @@ import RelayPlugin from '@pothos/plugin-relay';
 import type { GatewayContext } from '../server/context.js';
 import type { Json, JsonObject } from '../sync/model.js';
 
-const TYPE_BY_PREFIX: Record<string, string> = { ses: 'SyncSession' };
-
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
   Scalars: {
@@ -22,10 +20,8 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodesQueryOptions: false,
     encodeGlobalID: (_typename, id) => String(id),
-    decodeGlobalID: (globalID) => ({
-      typename: TYPE_BY_PREFIX[globalID.split('_')[0] ?? ''] ?? 'Unknown',
-      id: globalID,
-    }),
+    // SyncSession is the only node type: an id of another shape finds no session (null).
+    decodeGlobalID: (globalID) => ({ typename: 'SyncSession', id: globalID }),
   },
 });
 

@@ -111,35 +111,39 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => findVisibleSession(ctx, id),
   }),
-  sessions: t.connection({
-    type: SyncSessionRef,
-    description:
-      'Your sessions (every session, for an admin), ordered by id; page forward with first and after.',
-    args: {
-      state: t.arg({ type: SessionStateEnum }),
-      connectionState: t.arg({ type: ConnectionStateEnum }),
+  sessions: t.connection(
+    {
+      type: SyncSessionRef,
+      description:
+        'Your sessions (every session, for an admin), ordered by id; page forward with first and after.',
+      args: {
+        state: t.arg({ type: SessionStateEnum }),
+        connectionState: t.arg({ type: ConnectionStateEnum }),
+      },
+      resolve: async (_root, args, ctx) => {
+        if (args.last != null || args.before != null) {
+          throw new SyncError(
+            'BAD_USER_INPUT',
+            'last/before: page forward with first and after',
+            'last',
+          );
+        }
+        if (args.first != null && (args.first < 0 || args.first > 500)) {
+          throw new SyncError('BAD_USER_INPUT', 'first: must be from 0 to 500', 'first');
+        }
+        const page = await ctx.sessions.list(viewerOf(ctx), {
+          first: args.first ?? 50,
+          after: args.after ?? undefined,
+          state: args.state ?? undefined,
+          connectionState: args.connectionState ?? undefined,
+        });
+        page.sessions.forEach((s) => ctx.loaders.sessions.prime(s.id, s));
+        return connectionOf(page, args.after != null);
+      },
     },
-    resolve: async (_root, args, ctx) => {
-      if (args.last != null || args.before != null) {
-        throw new SyncError(
-          'BAD_USER_INPUT',
-          'last/before: page forward with first and after',
-          'last',
-        );
-      }
-      if (args.first != null && (args.first < 0 || args.first > 500)) {
-        throw new SyncError('BAD_USER_INPUT', 'first: must be from 0 to 500', 'first');
-      }
-      const page = await ctx.sessions.list(viewerOf(ctx), {
-        first: args.first ?? 50,
-        after: args.after ?? undefined,
-        state: args.state ?? undefined,
-        connectionState: args.connectionState ?? undefined,
-      });
-      page.sessions.forEach((s) => ctx.loaders.sessions.prime(s.id, s));
-      return connectionOf(page, args.after != null);
-    },
-  }),
+    { name: 'SyncSessionConnection' },
+    { name: 'SyncSessionEdge' },
+  ),
 }));
 
 const OpenSessionInput = builder.inputType('OpenSessionInput', {
