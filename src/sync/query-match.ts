@@ -9,10 +9,24 @@ export type Matcher = (doc: JsonObject) => boolean;
 
 const FORBIDDEN_OPERATORS = new Set(['$where', '$function', '$accumulator']);
 
+const MAX_REGEX_LENGTH = 256;
+/** A quantified group that itself contains a quantifier: `(a+)+`, `(a|b*)*`, `(x{2,})+`. */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/;
+
+/** Refuses patterns that could backtrack for seconds on the event loop. */
+function checkRegex(pattern: unknown): void {
+  if (typeof pattern !== 'string') return;
+  if (pattern.length > MAX_REGEX_LENGTH)
+    throw new Error(`$regex is longer than ${MAX_REGEX_LENGTH} characters`);
+  if (NESTED_QUANTIFIER.test(pattern))
+    throw new Error('$regex must not nest quantifiers, as in (a+)+');
+}
+
 function rejectCodeOperators(value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
   for (const [key, inner] of Object.entries(value)) {
     if (FORBIDDEN_OPERATORS.has(key)) throw new Error(`operator ${key} is not allowed`);
+    if (key === '$regex') checkRegex(inner);
     rejectCodeOperators(inner);
   }
 }
