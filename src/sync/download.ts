@@ -179,6 +179,21 @@ async function refresh(
   return { pokes, session, scope: new Scope(session.queries, deps.perms) };
 }
 
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Clears the re-scoping just streamed, unless the queries changed again meanwhile. */
+async function finishRescope(deps: DownloadDeps, streamed: SessionRecord): Promise<void> {
+  const now = await deps.loadSession(streamed.id);
+  if (
+    !now ||
+    !sameJson(now.queries, streamed.queries) ||
+    !sameJson(now.rescopeFrom, streamed.rescopeFrom)
+  ) {
+    return;
+  }
+  await deps.store.updateSession(streamed.id, { rescopeFrom: null });
+}
+
 async function* followHistory(
   deps: DownloadDeps,
   sessionId: string,
@@ -198,8 +213,9 @@ async function* followHistory(
     }
     if (session.rescopeFrom) {
       yield* rescope(deps, session.rescopeFrom, session.queries, cursor);
-      await deps.store.updateSession(sessionId, { rescopeFrom: null });
-      seen = { ...seen, session: { ...session, rescopeFrom: null } };
+      await finishRescope(deps, session);
+      seen = null;
+      continue;
     }
     const latest = await deps.store.latestVersion();
     const entries = await deps.store.readHistory(cursor, deps.batchSize);
