@@ -235,3 +235,27 @@ describe('the file storage', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('opening', () => {
+  it('can report the download progress of the first sync, up to 1.0', async () => {
+    gw = await startTestGateway();
+    const writer = await openCars(await app(), 'writer');
+    for (let i = 0; i < 20; i += 1)
+      await writer.write((tx) => tx.insert('cars', car(`c${i}`, 'Kia')));
+    await writer.syncSession.waitForUpload();
+    const reported: number[] = [];
+    const reached = new Promise<void>((resolve) => {
+      void openSyncedDatabase(apps[0]!, {
+        clientId: 'reader',
+        queries: [{ collection: 'cars' }],
+        onOpenProgress: (p) => {
+          reported.push(p.progressEstimate);
+          if (p.progressEstimate === 1) resolve();
+        },
+      });
+    });
+    await reached;
+    expect(reported[reported.length - 1]).toBe(1);
+    expect(reported.every((v) => v >= 0 && v <= 1)).toBe(true);
+  });
+});
