@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { mintToken } from './auth/jwt.js';
 import { ConfigError, loadConfig } from './config.js';
+import { REPLICA_SET_REQUIRED } from './store/mongodb/mongo-store.js';
 import { loadOrCreateDevSecret } from './server/dev-secret.js';
 import { startGateway } from './server/gateway.js';
 
@@ -66,7 +67,17 @@ async function main(): Promise<void> {
   return start(process.argv.slice(2));
 }
 
+/** One clear line for the failures a user can fix; the whole error otherwise. */
+function describeFailure(error: unknown): unknown {
+  if (error instanceof ConfigError) return `configuration error: ${error.message}`;
+  if (error instanceof Error && error.name.startsWith('Mongo')) {
+    return `cannot use MongoDB (${error.name}): ${error.message}`;
+  }
+  if (error instanceof Error && error.message === REPLICA_SET_REQUIRED) return error.message;
+  return error;
+}
+
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  console.error(describeFailure(error));
   process.exit(1);
 });

@@ -9,7 +9,10 @@ export interface GatewayConfig {
   host: string;
   jwtSecret: string | null;
   dataDir: string;
-  store: 'sqlite';
+  store: 'sqlite' | 'mongodb';
+  /** With store mongodb: the replica set (or Atlas) URI, and the database in it. */
+  mongodbUri: string | null;
+  mongodbDb: string;
   sqliteFile: string | null;
   rulesFile: string | null;
   maxDocumentBytes: number;
@@ -42,6 +45,7 @@ const SETTINGS = {
   dataDir: { flag: 'data-dir', env: 'DATA_DIR', type: 'string' },
   store: { flag: 'store', env: 'STORE', type: 'string' },
   mongodbUri: { flag: 'mongodb-uri', env: 'MONGODB_URI', type: 'string' },
+  mongodbDb: { flag: 'mongodb-db', env: 'MONGODB_DB', type: 'string' },
   sqliteFile: { flag: 'sqlite-file', env: 'SQLITE_FILE', type: 'string' },
   rulesFile: { flag: 'rules', env: 'RULES_FILE', type: 'string' },
   maxDocumentBytes: { flag: 'max-document-bytes', env: 'MAX_DOCUMENT_BYTES', type: 'string' },
@@ -104,15 +108,17 @@ function readRaw(argv: string[], env: NodeJS.ProcessEnv): Raw {
   return raw;
 }
 
-function storeSetting(raw: Raw): 'sqlite' {
+function storeSetting(raw: Raw): 'sqlite' | 'mongodb' {
   const store = raw.store ?? (raw.mongodbUri ? 'mongodb' : 'sqlite');
-  if (store === 'sqlite') return store;
-  if (store === 'mongodb') {
+  if (store !== 'sqlite' && store !== 'mongodb') {
+    throw new ConfigError(`--store / STORE: "${store}" is not a store; use sqlite or mongodb`);
+  }
+  if (store === 'mongodb' && !raw.mongodbUri?.match(/^mongodb(\+srv)?:\/\//)) {
     throw new ConfigError(
-      '--store / STORE: the MongoDB store is not built into this version yet; use sqlite',
+      '--mongodb-uri / MONGODB_URI: a mongodb:// or mongodb+srv:// URI is required with store mongodb',
     );
   }
-  throw new ConfigError(`--store / STORE: "${store}" is not a store; use sqlite`);
+  return store;
 }
 
 /** Parses and validates the configuration; throws ConfigError naming the bad setting. */
@@ -127,6 +133,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfi
     jwtSecret: raw.jwtSecret ?? null,
     dataDir: raw.dataDir ?? './data',
     store: storeSetting(raw),
+    mongodbUri: raw.mongodbUri ?? null,
+    mongodbDb: raw.mongodbDb ?? 'sync_gateway',
     sqliteFile: raw.sqliteFile ?? null,
     rulesFile: raw.rulesFile ?? null,
     maxDocumentBytes: intSetting(raw, 'maxDocumentBytes', 256 * 1024, 64, 16 * 1024 * 1024),

@@ -20,7 +20,8 @@ describe('configuration', () => {
     [[], { PORT: '70000' }, '--port / PORT: "70000"'],
     [[], { JWT_SECRET: 'short' }, '--jwt-secret / JWT_SECRET: must be at least 32'],
     [['--store', 'redis'], {}, '--store / STORE: "redis" is not a store'],
-    [[], { MONGODB_URI: 'mongodb://x' }, 'MongoDB store is not built'],
+    [['--store', 'mongodb'], {}, '--mongodb-uri / MONGODB_URI: a mongodb://'],
+    [[], { MONGODB_URI: 'http://x' }, '--mongodb-uri / MONGODB_URI'],
     [['--bogus'], {}, "Unknown option '--bogus'"],
     [[], { MAX_DOCUMENT_BYTES: '-1' }, '--max-document-bytes / MAX_DOCUMENT_BYTES'],
   ])('rejects %j %j with a message naming the setting', (argv, env, message) => {

@@ -49,6 +49,15 @@ export class ClusterLink {
     } else if (signal.type === 'event') this.sessions.deliver(signal.event, signal.sessionId);
     else if (signal.type === 'connection')
       connections.report(origin, signal.sessionId, signal.state);
-    else tokens.cancelledRemotely(signal.tokenId);
+    else if (signal.type === 'cancelled') tokens.cancelledRemotely(signal.tokenId);
+    else void this.recover();
+  }
+
+  /** After missed signals: catch up with the store's latest version and wake everything. */
+  private async recover(): Promise<void> {
+    const { core } = this.sessions;
+    core.feed.advance(await core.store.latestVersion());
+    core.feed.pokeAll();
+    for (const topic of core.sessionUpdates.topics()) core.sessionUpdates.publish(topic, topic);
   }
 }

@@ -17,7 +17,9 @@ export type ClusterSignal =
   /** The session's connection state as seen by one gateway. */
   | { type: 'connection'; sessionId: string; state: ConnectionState }
   /** A cancellation token was fired. */
-  | { type: 'cancelled'; tokenId: string };
+  | { type: 'cancelled'; tokenId: string }
+  /** Signals may have been missed: re-derive from the store. */
+  | { type: 'lost' };
 
 export interface Envelope {
   origin: string;

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { ClusterLink } from '../cluster/cluster-link.js';
 import { LocalSignals, type SignalBus } from '../cluster/signals.js';
+import { MongoSignals } from '../cluster/mongo-signals.js';
 import { SqliteSignals } from '../cluster/sqlite-signals.js';
+import { MongoStore } from '../store/mongodb/mongo-store.js';
 import type { GatewayConfig } from '../config.js';
 import { SessionService } from '../session/session-service.js';
 import type { SyncStore } from '../store/port.js';
@@ -26,9 +28,29 @@ export interface Deployment {
 const sqlitePath = (config: GatewayConfig) =>
   config.sqliteFile ?? join(config.dataDir, 'gateway.sqlite');
 
-function openSignals(config: GatewayConfig, gatewayId: string): SignalBus {
-  if (!config.multiGateway) return new LocalSignals(gatewayId);
-  return SqliteSignals.open(sqlitePath(config), gatewayId);
+interface Backend {
+  store: SyncStore;
+  signals: SignalBus;
+}
+
+/**
+ * The store and the signals that go with it: MongoDB (a replica set, many gateways through
+ * change streams), or the SQLite file (signalling through a file beside it when several
+ * processes share it).
+ */
+async function openBackend(
+  config: GatewayConfig,
+  gatewayId: string,
+  store?: SyncStore,
+): Promise<Backend> {
+  if (config.store === 'mongodb' && !store) {
+    const mongo = await MongoStore.connect(config.mongodbUri!, { dbName: config.mongodbDb });
+    return { store: mongo, signals: new MongoSignals(mongo.db, gatewayId) };
+  }
+  const signals = config.multiGateway
+    ? SqliteSignals.open(sqlitePath(config), gatewayId)
+    : new LocalSignals(gatewayId);
+  return { store: store ?? new SqliteStore(sqlitePath(config)), signals };
 }
 
 export async function openDeployment(
@@ -36,9 +58,9 @@ export async function openDeployment(
   deps: { clock: Clock; store?: SyncStore; tokenSecret: string },
 ): Promise<Deployment> {
   const gatewayId = randomUUID();
-  const signals = openSignals(config, gatewayId);
+  const { store, signals } = await openBackend(config, gatewayId, deps.store);
   const core = new SyncCore({
-    store: deps.store ?? new SqliteStore(sqlitePath(config)),
+    store,
     rules: loadRules(config.rulesFile ?? undefined),
     clock: deps.clock,
     limits: {

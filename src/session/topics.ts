@@ -21,6 +21,11 @@ export class Topics<T> {
     }
   }
 
+  /** The topics that have subscribers now. */
+  topics(): string[] {
+    return [...this.subscribers.keys()];
+  }
+
   /** Number of subscribers on a topic (to prove that nothing leaks). */
   count(topic: string): number {
     return this.subscribers.get(topic)?.size ?? 0;

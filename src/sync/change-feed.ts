@@ -43,6 +43,12 @@ export class ChangeFeed {
     return this.pokes.get(sessionId) ?? 0;
   }
 
+  /** Wakes every waiting stream, as if each session was poked (after missed signals). */
+  pokeAll(): void {
+    const sessions = new Set([...this.waiters].map((w) => w.sessionId));
+    for (const id of sessions) this.poke(id);
+  }
+
   /** Wakes the session's streams: its scope or state changed. */
   poke(sessionId: string): void {
     this.pokes.set(sessionId, this.pokeCount(sessionId) + 1);

@@ -7,7 +7,7 @@
  * other gateways are ordered by MongoDB itself (see appendHistory).
  */
 import { MongoClient, MongoServerError, ReadConcern } from 'mongodb';
-import type { ClientSession, Document, TransactionOptions } from 'mongodb';
+import type { ClientSession, Db, Document, TransactionOptions } from 'mongodb';
 import { documentKey, type IntegrationOutcome, type IntegrationPlan } from '../port.js';
 import type { SessionPage, SessionPatch, SyncStore } from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
@@ -62,6 +62,8 @@ export class MongoStore implements SyncStore {
     private readonly client: MongoClient,
     /** With majority reads and writes by default outside transactions. */
     private readonly cols: SyncCollections,
+    /** The database, for the gateway's change streams (signals, backend writes). */
+    readonly db: Db,
   ) {}
 
   /** Connects, refuses anything but a replica set (or mongos), and ensures the collections. */
@@ -75,7 +77,7 @@ export class MongoStore implements SyncStore {
       const readConcern = new ReadConcern('majority');
       const db = client.db(options.dbName, { writeConcern, readConcern });
       await ensureCollections(db);
-      return new MongoStore(client, syncCollections(db));
+      return new MongoStore(client, syncCollections(db), db);
     } catch (error) {
       await client.close();
       throw error;
