@@ -374,3 +374,12 @@ describe('reading documents', () => {
     expect((await gw.http(q, { id: 'mine' }, bob)).data).toEqual({ document: null });
   });
 });
+
+describe('reserved users', () => {
+  it("no token can act as the gateway's own user", async () => {
+    const forged = await gw.token('__system');
+    const r = await gw.http(`{ sessions { edges { cursor } } }`, {}, forged);
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(r.errors?.[0]?.message).toContain('reserved');
+  });
+});

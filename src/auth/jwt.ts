@@ -9,6 +9,7 @@ export async function verifyToken(secret: string, token: string): Promise<Viewer
   try {
     const { payload } = await jwtVerify(token, encode(secret), { algorithms: ['HS256'] });
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('no sub claim');
+    if (payload.sub.startsWith('__')) throw new Error('user ids starting with "__" are reserved');
     const roles = Array.isArray(payload.roles)
       ? payload.roles.filter((r): r is string => typeof r === 'string')
       : [];

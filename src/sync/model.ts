@@ -103,3 +103,10 @@ export interface Viewer {
 }
 
 export const isAdmin = (viewer: Viewer): boolean => viewer.roles.includes('admin');
+
+/**
+ * The gateway's own user, e.g. for writes that other services made to the synced
+ * collections: not bound by the permission rules. No token can name it (ids starting with
+ * "__" are refused at authentication).
+ */
+export const SYSTEM_USER = '__system';

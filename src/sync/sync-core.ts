@@ -10,7 +10,7 @@ import { LocalSignals, type SignalBus } from '../cluster/signals.js';
 import { ChangeFeed } from './change-feed.js';
 import { downloadStream, historyLost, type DownloadBatch } from './download.js';
 import { planIntegration, type UploadResult } from './integrate.js';
-import { isAdmin, type SessionRecord, type SyncQuery, type Viewer } from './model.js';
+import { isAdmin, SYSTEM_USER, type SessionRecord, type SyncQuery, type Viewer } from './model.js';
 import { newSession } from './new-session.js';
 import { UserPermissions, type RulesConfig } from './permissions.js';
 import { checkFilter } from './query-match.js';
@@ -32,6 +32,8 @@ export interface SyncCoreOptions {
   /** Carries changes to the other gateways of the deployment; none by default. */
   signals?: SignalBus;
 }
+
+const ALLOW_ALL: RulesConfig = { default: { read: true, write: true }, collections: {} };
 
 export type QueryInput = { collection: string; filter?: unknown };
 
@@ -79,7 +81,8 @@ export class SyncCore {
     let perms = this.perms.get(viewer.id);
     if (!perms) {
       if (this.perms.size >= 10_000) this.perms.clear();
-      perms = new UserPermissions(this.options.rules, viewer.id);
+      const rules = viewer.id === SYSTEM_USER ? ALLOW_ALL : this.options.rules;
+      perms = new UserPermissions(rules, viewer.id);
       this.perms.set(viewer.id, perms);
     }
     return perms;
