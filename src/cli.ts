@@ -2,11 +2,14 @@
 /**
  * sync-gateway [start] [--port N] [--data-dir DIR] [--jwt-secret S] [--rules FILE] ...
  * sync-gateway token --sub USER [--admin] [--expires 30d] [--data-dir DIR] [--jwt-secret S]
+ * sync-gateway migrate [--from SQLITE_FILE] [--to MONGODB_URI] [--db NAME]
  */
 import { parseArgs } from 'node:util';
 import { mintToken } from './auth/jwt.js';
 import { ConfigError, loadConfig } from './config.js';
 import { REPLICA_SET_REQUIRED } from './store/mongodb/mongo-store.js';
+import { MigrationError } from './store/migrate.js';
+import { migrateCommand } from './migrate-command.js';
 import { loadOrCreateDevSecret } from './server/dev-secret.js';
 import { startGateway } from './server/gateway.js';
 
@@ -63,6 +66,7 @@ async function token(argv: string[]): Promise<void> {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'token') return token(rest);
+  if (command === 'migrate') return migrateCommand(rest);
   if (command === 'start') return start(rest);
   return start(process.argv.slice(2));
 }
@@ -74,6 +78,7 @@ function describeFailure(error: unknown): unknown {
     return `cannot use MongoDB (${error.name}): ${error.message}`;
   }
   if (error instanceof Error && error.message === REPLICA_SET_REQUIRED) return error.message;
+  if (error instanceof MigrationError) return `cannot migrate: ${error.message}`;
   return error;
 }
 

@@ -69,6 +69,17 @@ export interface CounterDoc {
   integrations: number;
 }
 
+/**
+ * A copy into this database by `sync-gateway migrate`; `finishedAt` stays null until every
+ * row is copied, and the gateway refuses to start on a database with an unfinished one.
+ */
+export interface MigrationDoc {
+  _id: string;
+  source: string;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
 /** A visible document in its plain collection. */
 export type PlainDoc = JsonObject & { _id: string };
 
@@ -80,7 +91,10 @@ interface Declared {
 }
 
 /** The metadata collections and their indexes (`_id` is always indexed). */
-export const METADATA: Record<'sessions' | 'history' | 'state' | 'counters', Declared> = {
+export const METADATA: Record<
+  'sessions' | 'history' | 'state' | 'counters' | 'migrations',
+  Declared
+> = {
   sessions: {
     name: `${META_PREFIX}sessions`,
     indexes: [
@@ -98,6 +112,7 @@ export const METADATA: Record<'sessions' | 'history' | 'state' | 'counters', Dec
     indexes: [{ key: { collection: 1, id: 1 }, name: 'collection_id_unique', unique: true }],
   },
   counters: { name: `${META_PREFIX}counters`, indexes: [] },
+  migrations: { name: `${META_PREFIX}migrations`, indexes: [] },
 };
 
 export interface SyncCollections {
@@ -105,6 +120,7 @@ export interface SyncCollections {
   history: Collection<HistoryDoc>;
   state: Collection<StateDoc>;
   counters: Collection<CounterDoc>;
+  migrations: Collection<MigrationDoc>;
   /** The plain collection of a sync collection. */
   plain(collection: string): Collection<PlainDoc>;
 }
@@ -115,6 +131,7 @@ export function syncCollections(db: Db): SyncCollections {
     history: db.collection<HistoryDoc>(METADATA.history.name),
     state: db.collection<StateDoc>(METADATA.state.name),
     counters: db.collection<CounterDoc>(METADATA.counters.name),
+    migrations: db.collection<MigrationDoc>(METADATA.migrations.name),
     plain: (collection) => {
       if (collection.startsWith(META_PREFIX)) {
         throw new Error(`"${collection}" is reserved for the gateway's metadata`);

@@ -128,13 +128,20 @@ export async function writeDocuments(
   }
 }
 
-function plainWrites(writes: readonly DocumentWrite[]) {
+/** The writes to each plain collection: a replaced copy, or a delete when the doc is null. */
+export function plainWrites(writes: readonly Pick<StoredDocument, 'collection' | 'id' | 'doc'>[]) {
   const byCollection = new Map<string, AnyBulkWriteOperation<PlainDoc>[]>();
   for (const w of writes) {
     const ops = byCollection.get(w.collection) ?? [];
     ops.push(
       w.doc
-        ? { replaceOne: { filter: { _id: w.id }, replacement: w.doc, upsert: true } }
+        ? {
+            replaceOne: {
+              filter: { _id: w.id },
+              replacement: { ...w.doc, _id: w.id },
+              upsert: true,
+            },
+          }
         : { deleteOne: { filter: { _id: w.id } } },
     );
     byCollection.set(w.collection, ops);

@@ -8,6 +8,7 @@
  */
 import { MongoClient, MongoServerError, ReadConcern } from 'mongodb';
 import type { ClientSession, Db, Document, TransactionOptions } from 'mongodb';
+import { MigrationError } from '../migrate.js';
 import { documentKey, type IntegrationOutcome, type IntegrationPlan } from '../port.js';
 import type { SessionPage, SessionPatch, SyncStore } from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
@@ -50,6 +51,39 @@ export function assertReplicaSet(hello: Document): void {
   throw new Error(REPLICA_SET_REQUIRED);
 }
 
+/**
+ * A connected client and the gateway's database, with majority reads and writes by default,
+ * after checking it is a replica set and ensuring the collections and their indexes.
+ */
+export async function connectDatabase(
+  uri: string,
+  dbName: string | undefined,
+): Promise<{ client: MongoClient; db: Db }> {
+  // ignoreUndefined: an undefined field is left out, as JSON.stringify does in the SQLite store.
+  const client = new MongoClient(uri, { ignoreUndefined: true });
+  try {
+    await client.connect();
+    assertReplicaSet(await client.db('admin').command({ hello: 1 }));
+    const writeConcern = { w: 'majority' as const };
+    const readConcern = new ReadConcern('majority');
+    const db = client.db(dbName, { writeConcern, readConcern });
+    await ensureCollections(db);
+    return { client, db };
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+async function assertNoUnfinishedMigration(cols: SyncCollections): Promise<void> {
+  const unfinished = await cols.migrations.findOne({ finishedAt: null });
+  if (!unfinished) return;
+  throw new MigrationError(
+    `this database holds an unfinished copy from ${unfinished.source} (started ` +
+      `${unfinished.startedAt}); run "sync-gateway migrate" again to finish it before starting`,
+  );
+}
+
 /** MongoDB's duplicate key error (https://www.mongodb.com/docs/manual/reference/error-codes/). */
 const isDuplicateKey = (error: unknown) =>
   error instanceof MongoServerError && error.code === 11000;
@@ -66,18 +100,16 @@ export class MongoStore implements SyncStore {
     readonly db: Db,
   ) {}
 
-  /** Connects, refuses anything but a replica set (or mongos), and ensures the collections. */
+  /**
+   * Connects, refuses anything but a replica set (or mongos) and a database an unfinished
+   * `sync-gateway migrate` is still copying into, and ensures the collections.
+   */
   static async connect(uri: string, options: { dbName?: string } = {}): Promise<MongoStore> {
-    // ignoreUndefined: an undefined field is left out, as JSON.stringify does in the SQLite store.
-    const client = new MongoClient(uri, { ignoreUndefined: true });
+    const { client, db } = await connectDatabase(uri, options.dbName);
     try {
-      await client.connect();
-      assertReplicaSet(await client.db('admin').command({ hello: 1 }));
-      const writeConcern = { w: 'majority' as const };
-      const readConcern = new ReadConcern('majority');
-      const db = client.db(options.dbName, { writeConcern, readConcern });
-      await ensureCollections(db);
-      return new MongoStore(client, syncCollections(db), db);
+      const cols = syncCollections(db);
+      await assertNoUnfinishedMigration(cols);
+      return new MongoStore(client, cols, db);
     } catch (error) {
       await client.close();
       throw error;

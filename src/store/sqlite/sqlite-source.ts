@@ -1,0 +1,101 @@
+/**
+ * A SQLite store file read for `sync-gateway migrate`: opened read-only, and read inside one
+ * read transaction, so every page comes from the same snapshot even if a gateway is still
+ * writing (WAL readers see the database as of their first read:
+ * https://www.sqlite.org/wal.html#concurrency).
+ */
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { MigrationError, type ExportSource, type MigrationStage } from '../migrate.js';
+import type { DocumentKey } from '../../sync/model.js';
+import { toDocument, toHistory, toSession } from './rows.js';
+import type { DocumentRow, HistoryRow, SessionRow } from './rows.js';
+
+const TABLES = ['sessions', 'documents', 'history'] as const;
+
+export class SqliteSource implements ExportSource {
+  private readonly db: Database.Database;
+
+  private constructor(readonly description: string) {
+    this.db = new Database(description, { readonly: true, fileMustExist: true });
+  }
+
+  /** Opens the file, refusing one that does not exist or holds no gateway store. */
+  static open(path: string): SqliteSource {
+    if (!existsSync(path)) throw new MigrationError(`--from: no SQLite file at ${path}`);
+    const source = new SqliteSource(path);
+    try {
+      source.assertStore();
+      source.db.exec('BEGIN');
+      return source;
+    } catch (error) {
+      source.close();
+      throw error;
+    }
+  }
+
+  private assertStore(): void {
+    const names = this.db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((row) => row.name);
+    const missing = TABLES.filter((table) => !names.includes(table));
+    if (missing.length > 0) {
+      throw new MigrationError(
+        `--from: ${this.description} is not a sync gateway store (no ${missing.join(', ')} table)`,
+      );
+    }
+  }
+
+  counts(): Promise<Record<MigrationStage, number>> {
+    const count = (table: string) =>
+      this.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()?.n ?? 0;
+    return Promise.resolve({
+      sessions: count('sessions'),
+      documents: count('documents'),
+      history: count('history'),
+    });
+  }
+
+  sessions(afterId: string, limit: number) {
+    const rows = this.db
+      .prepare<[string, number], SessionRow>(
+        'SELECT * FROM sessions WHERE id > ? ORDER BY id LIMIT ?',
+      )
+      .all(afterId, limit);
+    return Promise.resolve(rows.map(toSession));
+  }
+
+  documents(after: DocumentKey | null, limit: number) {
+    const rows = this.db
+      .prepare<[string, string, number], DocumentRow>(
+        `SELECT * FROM documents WHERE (collection, id) > (?, ?)
+         ORDER BY collection, id LIMIT ?`,
+      )
+      .all(after?.collection ?? '', after?.id ?? '', limit);
+    return Promise.resolve(rows.map(toDocument));
+  }
+
+  history(afterVersion: number, limit: number) {
+    const rows = this.db
+      .prepare<[number, number], HistoryRow>(
+        'SELECT * FROM history WHERE version > ? ORDER BY version LIMIT ?',
+      )
+      .all(afterVersion, limit);
+    return Promise.resolve(rows.map(toHistory));
+  }
+
+  /** AUTOINCREMENT's high-water mark, which compaction does not lower. */
+  lastVersion(): Promise<number> {
+    const seq = this.db
+      .prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'history'")
+      .get();
+    const max = this.db.prepare<[], { v: number | null }>('SELECT max(version) AS v FROM history');
+    return Promise.resolve(Math.max(seq?.seq ?? 0, max.get()?.v ?? 0));
+  }
+
+  close(): void {
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+    this.db.close();
+  }
+}
