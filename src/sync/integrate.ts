@@ -14,6 +14,12 @@ import {
   makeStamp,
   visibleDocument,
 } from './conflict.js';
+import {
+  BACKEND_CLIENT_ID,
+  backendChanges,
+  backendStamp,
+  backendTimestamp,
+} from './backend-writes.js';
 import type {
   Change,
   Changeset,
@@ -21,6 +27,7 @@ import type {
   HistoryEntry,
   JsonObject,
   SessionRecord,
+  StoredDocument,
 } from './model.js';
 import type { UserPermissions } from './permissions.js';
 
@@ -53,9 +60,42 @@ class Integration {
     view: IntegrationView,
     private readonly clientId: string,
     private readonly perms: UserPermissions,
-    private readonly committedAt: string,
+    private readonly now: Date,
   ) {
-    for (const [key, d] of view.documents) this.docs.set(key, { ...d });
+    for (const [key, d] of view.documents) this.docs.set(key, this.absorb(key, d));
+  }
+
+  private get committedAt(): string {
+    return this.now.toISOString();
+  }
+
+  /**
+   * Folds a backend write found in the document's visible copy into its state first (see
+   * backend-writes.ts), so a client's change never overwrites what another service wrote
+   * before the gateway saw it. Not bound by the client's rules: the other service is trusted.
+   */
+  private absorb(key: string, d: StoredDocument): Working {
+    const before = visibleDocument(d.id, d.state);
+    const changes = backendChanges(d);
+    if (changes.length === 0)
+      return { collection: d.collection, id: d.id, state: d.state, doc: before };
+    const timestamp = backendTimestamp(this.now, d.state);
+    const state = changes.reduce(
+      (s, c, i) => applyChange(s, c, backendStamp(timestamp, i)),
+      d.state,
+    );
+    const after = visibleDocument(d.id, state);
+    this.touched.add(key);
+    if (JSON.stringify(before) !== JSON.stringify(after)) {
+      const entry = { collection: d.collection, id: d.id, before, after };
+      this.history.push({
+        ...entry,
+        clientId: BACKEND_CLIENT_ID,
+        clientVersion: 0,
+        committedAt: this.committedAt,
+      });
+    }
+    return { collection: d.collection, id: d.id, state, doc: after };
   }
 
   apply(change: Change, stamp: string, clientVersion: number): void {
@@ -129,7 +169,7 @@ export function planIntegration(
   return (view: IntegrationView): IntegrationWrites<UploadResult> => {
     const { session } = view;
     checkSessionAccepts(session, report.now);
-    const work = new Integration(view, session.clientId, perms, report.now.toISOString());
+    const work = new Integration(view, session.clientId, perms, report.now);
     let last = session.lastIntegratedClientVersion;
     let bytes = 0;
     changesets.forEach((cs, i) => {

@@ -7,10 +7,12 @@ import { badInput, SyncError } from '../errors.js';
 import { Topics } from '../session/topics.js';
 import type { SessionPatch, SyncStore } from '../store/port.js';
 import { LocalSignals, type SignalBus } from '../cluster/signals.js';
+import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
 import { downloadStream, historyLost, type DownloadBatch } from './download.js';
 import { planIntegration, type UploadResult } from './integrate.js';
-import { isAdmin, SYSTEM_USER, type SessionRecord, type SyncQuery, type Viewer } from './model.js';
+import { isAdmin, SYSTEM_USER } from './model.js';
+import type { DocumentKey, SessionRecord, StoredDocument, SyncQuery, Viewer } from './model.js';
 import { newSession } from './new-session.js';
 import { UserPermissions, type RulesConfig } from './permissions.js';
 import { checkFilter } from './query-match.js';
@@ -32,6 +34,9 @@ export interface SyncCoreOptions {
   /** Carries changes to the other gateways of the deployment; none by default. */
   signals?: SignalBus;
 }
+
+/** The gateway's own user, for backend writes; its session has no queries. */
+const BACKEND_VIEWER: Viewer = { id: SYSTEM_USER, roles: [] };
 
 const ALLOW_ALL: RulesConfig = { default: { read: true, write: true }, collections: {} };
 
@@ -254,6 +259,28 @@ export class SyncCore {
     this.committed(outcome.serverVersion);
     this.notifySession(session.id);
     return { ...outcome.result, serverVersion: outcome.serverVersion };
+  }
+
+  /**
+   * Integrates what other services wrote directly to these documents' visible copies (see
+   * backend-writes.ts), under the backend's own session; documents whose copy is what the
+   * gateway wrote are left alone, so the gateway's own writes never echo. Returns how many
+   * documents carried a backend write.
+   */
+  async integrateBackendWrites(keys: readonly DocumentKey[]): Promise<number> {
+    const found = await this.store.getDocuments(keys);
+    const written = found.filter((d): d is StoredDocument => d !== undefined && hasBackendWrite(d));
+    if (written.length === 0) return 0;
+    const session = await this.openSession(BACKEND_VIEWER, BACKEND_CLIENT_ID, []);
+    const now = this.options.clock.now();
+    const plan = planIntegration([], this.permissions(BACKEND_VIEWER), {
+      latestClientVersion: null,
+      pendingBytes: null,
+      now,
+    });
+    const outcome = await this.store.integrate(session.id, written, plan);
+    this.committed(outcome.serverVersion);
+    return written.length;
   }
 
   /** Records that the client holds everything up to `serverVersion`; never moves back. */

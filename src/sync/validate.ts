@@ -34,14 +34,21 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A name a sync collection may have (metadata names start with "__", so none can). */
+export const isCollectionName = (name: string): boolean => COLLECTION.test(name);
+
+/** A top-level or nested field name clients may write. */
+export const isWritableFieldName = (name: string): boolean =>
+  name !== '' && !name.startsWith('$') && !name.includes('.') && !RESERVED_FIELDS.has(name);
+
 export function validateCollection(field: string, name: string): void {
-  if (!COLLECTION.test(name)) {
+  if (!isCollectionName(name)) {
     throw badInput(field, 'must be a letter then up to 63 letters, digits or underscores');
   }
 }
 
 function validateFieldName(field: string, name: string): void {
-  if (name === '' || name.startsWith('$') || name.includes('.') || RESERVED_FIELDS.has(name)) {
+  if (!isWritableFieldName(name)) {
     throw badInput(
       field,
       `"${name}" is not a writable field name (no "_id", "__proto__", "$" prefix or ".")`,

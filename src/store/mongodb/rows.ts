@@ -4,6 +4,7 @@ import type {
   DocumentKey,
   DocumentState,
   HistoryEntry,
+  JsonObject,
   SessionRecord,
   StoredDocument,
 } from '../../sync/model.js';
@@ -139,6 +140,8 @@ const NO_STATE: DocumentState = { fields: {}, ins: null, del: null };
  * A stored document from its state and its plain copy; undefined when neither exists. A
  * plain document without state (written by another MongoDB client, not yet integrated)
  * shows with an empty state and version 0; a state without a plain document is deleted.
+ * The copy is read as JSON: values only BSON has, which another service may have written,
+ * take their JSON form (a Date its ISO string, an ObjectId its hex string).
  */
 export function toStored(
   key: DocumentKey,
@@ -150,7 +153,7 @@ export function toStored(
     collection: key.collection,
     id: key.id,
     state: state?.state ?? structuredClone(NO_STATE),
-    doc: plain ?? null,
+    doc: plain ? (JSON.parse(JSON.stringify(plain)) as JsonObject) : null,
     version: state?.version ?? 0,
   };
 }
