@@ -10,6 +10,7 @@
  * every session), so no change is silently dropped: signals are hints, the store is truth.
  */
 import type { ChangeStream, ChangeStreamInsertDocument, Collection, Db } from 'mongodb';
+import { SIGNALS_COLLECTION } from '../store/mongodb/collections.js';
 import type { ClusterSignal, Envelope, SignalBus } from './signals.js';
 
 interface SignalDoc {
@@ -18,7 +19,6 @@ interface SignalDoc {
   signal: ClusterSignal;
 }
 
-export const SIGNALS_COLLECTION = '__sync_signals';
 const KEEP_SECONDS = 60;
 
 export class MongoSignals implements SignalBus {

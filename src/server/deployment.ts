@@ -1,7 +1,9 @@
 /**
  * Everything behind the HTTP server: the store, the signals to the other gateways, the
- * sync core and the session service, built from the configuration.
+ * sync core and the session service, built from the configuration. On MongoDB, also the
+ * watch that brings other services' writes to the synced collections into the history.
  */
+import type { Db } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
@@ -9,12 +11,14 @@ import { ClusterLink } from '../cluster/cluster-link.js';
 import { LocalSignals, type SignalBus } from '../cluster/signals.js';
 import { MongoSignals } from '../cluster/mongo-signals.js';
 import { SqliteSignals } from '../cluster/sqlite-signals.js';
+import { BackendWatch } from '../store/mongodb/backend-watch.js';
 import { MongoStore } from '../store/mongodb/mongo-store.js';
 import type { GatewayConfig } from '../config.js';
 import { SessionService } from '../session/session-service.js';
 import type { SyncStore } from '../store/port.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { loadRules } from '../sync/permissions.js';
+import type { DocumentKey } from '../sync/model.js';
 import { SyncCore } from '../sync/sync-core.js';
 
 export interface Deployment {
@@ -31,6 +35,8 @@ const sqlitePath = (config: GatewayConfig) =>
 interface Backend {
   store: SyncStore;
   signals: SignalBus;
+  /** The MongoDB database, whose plain collections other services may write. */
+  mongo?: Db;
 }
 
 /**
@@ -42,10 +48,15 @@ async function openBackend(
   config: GatewayConfig,
   gatewayId: string,
   store?: SyncStore,
+  onError?: (error: unknown) => void,
 ): Promise<Backend> {
   if (config.store === 'mongodb' && !store) {
     const mongo = await MongoStore.connect(config.mongodbUri!, { dbName: config.mongodbDb });
-    return { store: mongo, signals: new MongoSignals(mongo.db, gatewayId) };
+    return {
+      store: mongo,
+      signals: new MongoSignals(mongo.db, gatewayId, onError),
+      mongo: mongo.db,
+    };
   }
   const signals = config.multiGateway
     ? SqliteSignals.open(sqlitePath(config), gatewayId)
@@ -55,10 +66,16 @@ async function openBackend(
 
 export async function openDeployment(
   config: GatewayConfig,
-  deps: { clock: Clock; store?: SyncStore; tokenSecret: string },
+  deps: {
+    clock: Clock;
+    store?: SyncStore;
+    tokenSecret: string;
+    /** Errors of the background work (change streams), which carries on after them. */
+    onError?: (error: unknown) => void;
+  },
 ): Promise<Deployment> {
   const gatewayId = randomUUID();
-  const { store, signals } = await openBackend(config, gatewayId, deps.store);
+  const { store, signals, mongo } = await openBackend(config, gatewayId, deps.store, deps.onError);
   const core = new SyncCore({
     store,
     rules: loadRules(config.rulesFile ?? undefined),
@@ -76,8 +93,12 @@ export async function openDeployment(
   const link = new ClusterLink(signals, sessions);
   await link.start();
   await sessions.start(config.compactIntervalMs);
+  const ingest = (keys: readonly DocumentKey[]) => core.integrateBackendWrites(keys);
+  const watch = mongo && new BackendWatch(mongo, ingest, deps.onError);
+  watch?.start();
   const stop = async () => {
     sessions.stop();
+    await watch?.stop();
     await link.stop();
   };
   return { gatewayId, core, sessions, stop };

@@ -74,6 +74,7 @@ export async function startGateway(
     clock: deps.clock ?? systemClock,
     store: deps.store,
     tokenSecret: secret,
+    onError: (error) => logger.warn({ err: error }, 'background work failed; carrying on'),
   });
   const { core, sessions } = deployment;
   const yoga = createGatewayYoga({ core, auth, sessions }, logger);

@@ -10,11 +10,14 @@
  *   MongoDB client can read them. A deleted document is removed from its plain collection;
  *   its mergeable state stays in `__sync_state`.
  */
-import type { Collection, Db, IndexDescription } from 'mongodb';
+import type { Collection, Db, IndexDescription, Timestamp } from 'mongodb';
 import type { PauseState } from '../../session/pause.js';
 import type { DocumentState, JsonObject } from '../../sync/model.js';
 
 export const META_PREFIX = '__sync_';
+
+/** Signals between gateways: declared and indexed by src/cluster/mongo-signals.ts. */
+export const SIGNALS_COLLECTION = `${META_PREFIX}signals`;
 
 /** One session; `queries` and `rescopeFrom` are JSON text (see below). */
 export interface SessionDoc {
@@ -80,6 +83,17 @@ export interface MigrationDoc {
   finishedAt: string | null;
 }
 
+/**
+ * Where a change stream of the gateway's got to, so a restart resumes there: the resume
+ * token of the last event handled, or, before any event, the operation time it started at.
+ */
+export interface ResumeTokenDoc {
+  _id: string;
+  token: unknown;
+  startAt: Timestamp | null;
+  savedAt: Date;
+}
+
 /** A visible document in its plain collection. */
 export type PlainDoc = JsonObject & { _id: string };
 
@@ -92,7 +106,7 @@ interface Declared {
 
 /** The metadata collections and their indexes (`_id` is always indexed). */
 export const METADATA: Record<
-  'sessions' | 'history' | 'state' | 'counters' | 'migrations',
+  'sessions' | 'history' | 'state' | 'counters' | 'migrations' | 'resumeTokens',
   Declared
 > = {
   sessions: {
@@ -113,6 +127,7 @@ export const METADATA: Record<
   },
   counters: { name: `${META_PREFIX}counters`, indexes: [] },
   migrations: { name: `${META_PREFIX}migrations`, indexes: [] },
+  resumeTokens: { name: `${META_PREFIX}resume_tokens`, indexes: [] },
 };
 
 export interface SyncCollections {
@@ -121,6 +136,7 @@ export interface SyncCollections {
   state: Collection<StateDoc>;
   counters: Collection<CounterDoc>;
   migrations: Collection<MigrationDoc>;
+  resumeTokens: Collection<ResumeTokenDoc>;
   /** The plain collection of a sync collection. */
   plain(collection: string): Collection<PlainDoc>;
 }
@@ -132,6 +148,7 @@ export function syncCollections(db: Db): SyncCollections {
     state: db.collection<StateDoc>(METADATA.state.name),
     counters: db.collection<CounterDoc>(METADATA.counters.name),
     migrations: db.collection<MigrationDoc>(METADATA.migrations.name),
+    resumeTokens: db.collection<ResumeTokenDoc>(METADATA.resumeTokens.name),
     plain: (collection) => {
       if (collection.startsWith(META_PREFIX)) {
         throw new Error(`"${collection}" is reserved for the gateway's metadata`);

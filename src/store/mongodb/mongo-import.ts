@@ -8,7 +8,7 @@
 import type { Db, MongoClient } from 'mongodb';
 import { MigrationError, type ImportTarget } from '../migrate.js';
 import type { HistoryEntry, SessionRecord, StoredDocument } from '../../sync/model.js';
-import { HISTORY_COUNTER, METADATA, syncCollections } from './collections.js';
+import { HISTORY_COUNTER, METADATA, SIGNALS_COLLECTION, syncCollections } from './collections.js';
 import type { SyncCollections } from './collections.js';
 import { plainWrites } from './documents.js';
 import { connectDatabase } from './mongo-store.js';
@@ -16,8 +16,13 @@ import { historyToDoc, sessionToDoc } from './rows.js';
 
 const MIGRATION_ID = 'sqlite';
 
-/** Collections a fresh gateway database holds data in before anything is synced. */
-const BOOKKEEPING = new Set([METADATA.counters.name, METADATA.migrations.name]);
+/** Collections a gateway database holds data in before anything is synced. */
+const BOOKKEEPING = new Set([
+  METADATA.counters.name,
+  METADATA.migrations.name,
+  METADATA.resumeTokens.name,
+  SIGNALS_COLLECTION,
+]);
 
 export class MongoImport implements ImportTarget {
   private readonly c: SyncCollections;
