@@ -7,33 +7,48 @@
  */
 import { MongoClient, MongoServerError, type ChangeStreamDocument } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventKey, isHistoryLost } from '../src/store/mongodb/backend-watch.js';
+import { eventAction, isHistoryLost } from '../src/store/mongodb/backend-events.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { SyncTestClient } from './helpers/sync-client.js';
 
 const uri = inject('mongodbUri');
 
-const event = (coll: string, id: unknown, operationType = 'insert') =>
+const event = (operationType: string, coll: string | undefined, more: object = {}) =>
   ({
     _id: { _data: 'x' },
     operationType,
-    ns: { db: 'sync_gateway', coll },
-    documentKey: { _id: id },
+    ...(coll === undefined ? {} : { ns: { db: 'sync_gateway', coll } }),
+    ...more,
   }) as unknown as ChangeStreamDocument;
+const write = (op: string, coll: string, id: unknown) =>
+  event(op, coll, { documentKey: { _id: id } });
 
 describe('backend write events', () => {
   it('name a synced document by its collection and string id', () => {
-    expect(eventKey(event('cars', 'c1'))).toEqual({ collection: 'cars', id: 'c1' });
-    expect(eventKey(event('cars', 'c1', 'delete'))).toEqual({ collection: 'cars', id: 'c1' });
+    for (const op of ['insert', 'update', 'replace', 'delete']) {
+      expect(eventAction(write(op, 'cars', 'c1'))).toEqual({
+        kind: 'document',
+        key: { collection: 'cars', id: 'c1' },
+      });
+    }
+  });
+
+  it('ask for whole collections to be checked when they are dropped or renamed', () => {
+    expect(eventAction(event('drop', 'cars'))).toEqual({ kind: 'collections', names: ['cars'] });
+    const rename = event('rename', 'cars', { to: { db: 'sync_gateway', coll: 'autos' } });
+    expect(eventAction(rename)).toEqual({ kind: 'collections', names: ['cars', 'autos'] });
+    const away = event('rename', 'cars', { to: { db: 'sync_gateway', coll: 'old-cars' } });
+    expect(eventAction(away)).toEqual({ kind: 'collections', names: ['cars'] });
+    expect(eventAction(event('invalidate', undefined))).toEqual({ kind: 'invalidate' });
   });
 
   it('are ignored for metadata, names no client can sync, and non-string ids', () => {
-    expect(eventKey(event('__sync_state', 'c1'))).toBeNull();
-    expect(eventKey(event('my-cars', 'c1'))).toBeNull();
-    expect(eventKey(event('cars', { $oid: '65f0' }))).toBeNull();
-    expect(
-      eventKey({ operationType: 'dropDatabase' } as unknown as ChangeStreamDocument),
-    ).toBeNull();
+    const none = { kind: 'none' };
+    expect(eventAction(write('insert', '__sync_state', 'c1'))).toEqual(none);
+    expect(eventAction(write('insert', 'my-cars', 'c1'))).toEqual(none);
+    expect(eventAction(write('insert', 'cars', { $oid: '65f0' }))).toEqual(none);
+    expect(eventAction(event('drop', 'my-cars'))).toEqual(none);
+    expect(eventAction(event('dropDatabase', undefined))).toEqual(none);
   });
 
   it('count as lost history on ChangeStreamHistoryLost (and the older fatal error)', () => {
@@ -64,7 +79,7 @@ if (uri) {
     }
     const historyOf = (gw: TestGateway) => gw.gateway.core.store.readHistory(0, 1000);
 
-    it('reach clients once, existing documents included, and survive a restart', async () => {
+    it('reach clients once, existing documents included, across a restart and a drop', async () => {
       await cars.insertOne({ _id: 'before', ownerId: 'alice', make: 'Saab' });
       let gw = await gateway();
       const alice = await client(gw, 'a1');
@@ -92,6 +107,10 @@ if (uri) {
       const again = await client(gw, 'a2');
       await again.until((docs) => docs.get('cars/c2')?.seats === 7);
       expect((await historyOf(gw)).length).toBe(ids.length + 1);
+
+      // Dropping the collection deletes its documents for the clients.
+      await cars.drop();
+      await again.until((docs) => docs.size === 0);
       await gw.close();
     });
   });

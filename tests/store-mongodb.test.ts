@@ -3,7 +3,8 @@
  * database per test, when tests/setup/mongodb.ts found a replica set; skipped otherwise,
  * with the reason in the suite's name.
  */
-import { MongoClient } from 'mongodb';
+import { Binary, Decimal128, Long, MongoClient, ObjectId } from 'mongodb';
+import { toJsonObject } from '../src/store/mongodb/json-values.js';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
   assertReplicaSet,
@@ -32,6 +33,32 @@ describe('MongoStore replica set check', () => {
 });
 
 describe('MongoStore document mapping (no server needed)', () => {
+  it('reads values only BSON has as their JSON form', () => {
+    const id = new ObjectId('65f0a1b2c3d4e5f6a7b8c9d0');
+    const doc = {
+      _id: 'a',
+      at: new Date('2026-11-27T10:00:00.000Z'),
+      ref: id,
+      price: Decimal128.fromString('19.99'),
+      big: Long.fromString('9007199254740993'),
+      small: Long.fromNumber(42),
+      bytes: new Binary(Buffer.from('hi')),
+      bad: Number.NaN,
+      nested: { list: [id, { when: new Date(0) }], none: undefined },
+    };
+    expect(toJsonObject(doc)).toEqual({
+      _id: 'a',
+      at: '2026-11-27T10:00:00.000Z',
+      ref: '65f0a1b2c3d4e5f6a7b8c9d0',
+      price: '19.99',
+      big: '9007199254740993',
+      small: 42,
+      bytes: 'aGk=',
+      bad: null,
+      nested: { list: ['65f0a1b2c3d4e5f6a7b8c9d0', { when: '1970-01-01T00:00:00.000Z' }] },
+    });
+  });
+
   it('patches only the named fields; the download acknowledgement with $max', () => {
     const queries = [{ collection: 'notes', filter: { tags: { $in: ['a'] } } }];
     expect(sessionUpdate({ queries, pause: null, lastDownloadedServerVersion: 4 })).toEqual({

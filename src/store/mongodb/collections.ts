@@ -10,7 +10,7 @@
  *   MongoDB client can read them. A deleted document is removed from its plain collection;
  *   its mergeable state stays in `__sync_state`.
  */
-import type { Collection, Db, IndexDescription, Timestamp } from 'mongodb';
+import type { Collection, Db, IndexDescription } from 'mongodb';
 import type { PauseState } from '../../session/pause.js';
 import type { DocumentState, JsonObject } from '../../sync/model.js';
 
@@ -83,14 +83,10 @@ export interface MigrationDoc {
   finishedAt: string | null;
 }
 
-/**
- * Where a change stream of the gateway's got to, so a restart resumes there: the resume
- * token of the last event handled, or, before any event, the operation time it started at.
- */
+/** Where a change stream of the gateway's got to (a resume token), so a restart resumes there. */
 export interface ResumeTokenDoc {
   _id: string;
   token: unknown;
-  startAt: Timestamp | null;
   savedAt: Date;
 }
 

@@ -4,11 +4,11 @@ import type {
   DocumentKey,
   DocumentState,
   HistoryEntry,
-  JsonObject,
   SessionRecord,
   StoredDocument,
 } from '../../sync/model.js';
 import type { HistoryDoc, PlainDoc, SessionDoc, StateDoc } from './collections.js';
+import { toJsonObject } from './json-values.js';
 
 const parseOrNull = <T>(text: string | null): T | null =>
   text === null ? null : (JSON.parse(text) as T);
@@ -141,7 +141,7 @@ const NO_STATE: DocumentState = { fields: {}, ins: null, del: null };
  * plain document without state (written by another MongoDB client, not yet integrated)
  * shows with an empty state and version 0; a state without a plain document is deleted.
  * The copy is read as JSON: values only BSON has, which another service may have written,
- * take their JSON form (a Date its ISO string, an ObjectId its hex string).
+ * take their JSON form (json-values.ts).
  */
 export function toStored(
   key: DocumentKey,
@@ -153,7 +153,7 @@ export function toStored(
     collection: key.collection,
     id: key.id,
     state: state?.state ?? structuredClone(NO_STATE),
-    doc: plain ? (JSON.parse(JSON.stringify(plain)) as JsonObject) : null,
+    doc: plain ? toJsonObject(plain) : null,
     version: state?.version ?? 0,
   };
 }

@@ -1,0 +1,67 @@
+/**
+ * What the backend-writes change stream follows, and what each event asks of the gateway
+ * (https://www.mongodb.com/docs/manual/reference/change-events/).
+ */
+import { MongoServerError } from 'mongodb';
+import type { ChangeStreamDocument, Document } from 'mongodb';
+import type { DocumentKey } from '../../sync/model.js';
+import { isCollectionName } from '../../sync/validate.js';
+import { META_PREFIX } from './collections.js';
+
+/**
+ * Writes to documents, and drops and renames of collections, outside the metadata prefix;
+ * `invalidate` (after a dropDatabase) is always delivered and ends the stream.
+ */
+export const BACKEND_PIPELINE: Document[] = [
+  {
+    $match: {
+      operationType: { $in: ['insert', 'update', 'replace', 'delete', 'drop', 'rename'] },
+      'ns.coll': { $not: { $regex: `^${META_PREFIX}` } },
+    },
+  },
+];
+
+/** What to check after an event. */
+export type BackendAction =
+  /** One document. */
+  | { kind: 'document'; key: DocumentKey }
+  /** Every document the gateway holds of these collections, and every copy in them. */
+  | { kind: 'collections'; names: string[] }
+  /** The stream ends: start again after this event. */
+  | { kind: 'invalidate' }
+  | { kind: 'none' };
+
+const synced = (name: string | undefined): name is string =>
+  name !== undefined && isCollectionName(name);
+
+export function eventAction(event: ChangeStreamDocument): BackendAction {
+  switch (event.operationType) {
+    case 'insert':
+    case 'update':
+    case 'replace':
+    case 'delete': {
+      const id: unknown = event.documentKey._id;
+      if (!synced(event.ns.coll) || typeof id !== 'string') return { kind: 'none' };
+      return { kind: 'document', key: { collection: event.ns.coll, id } };
+    }
+    case 'drop':
+      return synced(event.ns.coll) ? { kind: 'collections', names: [event.ns.coll] } : NONE;
+    case 'rename': {
+      const names = [event.ns.coll, event.to.coll].filter(synced);
+      return names.length > 0 ? { kind: 'collections', names } : NONE;
+    }
+    case 'invalidate':
+      return { kind: 'invalidate' };
+    default:
+      return NONE;
+  }
+}
+
+const NONE: BackendAction = { kind: 'none' };
+
+/**
+ * ChangeStreamHistoryLost (286), and ChangeStreamFatalError (280), which older servers raise
+ * for a resume point no longer in the oplog (https://www.mongodb.com/docs/manual/reference/error-codes/).
+ */
+export const isHistoryLost = (error: unknown): boolean =>
+  error instanceof MongoServerError && (error.code === 286 || error.code === 280);
