@@ -58,7 +58,9 @@ export class MongoImport implements ImportTarget {
   private async collectionHoldingData(): Promise<string | null> {
     const counter = await this.c.counters.findOne({ _id: HISTORY_COUNTER });
     if ((counter?.seq ?? 0) > 0) return METADATA.counters.name;
-    const listed = await this.db.listCollections({}, { nameOnly: true }).toArray();
+    const listed = await this.db
+      .listCollections({ type: 'collection' }, { nameOnly: true })
+      .toArray();
     for (const { name } of listed) {
       if (BOOKKEEPING.has(name) || name.startsWith('system.')) continue;
       if ((await this.db.collection(name).countDocuments({}, { limit: 1 })) > 0) return name;
