@@ -105,6 +105,26 @@ describe('two clients of one user and one of another', () => {
     expect(r.errors).toBeUndefined();
     await a2.until((d) => d.has('cars/c2') && !d.has('cars/c1'));
   });
+
+  it('removes what left the old scope while the client was offline, after updateQueries', async () => {
+    const a1 = await client('alice', 'a1');
+    await a1.upload([car('c1', 'alice', { color: 'red' }), car('c2', 'alice', { color: 'blue' })]);
+    const a2 = await client('alice', 'a2', [{ collection: 'cars', filter: { color: 'red' } }]);
+    await a2.until((d) => d.has('cars/c1'));
+    a2.stopDownload();
+    const moved = await a1.upload([
+      { collection: 'cars', id: 'c1', op: 'UPDATE', set: { color: 'green' } },
+    ]);
+    const r = await a2.request(
+      `mutation ($s: ID!) { updateQueries(sessionId: $s, queries: [{ collection: "cars", filter: { color: "blue" } }]) { id } }`,
+      { s: a2.sessionId },
+    );
+    expect(r.errors).toBeUndefined();
+    a2.startDownload(a2.downloadedVersion);
+    await a2.untilVersion(moved.data!.uploadChanges.serverVersion);
+    await a2.until((d) => d.has('cars/c2'));
+    expect([...a2.docs.keys()]).toEqual(['cars/c2']);
+  });
 });
 
 describe('graceful shutdown', () => {

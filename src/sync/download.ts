@@ -56,13 +56,29 @@ const upsert = (d: StoredDocument): DownloadChange => ({
   document: d.doc,
 });
 
-/** Maps one history entry to what this scope's client must see of it, if anything. */
-export function routeEntry(scope: Scope, h: HistoryEntry): DownloadChange | null {
+/**
+ * Maps one history entry to what this scope's client must see of it, if anything. `former`
+ * is the scope before an `updateQueries`, for entries the client may have missed under it:
+ * a document that left the former scope then must be removed too.
+ */
+export function routeEntry(scope: Scope, h: HistoryEntry, former?: Scope): DownloadChange | null {
   const base = { serverVersion: h.version, collection: h.collection, id: h.id };
   if (scope.includes(h.collection, h.after)) return { ...base, op: 'UPSERT', document: h.after };
-  if (scope.includes(h.collection, h.before)) return { ...base, op: 'REMOVE', document: null };
-  return null;
+  const held = scope.includes(h.collection, h.before) || former?.includes(h.collection, h.before);
+  return held ? { ...base, op: 'REMOVE', document: null } : null;
 }
+
+/**
+ * The scope before the last re-scoping, up to the version that re-scoping was computed at:
+ * entries up to there changed documents the client may hold under the former scope.
+ */
+interface Former {
+  scope: Scope;
+  until: number;
+}
+
+const formerFor = (former: Former | null, h: HistoryEntry) =>
+  former && h.version <= former.until ? former.scope : undefined;
 
 /** Pages through the current documents of the scope's collections, keeping those `pick` returns. */
 async function* pageDocuments(
@@ -203,6 +219,7 @@ async function* followHistory(
   let cursor = from;
   let first = true;
   let seen: Seen | null = null;
+  let former: Former | null = null;
   while (!signal.aborted) {
     seen = await refresh(deps, sessionId, seen);
     if (!seen) return;
@@ -213,6 +230,9 @@ async function* followHistory(
     }
     if (session.rescopeFrom) {
       yield* rescope(deps, session.rescopeFrom, session.queries, cursor);
+      // Read after the scan: later entries changed documents the scan saw as they are now.
+      const until = await deps.store.latestVersion();
+      former = { scope: new Scope(session.rescopeFrom, deps.perms), until };
       await finishRescope(deps, session);
       seen = null;
       continue;
@@ -222,7 +242,7 @@ async function* followHistory(
     if (historyLost(cursor, entries, latest)) return deps.onHistoryLost(sessionId);
     deps.feed.advance(latest);
     const changes = entries
-      .map((h) => routeEntry(scope, h))
+      .map((h) => routeEntry(scope, h, formerFor(former, h)))
       .filter((c): c is DownloadChange => c !== null);
     const to = entries.length > 0 ? entries[entries.length - 1]!.version : cursor;
     if (changes.length > 0 || first) yield batch(cursor, to, changes, latest);
