@@ -421,6 +421,40 @@ describe('connection state', () => {
   }
 });
 
+describe('connection state reported by another gateway', () => {
+  it('holds while renewed, and lapses with a change event when the other gateway goes quiet', async () => {
+    const clock = new ManualClock();
+    gw = await startTestGateway({ clock });
+    const alice = await gw.token('alice');
+    const id = await openSession(alice, 'phone');
+    const changes = await watch(alice, id);
+    const connections = gw.gateway.sessions.connections;
+    const at = () => clock.now().toISOString();
+
+    connections.report('gateway-b', id, 'CONNECTED'); // what ClusterLink does with its signal
+    expect(await nextChange(changes)).toMatchObject({
+      previous: 'DISCONNECTED',
+      current: 'CONNECTED',
+    });
+    clock.advance(20_000);
+    connections.report('gateway-b', id, 'CONNECTED'); // renewed: no change
+    clock.advance(29_000);
+    expect(await stateOf(alice, id)).toBe('CONNECTED');
+    clock.advance(1_000); // 30 s since the renewal: gateway B is presumed gone
+    expect(await nextChange(changes)).toEqual({
+      previous: 'CONNECTED',
+      current: 'DISCONNECTED',
+      at: at(),
+      session: { id },
+    });
+    expect(await stateOf(alice, id)).toBe('DISCONNECTED');
+
+    connections.report('gateway-b', id, 'CONNECTING');
+    connections.report('gateway-b', id, 'DISCONNECTED');
+    expect(clock.pendingTimers).toBe(1); // only the gateway's own compaction timer
+  });
+});
+
 describe('reconnect', () => {
   it("asks every session of the caller (all, for an admin) through sessionEvents, and no one else's", async () => {
     gw = await startTestGateway();

@@ -28,7 +28,8 @@ const best = (states: ConnectionState[]): ConnectionState =>
 
 interface RemoteReport {
   state: ConnectionState;
-  at: number;
+  /** Cancels the timer that lapses this report if it is not renewed. */
+  cancelLapse: () => void;
 }
 
 export class ConnectionTracker {
@@ -75,26 +76,51 @@ export class ConnectionTracker {
     this.sessionsOfSocket.delete(socket);
   }
 
-  /** Another gateway reports its state of a session. */
+  /**
+   * Another gateway reports its state of a session. A report not renewed within the TTL
+   * lapses, and the change that makes is announced like any other.
+   */
   report(gatewayId: string, sessionId: string, state: ConnectionState): void {
     this.announceIfChanged(sessionId, () => {
       const reports = this.remote.get(sessionId) ?? new Map<string, RemoteReport>();
+      reports.get(gatewayId)?.cancelLapse();
       if (state === 'DISCONNECTED') reports.delete(gatewayId);
-      else reports.set(gatewayId, { state, at: this.clock.now().getTime() });
-      if (reports.size > 0) this.remote.set(sessionId, reports);
-      else this.remote.delete(sessionId);
+      else reports.set(gatewayId, this.newReport(gatewayId, sessionId, state));
+      this.keepReports(sessionId, reports);
     });
+  }
+
+  private newReport(gatewayId: string, sessionId: string, state: ConnectionState): RemoteReport {
+    const lapse = () =>
+      this.announceIfChanged(sessionId, () => {
+        const reports = this.remote.get(sessionId);
+        if (reports?.get(gatewayId) !== report) return;
+        reports.delete(gatewayId);
+        this.keepReports(sessionId, reports);
+      });
+    const cancelLapse = this.clock.setTimer(this.reportTtlMs, lapse);
+    const report = { state, cancelLapse };
+    return report;
+  }
+
+  private keepReports(sessionId: string, reports: Map<string, RemoteReport>): void {
+    if (reports.size > 0) this.remote.set(sessionId, reports);
+    else this.remote.delete(sessionId);
+  }
+
+  /** Cancels the lapse timers (the gateway is stopping). */
+  stop(): void {
+    for (const reports of this.remote.values()) for (const r of reports.values()) r.cancelLapse();
+    this.remote.clear();
   }
 
   private localState(sessionId: string): ConnectionState {
     return connectionState(this.links.get(sessionId) ?? new Map());
   }
 
+  /** The reports in force: each is removed by its lapse timer when not renewed in time. */
   private remoteStates(sessionId: string): ConnectionState[] {
-    const oldest = this.clock.now().getTime() - this.reportTtlMs;
-    return [...(this.remote.get(sessionId)?.values() ?? [])]
-      .filter((r) => r.at >= oldest)
-      .map((r) => r.state);
+    return [...(this.remote.get(sessionId)?.values() ?? [])].map((r) => r.state);
   }
 
   private apply(sessionId: string, event: LinkEvent): void {

@@ -88,6 +88,7 @@ export class SessionService {
     this.stopCompaction = null;
     for (const cancel of this.expiries.values()) cancel();
     this.expiries.clear();
+    this.connections.stop();
   }
 
   /** Announces an event to the session's client, wherever it is connected. */
