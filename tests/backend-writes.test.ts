@@ -58,8 +58,8 @@ describe('what a backend write changed', () => {
 
   it('leaves out fields the sync protocol cannot carry', () => {
     const doc = { _id: 'c1', make: 'Kia', seats: 4, $weird: 1, 'a.b': 2 };
-    expect(hasBackendWrite(stored(written, doc))).toBe(true);
     expect(backendChanges(stored(written, doc))).toEqual([]);
+    expect(hasBackendWrite(stored(written, doc))).toBe(false);
   });
 
   it('re-inserts a deleted document, unsetting fields a client wrote after the delete', () => {
@@ -158,6 +158,36 @@ describe('backend writes through the sync core', () => {
     expect(await gw.gateway.core.integrateBackendWrites([{ collection: 'cars', id: 'c1' }])).toBe(
       0,
     );
+  });
+
+  it('have a session no client can take or pause', async () => {
+    const r = await gw.http(
+      'mutation { openSession(input: { clientId: "__backend", queries: [] }) { id } }',
+      {},
+      await gw.token('mallory'),
+    );
+    expect(r.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', field: 'input.clientId' },
+    });
+    const alice = await client('alice', 'a1');
+    const doc = { ownerId: 'alice', make: 'Kia' };
+    await alice.upload([{ collection: 'cars', id: 'c1', op: 'INSERT', document: doc }]);
+    backendWrite('c1', { _id: 'c1', ownerId: 'alice', make: 'Fiat' });
+    const core = gw.gateway.core;
+    expect(await core.integrateBackendWrites([{ collection: 'cars', id: 'c1' }])).toBe(1);
+    const [backend] = (await core.store.listSessions({ limit: 10 })).sessions.filter(
+      (s) => s.clientId === '__backend',
+    );
+    const admin = await gw.token('root', ['admin']);
+    const paused = await gw.http(
+      'mutation ($id: ID!) { pauseSession(id: $id) { state } }',
+      { id: backend!.id },
+      admin,
+    );
+    expect(paused.errors).toBeUndefined();
+    backendWrite('c1', { _id: 'c1', ownerId: 'alice', make: 'Audi' });
+    expect(await core.integrateBackendWrites([{ collection: 'cars', id: 'c1' }])).toBe(1);
+    await alice.until((docs) => docs.get('cars/c1')?.make === 'Audi');
   });
 
   it('include deletes, and deleted documents written back', async () => {

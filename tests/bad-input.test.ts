@@ -129,6 +129,25 @@ describe('malformed changesets are refused with the field named, and nothing is 
       'changesets[0].changes[0].document.__proto__',
     ],
     [
+      'a nested operator-like field name',
+      [changeset(1, [insert('c', { ownerId: 'alice', meta: { tags: [{ $set: 1 }] } })])],
+      'changesets[0].changes[0].document.meta.tags[0].$set',
+    ],
+    [
+      'a nested __proto__ field',
+      [changeset(1, [insert('c', JSON.parse('{"ownerId": "alice", "m": {"__proto__": {}}}'))])],
+      'changesets[0].changes[0].document.m.__proto__',
+    ],
+    [
+      'a document nested too deeply',
+      [
+        changeset(1, [
+          insert('c', { ownerId: 'alice', deep: JSON.parse('['.repeat(70) + ']'.repeat(70)) }),
+        ]),
+      ],
+      'nests deeper than 64 levels',
+    ],
+    [
       'an oversize document',
       [changeset(1, [insert('big', { ownerId: 'alice', blob: 'x'.repeat(2000) })])],
       'over the limit',

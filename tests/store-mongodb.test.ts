@@ -3,7 +3,8 @@
  * database per test, when tests/setup/mongodb.ts found a replica set; skipped otherwise,
  * with the reason in the suite's name.
  */
-import { Binary, Decimal128, Long, MongoClient, ObjectId } from 'mongodb';
+import { Binary, BSONRegExp, Decimal128, Long, MinKey, MongoClient, ObjectId } from 'mongodb';
+import { Timestamp } from 'mongodb';
 import { toJsonObject } from '../src/store/mongodb/json-values.js';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -44,7 +45,12 @@ describe('MongoStore document mapping (no server needed)', () => {
       small: Long.fromNumber(42),
       bytes: new Binary(Buffer.from('hi')),
       bad: Number.NaN,
+      at2: new Timestamp({ t: 1700000000, i: 3 }),
+      re: new BSONRegExp('^a', 'i'),
+      js: /b+/g,
+      low: new MinKey(),
       nested: { list: [id, { when: new Date(0) }], none: undefined },
+      odd: JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>,
     };
     expect(toJsonObject(doc)).toEqual({
       _id: 'a',
@@ -55,8 +61,14 @@ describe('MongoStore document mapping (no server needed)', () => {
       small: 42,
       bytes: 'aGk=',
       bad: null,
+      at2: '1700000000:3',
+      re: '/^a/i',
+      js: '/b+/g',
+      low: 'MinKey',
       nested: { list: ['65f0a1b2c3d4e5f6a7b8c9d0', { when: '1970-01-01T00:00:00.000Z' }] },
+      odd: JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>,
     });
+    expect(Object.keys(toJsonObject(doc).odd as object)).toEqual(['__proto__']);
   });
 
   it('patches only the named fields; the download acknowledgement with $max', () => {

@@ -26,9 +26,12 @@ function canonical(value: unknown): string {
 
 const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
-/** True when the visible copy is not what the document's state says it should be. */
+/**
+ * True when the visible copy is not what the document's state says it should be, in a way
+ * the sync protocol can carry (a difference only in fields it cannot carry is left alone).
+ */
 export function hasBackendWrite(d: StoredDocument): boolean {
-  return !same(visibleDocument(d.id, d.state), d.doc);
+  return !same(visibleDocument(d.id, d.state), d.doc) && backendChanges(d).length > 0;
 }
 
 /**

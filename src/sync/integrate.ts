@@ -20,6 +20,7 @@ import {
   backendStamp,
   backendTimestamp,
 } from './backend-writes.js';
+import { SYSTEM_USER } from './model.js';
 import type {
   Change,
   Changeset,
@@ -145,7 +146,9 @@ class Integration {
   }
 }
 
+/** Refuses uploads of a session that must reset or is paused; the gateway's own never is. */
 function checkSessionAccepts(session: SessionRecord, now: Date): void {
+  if (session.userId === SYSTEM_USER) return;
   if (session.resetRequired) {
     throw new SyncError(
       'CLIENT_RESET_REQUIRED',

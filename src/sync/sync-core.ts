@@ -62,6 +62,7 @@ export class SyncCore {
   readonly signals: SignalBus;
   private readonly inflight = new Set<Promise<UploadAck>>();
   private readonly perms = new Map<string, UserPermissions>();
+  private backendSession: Promise<string> | null = null;
 
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
@@ -101,6 +102,9 @@ export class SyncCore {
   async openSession(viewer: Viewer, clientId: string, inputs: readonly QueryInput[]) {
     if (clientId.length === 0 || clientId.length > 128 || clientId.includes('|')) {
       throw badInput('input.clientId', 'must be 1 to 128 characters, without "|"');
+    }
+    if (clientId.startsWith('__') && viewer.id !== SYSTEM_USER) {
+      throw badInput('input.clientId', 'ids starting with "__" are reserved for the gateway');
     }
     const queries = validateQueries(inputs, checkFilter);
     const candidate = newSession(clientId, viewer.id, queries, this.now());
@@ -271,16 +275,26 @@ export class SyncCore {
     const found = await this.store.getDocuments(keys);
     const written = found.filter((d): d is StoredDocument => d !== undefined && hasBackendWrite(d));
     if (written.length === 0) return 0;
-    const session = await this.openSession(BACKEND_VIEWER, BACKEND_CLIENT_ID, []);
-    const now = this.options.clock.now();
     const plan = planIntegration([], this.permissions(BACKEND_VIEWER), {
       latestClientVersion: null,
       pendingBytes: null,
-      now,
+      now: this.options.clock.now(),
     });
-    const outcome = await this.store.integrate(session.id, written, plan);
+    const outcome = await this.store.integrate(await this.backendSessionId(), written, plan);
     this.committed(outcome.serverVersion);
     return written.length;
+  }
+
+  /** The backend's session, opened once (no one else can open its reserved client id). */
+  private backendSessionId(): Promise<string> {
+    if (!this.backendSession) {
+      const opening = this.openSession(BACKEND_VIEWER, BACKEND_CLIENT_ID, []).then((s) => s.id);
+      opening.catch(() => {
+        if (this.backendSession === opening) this.backendSession = null;
+      });
+      this.backendSession = opening;
+    }
+    return this.backendSession;
   }
 
   /** Records that the client holds everything up to `serverVersion`; never moves back. */

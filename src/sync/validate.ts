@@ -56,8 +56,42 @@ function validateFieldName(field: string, name: string): void {
   }
 }
 
+/** How deeply values may nest inside a document. */
+export const MAX_DEPTH = 64;
+
+const isNestedFieldName = (name: string): boolean =>
+  !name.startsWith('$') && !name.includes('.') && name !== '__proto__';
+
+/**
+ * Checks the names of nested fields (no "$" prefix, ".", or "__proto__", which MongoDB or
+ * JavaScript would read differently) and the nesting depth, without recursion.
+ */
+function validateNested(field: string, value: JsonObject): void {
+  const stack: [string, unknown, number][] = Object.entries(value).map(([k, v]) => [
+    `${field}.${k}`,
+    v,
+    1,
+  ]);
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [path, v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_DEPTH) throw badInput(path, `nests deeper than ${MAX_DEPTH} levels`);
+    for (const [k, child] of Object.entries(v)) {
+      const childPath = Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`;
+      if (!Array.isArray(v) && !isNestedFieldName(k)) {
+        throw badInput(
+          childPath,
+          `"${k}" is not a field name a document may hold (no "$" prefix, "." or "__proto__")`,
+        );
+      }
+      stack.push([childPath, child, depth + 1]);
+    }
+  }
+}
+
 function validateObject(field: string, value: unknown, limits: UploadLimits): JsonObject {
   if (!isJsonObject(value)) throw badInput(field, 'must be a JSON object');
+  validateNested(field, value);
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > limits.maxDocumentBytes) {
     throw badInput(field, `is ${bytes} bytes, over the limit of ${limits.maxDocumentBytes}`);
