@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { MigrationError, type ExportSource, type MigrationStage } from '../migrate.js';
 import type { DocumentKey } from '../../sync/model.js';
 import { toDocument, toHistory, toSession } from './rows.js';
@@ -20,10 +21,13 @@ export class SqliteSource implements ExportSource {
     this.db = new Database(description, { readonly: true, fileMustExist: true });
   }
 
-  /** Opens the file, refusing one that does not exist or holds no gateway store. */
+  /**
+   * Opens the file, refusing one that does not exist or holds no gateway store. Described by
+   * its absolute path, so a copy resumed from another directory is known as the same.
+   */
   static open(path: string): SqliteSource {
     if (!existsSync(path)) throw new MigrationError(`--from: no SQLite file at ${path}`);
-    const source = new SqliteSource(path);
+    const source = new SqliteSource(resolve(path));
     try {
       source.assertStore();
       source.db.exec('BEGIN');
