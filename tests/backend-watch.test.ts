@@ -5,9 +5,16 @@
  * service writes the plain collection directly and a client connected to the real gateway
  * receives it, without the gateway's own writes echoing, across a gateway restart too.
  */
-import { MongoClient, MongoServerError, type ChangeStreamDocument } from 'mongodb';
+import { BSON, MongoClient, MongoInvalidArgumentError, MongoServerError } from 'mongodb';
+import { MongoNetworkError, type ChangeStreamDocument } from 'mongodb';
+import { SyncError } from '../src/errors.js';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventAction, isHistoryLost } from '../src/store/mongodb/backend-events.js';
+import {
+  BACKEND_PIPELINE,
+  eventAction,
+  isDocumentFault,
+  isHistoryLost,
+} from '../src/store/mongodb/backend-events.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { SyncTestClient } from './helpers/sync-client.js';
 
@@ -49,6 +56,29 @@ describe('backend write events', () => {
     expect(eventAction(write('insert', 'cars', { $oid: '65f0' }))).toEqual(none);
     expect(eventAction(event('drop', 'my-cars'))).toEqual(none);
     expect(eventAction(event('dropDatabase', undefined))).toEqual(none);
+  });
+
+  it('include the invalidate event, so a stream that ends says so', () => {
+    const match = BACKEND_PIPELINE[0]!.$match as { operationType: { $in: string[] } };
+    expect(match.operationType.$in).toContain('invalidate');
+  });
+
+  it("blame the document only for errors about the document, never for the database's state", () => {
+    const server = (code: number, label?: string) => {
+      const e = new MongoServerError({ message: 'x', code });
+      if (label) e.addErrorLabel(label);
+      return e;
+    };
+    expect(isDocumentFault(server(10334))).toBe(true); // BSONObjectTooLarge
+    expect(isDocumentFault(server(121))).toBe(true); // DocumentValidationFailure
+    expect(isDocumentFault(new MongoInvalidArgumentError('Document is larger than'))).toBe(true);
+    expect(isDocumentFault(new BSON.BSONError('cannot serialize'))).toBe(true);
+    expect(isDocumentFault(new SyncError('BAD_USER_INPUT', 'x'))).toBe(true);
+    expect(isDocumentFault(server(8000))).toBe(false); // Atlas: over the storage quota
+    expect(isDocumentFault(server(365))).toBe(false); // TemporarilyUnavailable
+    expect(isDocumentFault(server(10107))).toBe(false); // NotWritablePrimary
+    expect(isDocumentFault(server(2, 'TransientTransactionError'))).toBe(false);
+    expect(isDocumentFault(new MongoNetworkError('reset'))).toBe(false);
   });
 
   it('count as lost history on ChangeStreamHistoryLost (and the older fatal error)', () => {

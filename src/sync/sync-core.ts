@@ -280,7 +280,11 @@ export class SyncCore {
       pendingBytes: null,
       now: this.options.clock.now(),
     });
-    const outcome = await this.store.integrate(await this.backendSessionId(), written, plan);
+    const sessionId = await this.backendSessionId();
+    const outcome = await this.store.integrate(sessionId, written, plan).catch((error) => {
+      this.backendSession = null; // opened again next time, in case it is what failed
+      throw error;
+    });
     this.committed(outcome.serverVersion);
     return written.length;
   }

@@ -2,20 +2,23 @@
  * What the backend-writes change stream follows, and what each event asks of the gateway
  * (https://www.mongodb.com/docs/manual/reference/change-events/).
  */
-import { MongoServerError } from 'mongodb';
+import { BSON, MongoError, MongoInvalidArgumentError, MongoServerError } from 'mongodb';
 import type { ChangeStreamDocument, Document } from 'mongodb';
 import type { DocumentKey } from '../../sync/model.js';
 import { isCollectionName } from '../../sync/validate.js';
 import { META_PREFIX } from './collections.js';
 
 /**
- * Writes to documents, and drops and renames of collections, outside the metadata prefix;
- * `invalidate` (after a dropDatabase) is always delivered and ends the stream.
+ * Writes to documents, and drops and renames of collections, outside the metadata prefix,
+ * and `invalidate` (after a dropDatabase), which ends the stream. The $match sees the
+ * invalidate event too: left out, the stream would end without saying so.
  */
 export const BACKEND_PIPELINE: Document[] = [
   {
     $match: {
-      operationType: { $in: ['insert', 'update', 'replace', 'delete', 'drop', 'rename'] },
+      operationType: {
+        $in: ['insert', 'update', 'replace', 'delete', 'drop', 'rename', 'invalidate'],
+      },
       'ns.coll': { $not: { $regex: `^${META_PREFIX}` } },
     },
   },
@@ -65,3 +68,27 @@ const NONE: BackendAction = { kind: 'none' };
  */
 export const isHistoryLost = (error: unknown): boolean =>
   error instanceof MongoServerError && (error.code === 286 || error.code === 280);
+
+/**
+ * Server errors about the document written rather than the database's state
+ * (https://www.mongodb.com/docs/manual/reference/error-codes/): BadValue, FailedToParse,
+ * TypeMismatch, DollarPrefixedFieldName, DocumentValidationFailure, BSONObjectTooLarge,
+ * KeyTooLong.
+ */
+const DOCUMENT_CODES = new Set([2, 9, 14, 52, 121, 10334, 17280]);
+
+/**
+ * Whether integrating a document failed because of the document (trying again will not
+ * help), not because the database is unreachable, overloaded, read-only or out of space
+ * (which must stop the stream, to resume later from its stored place). The driver's own
+ * checks of what it sends, and errors of the gateway's code, are the document's.
+ */
+export function isDocumentFault(error: unknown): boolean {
+  if (error instanceof MongoServerError) {
+    return (
+      DOCUMENT_CODES.has(Number(error.code)) && !error.hasErrorLabel('TransientTransactionError')
+    );
+  }
+  if (error instanceof MongoInvalidArgumentError || error instanceof BSON.BSONError) return true;
+  return !(error instanceof MongoError);
+}

@@ -14,16 +14,16 @@
  * fallen off the oplog (ChangeStreamHistoryLost), a fresh stream is opened first and then
  * every document is checked once (reconcile), so nothing written before is dropped.
  *
- * A document that cannot be integrated while the database answers (too large for the
+ * A document that cannot be integrated because of what it holds (too large for the
  * history, say) is retried, then reported through `onError` and passed over, so one bad
- * document never stalls the others; when the database does not answer, the stream is
- * reopened from the stored place after a pause.
+ * document never stalls the others; any other failure reopens the stream from the stored
+ * place after a pause, so nothing is passed over while the database is in trouble.
  */
 import type { ChangeStream, ChangeStreamDocument, Db, FindCursor, ResumeToken } from 'mongodb';
 import { documentKey } from '../port.js';
 import type { DocumentKey } from '../../sync/model.js';
 import { isCollectionName } from '../../sync/validate.js';
-import { BACKEND_PIPELINE, eventAction, isHistoryLost } from './backend-events.js';
+import { BACKEND_PIPELINE, eventAction, isDocumentFault, isHistoryLost } from './backend-events.js';
 import { syncCollections, type SyncCollections } from './collections.js';
 
 export type Ingest = (keys: readonly DocumentKey[]) => Promise<unknown>;
@@ -113,11 +113,19 @@ export class BackendWatch {
         if (event && (await this.handleBatch(stream, event)) === 'invalidated') return;
         if (!event) await this.idle(stream);
         if (this.stopped) return;
+        if (stream.closed) return this.ended(stream);
         event = await stream.tryNext();
       }
     } finally {
       await stream.close().catch(() => undefined);
     }
+  }
+
+  /** The server ended the stream without an event saying why: start after where it ended. */
+  private async ended(stream: ChangeStream): Promise<void> {
+    this.place.token = stream.resumeToken ?? this.place.token;
+    await this.savePlace(0);
+    await this.pause();
   }
 
   /** No event within the server's wait: keep the stream's place fresh now and then. */
@@ -200,38 +208,31 @@ export class BackendWatch {
   }
 
   /**
-   * Ingests a page; when that fails while the database answers, each document on its own,
-   * a few times, passing over (and reporting) those that still fail.
+   * Ingests a page; when that fails because of some document in it, each document on its
+   * own, a few times, passing over (and reporting) those that still fail. Any other failure
+   * (the database unreachable, overloaded, out of space) is thrown: the stream reopens from
+   * its stored place later, and nothing is passed over.
    */
   private async ingestPage(keys: DocumentKey[]): Promise<void> {
     if (keys.length === 0) return;
     try {
       return void (await this.ingest(keys));
     } catch (error) {
-      if (!(await this.answers())) throw error;
+      if (!isDocumentFault(error)) throw error;
     }
     for (const key of keys) await this.ingestOne(key);
   }
 
   private async ingestOne(key: DocumentKey): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; !this.stopped; attempt++) {
       try {
         return void (await this.ingest([key]));
       } catch (error) {
-        if (!(await this.answers())) throw error;
-        if (attempt >= ATTEMPTS || this.stopped)
-          return this.onError(new BackendWriteSkipped(key, error));
+        if (!isDocumentFault(error)) throw error;
+        if (attempt >= ATTEMPTS) return this.onError(new BackendWriteSkipped(key, error));
         await this.pause();
       }
     }
-  }
-
-  /** Whether the database answers at all (if not, a failure says nothing of the document). */
-  private async answers(): Promise<boolean> {
-    return this.db.command({ ping: 1 }).then(
-      () => true,
-      () => false,
-    );
   }
 
   /** Stores the place if it moved and `minIntervalMs` passed since the last store. */
