@@ -131,7 +131,17 @@ describe('malformed changesets are refused with the field named, and nothing is 
     [
       'a nested operator-like field name',
       [changeset(1, [insert('c', { ownerId: 'alice', meta: { tags: [{ $set: 1 }] } })])],
-      'changesets[0].changes[0].document.meta.tags[0].$set',
+      'changesets[0].changes[0].document.meta.tags[0]: is not a well-formed Extended JSON value',
+    ],
+    [
+      'a malformed Extended JSON value',
+      [changeset(1, [insert('c', { ownerId: 'alice', ref: { $oid: 'nope' } })])],
+      'changesets[0].changes[0].document.ref: is not a well-formed Extended JSON value',
+    ],
+    [
+      'a field name with a "$" beside others',
+      [changeset(1, [insert('c', { ownerId: 'alice', at: { $date: '2026-01-01', x: 1 } })])],
+      'changesets[0].changes[0].document.at',
     ],
     [
       'a nested __proto__ field',

@@ -3,6 +3,7 @@
  * names the offending field by its path in the request (`changesets[0].changes[2].id`).
  */
 import { badInput } from '../errors.js';
+import { EJSON_TYPES, isEjsonWrapper } from './ejson.js';
 import type { Change, ChangeOp, Changeset, Json, JsonObject, SyncQuery } from './model.js';
 
 export interface UploadLimits {
@@ -63,8 +64,9 @@ const isNestedFieldName = (name: string): boolean =>
   !name.startsWith('$') && !name.includes('.') && name !== '__proto__';
 
 /**
- * Checks the names of nested fields (no "$" prefix, ".", or "__proto__", which MongoDB or
- * JavaScript would read differently) and the nesting depth, without recursion.
+ * Checks nested values: field names (no "$" prefix, ".", or "__proto__", which MongoDB or
+ * JavaScript would read differently), except that an object of one "$" key is an Extended
+ * JSON value (ejson.ts) that must be well formed; and the nesting depth. No recursion.
  */
 function validateNested(field: string, value: JsonObject): void {
   const stack: [string, unknown, number][] = Object.entries(value).map(([k, v]) => [
@@ -76,6 +78,10 @@ function validateNested(field: string, value: JsonObject): void {
     const [path, v, depth] = next;
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= MAX_DEPTH) throw badInput(path, `nests deeper than ${MAX_DEPTH} levels`);
+    if (!Array.isArray(v) && Object.keys(v).some((k) => k.startsWith('$'))) {
+      checkEjson(path, v as Record<string, unknown>);
+      continue;
+    }
     for (const [k, child] of Object.entries(v)) {
       const childPath = Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`;
       if (!Array.isArray(v) && !isNestedFieldName(k)) {
@@ -87,6 +93,15 @@ function validateNested(field: string, value: JsonObject): void {
       stack.push([childPath, child, depth + 1]);
     }
   }
+}
+
+function checkEjson(path: string, value: Record<string, unknown>): void {
+  if (isEjsonWrapper(value)) return;
+  throw badInput(
+    path,
+    `is not a well-formed Extended JSON value: one of ${EJSON_TYPES.join(', ')} with its value ` +
+      '(https://www.mongodb.com/docs/manual/reference/mongodb-extended-json/)',
+  );
 }
 
 function validateObject(field: string, value: unknown, limits: UploadLimits): JsonObject {

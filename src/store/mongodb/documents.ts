@@ -14,6 +14,7 @@ import {
   type StateDoc,
   type SyncCollections,
 } from './collections.js';
+import { toBson } from './json-values.js';
 import { historyToDoc, toStored } from './rows.js';
 
 /** The session to read in, and the snapshot read concern when it is a snapshot session. */
@@ -118,7 +119,12 @@ export async function writeDocuments(
   const states: AnyBulkWriteOperation<StateDoc>[] = writes.map((w) => ({
     replaceOne: {
       filter: { collection: w.collection, id: w.id },
-      replacement: { collection: w.collection, id: w.id, state: w.state, version: versionOf(w) },
+      replacement: {
+        collection: w.collection,
+        id: w.id,
+        state: toBson(w.state),
+        version: versionOf(w),
+      },
       upsert: true,
     },
   }));
@@ -138,7 +144,7 @@ export function plainWrites(writes: readonly Pick<StoredDocument, 'collection' |
         ? {
             replaceOne: {
               filter: { _id: w.id },
-              replacement: { ...w.doc, _id: w.id },
+              replacement: toBson({ ...w.doc, _id: w.id }),
               upsert: true,
             },
           }

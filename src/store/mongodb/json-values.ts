@@ -1,53 +1,20 @@
 /**
- * Synced documents are JSON. A plain copy that another service wrote may hold values only
- * BSON has (https://www.mongodb.com/docs/manual/reference/bson-types/); they are read as
- * their JSON form, chosen to keep their meaning: a date as its ISO string, an ObjectId as
- * its hex string, a Decimal128 (or a Long past 2^53) as its decimal string, binary data as
- * base64, a regular expression as `/pattern/flags`, an oplog timestamp as `t:i`, any other
- * BSON value (MinKey, code...) as its type's name; a number JSON cannot hold (NaN,
- * Infinity) as null.
+ * The MongoDB store keeps synced values as the BSON types they are, and hands the sync core
+ * JSON, with Extended JSON wrappers for what JSON cannot type (src/sync/ejson.ts;
+ * https://www.mongodb.com/docs/manual/reference/mongodb-extended-json/). So a date written
+ * by a client as `{ "$date": "..." }` is a real date for other services, and a date, an
+ * ObjectId or a decimal that another service wrote reaches clients as a wrapper, not as a
+ * string; nothing is rewritten to another type when the gateway writes the document back.
+ *
+ * Reading uses relaxed Extended JSON (plain numbers where JSON has them; an int64 past 2^53
+ * loses precision, as with the driver's default promoteLongs). Writing uses canonical
+ * parsing, so `{ "$numberLong": "..." }` stays an int64.
  */
-import { Binary, BSONRegExp, Decimal128, Long, ObjectId, Timestamp } from 'mongodb';
-import type { Json, JsonObject } from '../../sync/model.js';
+import { BSON } from 'mongodb';
 
-function bsonValue(value: object): Json {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof ObjectId) return value.toHexString();
-  if (value instanceof Decimal128) return value.toString();
-  if (value instanceof Timestamp) return `${value.t}:${value.i}`;
-  if (value instanceof Long) {
-    const n = value.toNumber();
-    return Number.isSafeInteger(n) ? n : value.toString();
-  }
-  if (value instanceof Binary) return value.toString('base64');
-  if (value instanceof RegExp) return String(value);
-  if (value instanceof BSONRegExp) return `/${value.pattern}/${value.options}`;
-  if (typeof value.valueOf() === 'number') return toJsonValue(value.valueOf());
-  const tag: unknown = (value as { _bsontype?: unknown })._bsontype;
-  return typeof tag === 'string' ? tag : String(value);
-}
+/** A value read from MongoDB, as the JSON the sync core works with. */
+export const toJson = <T>(value: T): T => BSON.EJSON.serialize(value, { relaxed: true }) as T;
 
-const isPlainObject = (value: object): boolean => {
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-};
-
-export function toJsonValue(value: unknown): Json {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value !== 'object') return null;
-  if (Array.isArray(value)) return value.map(toJsonValue);
-  if (!isPlainObject(value)) return bsonValue(value);
-  return toJsonObject(value as Record<string, unknown>);
-}
-
-/**
- * The JSON form of a document read from MongoDB; undefined fields are left out. Built with
- * Object.fromEntries, so a field named "__proto__" stays a field.
- */
-export function toJsonObject(doc: Record<string, unknown>): JsonObject {
-  const entries = Object.entries(doc).filter(([, v]) => v !== undefined);
-  return Object.fromEntries(entries.map(([name, v]) => [name, toJsonValue(v)])) as JsonObject;
-}
+/** A value of the sync core, as the BSON MongoDB stores. */
+export const toBson = <T>(value: T): T =>
+  BSON.EJSON.deserialize(value as BSON.Document, { relaxed: false }) as T;

@@ -11,6 +11,7 @@ import type { HistoryEntry, SessionRecord, StoredDocument } from '../../sync/mod
 import { HISTORY_COUNTER, METADATA, SIGNALS_COLLECTION, syncCollections } from './collections.js';
 import type { SyncCollections } from './collections.js';
 import { plainWrites } from './documents.js';
+import { toBson } from './json-values.js';
 import { connectDatabase } from './mongo-store.js';
 import { historyToDoc, sessionToDoc } from './rows.js';
 
@@ -82,7 +83,7 @@ export class MongoImport implements ImportTarget {
     const states = documents.map(({ collection, id, state, version }) => ({
       replaceOne: {
         filter: { collection, id },
-        replacement: { collection, id, state, version },
+        replacement: { collection, id, state: toBson(state), version },
         upsert: true,
       },
     }));

@@ -8,7 +8,7 @@ import type {
   StoredDocument,
 } from '../../sync/model.js';
 import type { HistoryDoc, PlainDoc, SessionDoc, StateDoc } from './collections.js';
-import { toJsonObject } from './json-values.js';
+import { toBson, toJson } from './json-values.js';
 
 const parseOrNull = <T>(text: string | null): T | null =>
   text === null ? null : (JSON.parse(text) as T);
@@ -117,8 +117,8 @@ export const toHistory = (d: HistoryDoc): HistoryEntry => ({
   id: d.id,
   clientId: d.clientId,
   clientVersion: d.clientVersion,
-  before: d.before,
-  after: d.after,
+  before: d.before && toJson(d.before),
+  after: d.after && toJson(d.after),
   committedAt: d.committedAt,
 });
 
@@ -128,8 +128,8 @@ export const historyToDoc = (h: Omit<HistoryEntry, 'version'>, version: number):
   id: h.id,
   clientId: h.clientId,
   clientVersion: h.clientVersion,
-  before: h.before,
-  after: h.after,
+  before: h.before && toBson(h.before),
+  after: h.after && toBson(h.after),
   committedAt: h.committedAt,
 });
 
@@ -140,8 +140,7 @@ const NO_STATE: DocumentState = { fields: {}, ins: null, del: null };
  * A stored document from its state and its plain copy; undefined when neither exists. A
  * plain document without state (written by another MongoDB client, not yet integrated)
  * shows with an empty state and version 0; a state without a plain document is deleted.
- * The copy is read as JSON: values only BSON has, which another service may have written,
- * take their JSON form (json-values.ts).
+ * Both are read as JSON, with Extended JSON for values only BSON has (json-values.ts).
  */
 export function toStored(
   key: DocumentKey,
@@ -152,8 +151,8 @@ export function toStored(
   return {
     collection: key.collection,
     id: key.id,
-    state: state?.state ?? structuredClone(NO_STATE),
-    doc: plain ? toJsonObject(plain) : null,
+    state: state ? toJson(state.state) : structuredClone(NO_STATE),
+    doc: plain ? toJson(plain) : null,
     version: state?.version ?? 0,
   };
 }

@@ -1,0 +1,63 @@
+/** Extended JSON values in synced documents (src/sync/ejson.ts). */
+import { BSON } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { isEjsonWrapper } from '../src/sync/ejson.js';
+import { startTestGateway } from './helpers/gateway.js';
+import { SyncTestClient } from './helpers/sync-client.js';
+
+const VALID = [
+  { $date: '2026-11-27T10:00:00Z' },
+  { $date: { $numberLong: '-100000000000000' } },
+  { $oid: '65f0a1b2c3d4e5f6a7b8c9d0' },
+  { $numberDecimal: '19.99' },
+  { $numberLong: '9007199254740993' },
+  { $numberInt: '-42' },
+  { $numberDouble: 'NaN' },
+  { $binary: { base64: 'aGk=', subType: '00' } },
+  { $uuid: '3b241101-e2bb-4255-8caf-4136c566a962' },
+  { $timestamp: { t: 1700000000, i: 3 } },
+  { $regularExpression: { pattern: '^a', options: 'i' } },
+  { $minKey: 1 },
+  { $maxKey: 1 },
+];
+
+const INVALID = [
+  { $date: 'yesterday' },
+  { $oid: '65f0' },
+  { $numberDecimal: 'abc' },
+  { $numberLong: '1.5' },
+  { $numberInt: '99999999999' },
+  { $binary: { base64: '!!', subType: '00' } },
+  { $timestamp: { t: -1, i: 0 } },
+  { $regularExpression: { pattern: 'a', options: 'q' } },
+  { $minKey: 2 },
+  { $set: { a: 1 } },
+  { $date: '2026-11-27', extra: 1 },
+];
+
+describe('Extended JSON values', () => {
+  it.each(VALID)('accepts %j, which the BSON library reads', (value) => {
+    expect(isEjsonWrapper(value)).toBe(true);
+    expect(() => BSON.EJSON.deserialize({ value }, { relaxed: false })).not.toThrow();
+  });
+
+  it.each(INVALID)('refuses %j', (value) => {
+    expect(isEjsonWrapper(value as Record<string, unknown>)).toBe(false);
+  });
+
+  it('sync between clients unchanged', async () => {
+    await using gw = await startTestGateway();
+    const clients = ['a1', 'a2'].map(async (id) => {
+      const c = new SyncTestClient(gw.ws(await gw.token('alice')), id);
+      await c.open([{ collection: 'cars' }]);
+      c.startDownload();
+      return c;
+    });
+    const [a1, a2] = await Promise.all(clients);
+    const document = { ownerId: 'alice', soldAt: VALID[0]!, price: VALID[3]!, tags: [VALID[2]!] };
+    const r = await a1!.upload([{ collection: 'cars', id: 'c1', op: 'INSERT', document }]);
+    expect(r.errors).toBeUndefined();
+    await a2!.until((docs) => docs.has('cars/c1'));
+    expect(a2!.docs.get('cars/c1')).toEqual({ _id: 'c1', ...document });
+  });
+});
