@@ -242,6 +242,15 @@ describe('sessions and users', () => {
     expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(r.errors?.[0]?.message).toContain('queries[0].filter');
   });
+
+  it('more queries than a session may hold are refused', async () => {
+    const queries = Array.from({ length: 101 }, (_, i) => ({ collection: 'cars', filter: { i } }));
+    const r = await gw.http(OPEN, { input: { clientId: 'many', queries } }, alice);
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0]?.message).toBe('queries: holds 101 queries; a session may hold 100');
+    const { sessions } = await gw.gateway.core.store.listSessions({ limit: 100 });
+    expect(sessions.map((x) => x.clientId)).not.toContain('many');
+  });
 });
 
 describe('authentication', () => {

@@ -127,6 +127,72 @@ describe('two clients of one user and one of another', () => {
   });
 });
 
+describe('re-scoping after updateQueries', () => {
+  const BLUE = `mutation ($s: ID!) { updateQueries(sessionId: $s, queries: [{ collection: "cars", filter: { color: "blue" } }]) { id } }`;
+
+  it('is sent again when the client left before acknowledging it', async () => {
+    const a1 = await client('alice', 'a1');
+    await a1.upload([car('c1', 'alice', { color: 'red' }), car('c2', 'alice', { color: 'blue' })]);
+    const a2 = await client('alice', 'a2', [{ collection: 'cars', filter: { color: 'red' } }]);
+    await a2.until((d) => d.has('cars/c1'));
+    a2.stopDownload();
+    expect((await a2.request(BLUE, { s: a2.sessionId })).errors).toBeUndefined();
+
+    // A stream that receives the re-scoping, but whose client drops before acknowledging.
+    const lost = await new Promise<unknown>((resolve, reject) => {
+      const stop = a2.ws.subscribe(
+        {
+          query: `subscription ($s: ID!, $v: Int) { changes(sessionId: $s, since: $v) { changes { id op } } }`,
+          variables: { s: a2.sessionId, v: a2.downloadedVersion },
+        },
+        {
+          next: (v) => {
+            stop();
+            resolve(v.data);
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+    expect(lost).toEqual({
+      changes: {
+        changes: [
+          { id: 'c1', op: 'REMOVE' },
+          { id: 'c2', op: 'UPSERT' },
+        ],
+      },
+    });
+
+    a2.startDownload(a2.downloadedVersion);
+    await a2.until((d) => d.has('cars/c2') && !d.has('cars/c1'));
+    // Once the client acknowledges past it, the re-scoping is done.
+    const v = (await a1.upload([car('c3', 'alice', { color: 'blue' })])).data!.uploadChanges;
+    await a2.untilVersion(v.serverVersion);
+    const stored = async () => (await gw.gateway.core.store.getSessions([a2.sessionId]))[0];
+    for (let i = 0; i < 100 && (await stored())?.rescopeFrom; i++)
+      await new Promise((r) => setImmediate(r));
+    expect((await stored())?.rescopeFrom).toBeNull();
+  });
+
+  it('keeps every former scope until one reaches the client', async () => {
+    const a1 = await client('alice', 'a1');
+    await a1.upload([
+      car('c1', 'alice', { color: 'red' }),
+      car('c2', 'alice', { color: 'green' }),
+      car('c3', 'alice', { color: 'blue' }),
+    ]);
+    const a2 = await client('alice', 'a2', [{ collection: 'cars', filter: { color: 'red' } }]);
+    await a2.until((d) => d.has('cars/c1'));
+    const GREEN = BLUE.replace('blue', 'green');
+    expect((await a2.request(GREEN, { s: a2.sessionId })).errors).toBeUndefined();
+    await a2.until((d) => d.has('cars/c2') && !d.has('cars/c1'));
+    expect((await a2.request(BLUE, { s: a2.sessionId })).errors).toBeUndefined();
+    await a2.until((d) => d.has('cars/c3') && !d.has('cars/c2'));
+    expect([...a2.docs.keys()]).toEqual(['cars/c3']);
+  });
+});
+
 describe('graceful shutdown', () => {
   it('answers an upload in flight before it closes the socket', async () => {
     const a1 = await client('alice', 'a1');

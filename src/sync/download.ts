@@ -197,17 +197,24 @@ async function refresh(
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Clears the re-scoping just streamed, unless the queries changed again meanwhile. */
+/** Clears the re-scoping streamed, unless the queries changed again meanwhile. */
 async function finishRescope(deps: DownloadDeps, streamed: SessionRecord): Promise<void> {
   const now = await deps.loadSession(streamed.id);
-  if (
-    !now ||
-    !sameJson(now.queries, streamed.queries) ||
-    !sameJson(now.rescopeFrom, streamed.rescopeFrom)
-  ) {
-    return;
-  }
+  if (!now || !sameRescope(now, streamed)) return;
   await deps.store.updateSession(streamed.id, { rescopeFrom: null });
+}
+
+const sameRescope = (a: SessionRecord, b: SessionRecord) =>
+  sameJson(a.queries, b.queries) && sameJson(a.rescopeFrom, b.rescopeFrom);
+
+/**
+ * A re-scoping this stream sent. It stays stored (and is sent again by the next stream)
+ * until the client acknowledges a version past `past`: batches are acknowledged in order,
+ * and only batches sent after the re-scoping go past it.
+ */
+interface Sent {
+  session: SessionRecord;
+  past: number;
 }
 
 async function* followHistory(
@@ -220,6 +227,7 @@ async function* followHistory(
   let first = true;
   let seen: Seen | null = null;
   let former: Former | null = null;
+  let sent: Sent | null = null;
   while (!signal.aborted) {
     seen = await refresh(deps, sessionId, seen);
     if (!seen) return;
@@ -228,13 +236,17 @@ async function* followHistory(
       await waitForPoke(deps, sessionId, pokes, signal);
       continue;
     }
-    if (session.rescopeFrom) {
+    if (session.rescopeFrom && !(sent && sameRescope(sent.session, session))) {
       yield* rescope(deps, session.rescopeFrom, session.queries, cursor);
       // Read after the scan: later entries changed documents the scan saw as they are now.
       const until = await deps.store.latestVersion();
       former = { scope: new Scope(session.rescopeFrom, deps.perms), until };
-      await finishRescope(deps, session);
-      seen = null;
+      sent = { session, past: Math.max(cursor, session.lastDownloadedServerVersion) };
+      continue;
+    }
+    if (sent && session.lastDownloadedServerVersion > sent.past) {
+      await finishRescope(deps, sent.session);
+      [sent, seen] = [null, null];
       continue;
     }
     const latest = await deps.store.latestVersion();

@@ -28,3 +28,22 @@ export class Scope {
     return this.perms.canRead(collection, doc);
   }
 }
+
+/** How many queries a session may hold. */
+export const MAX_QUERIES = 100;
+
+/**
+ * The scope a client may still hold documents of after its queries change from `current`,
+ * when an earlier change (from `pending`) may not have reached it yet: both, without
+ * repeats; past MAX_QUERIES, every document of their collections (a wider former scope only
+ * removes documents the client does not hold, which is harmless).
+ */
+export function widenFormerScope(pending: SyncQuery[] | null, current: SyncQuery[]): SyncQuery[] {
+  const all = [...(pending ?? []), ...current];
+  const unique = [...new Map(all.map((q) => [JSON.stringify(q), q])).values()];
+  if (unique.length <= MAX_QUERIES) return unique;
+  return [...new Set(unique.map((q) => q.collection))].map((collection) => ({
+    collection,
+    filter: null,
+  }));
+}

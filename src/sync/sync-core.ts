@@ -16,6 +16,7 @@ import type { DocumentKey, SessionRecord, StoredDocument, SyncQuery, Viewer } fr
 import { newSession } from './new-session.js';
 import { UserPermissions, type RulesConfig } from './permissions.js';
 import { checkFilter } from './query-match.js';
+import { widenFormerScope } from './scope.js';
 import {
   validateChangesets,
   validateQueries,
@@ -126,7 +127,8 @@ export class SyncCore {
 
   private async rescope(session: SessionRecord, queries: SyncQuery[], patch: SessionPatch = {}) {
     const changed = JSON.stringify(session.queries) !== JSON.stringify(queries);
-    const scope = changed ? { queries, rescopeFrom: session.rescopeFrom ?? session.queries } : {};
+    const rescopeFrom = widenFormerScope(session.rescopeFrom, session.queries);
+    const scope = changed ? { queries, rescopeFrom } : {};
     const updated = await this.update(session.id, { ...patch, ...scope });
     return updated ?? session;
   }

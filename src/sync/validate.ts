@@ -4,6 +4,7 @@
  */
 import { badInput } from '../errors.js';
 import { EJSON_TYPES, isEjsonWrapper } from './ejson.js';
+import { MAX_QUERIES } from './scope.js';
 import type { Change, ChangeOp, Changeset, Json, JsonObject, SyncQuery } from './model.js';
 
 export interface UploadLimits {
@@ -212,6 +213,9 @@ export function validateQueries(
   inputs: readonly { collection: string; filter?: unknown }[],
   checkFilter: (filter: JsonObject) => void,
 ): SyncQuery[] {
+  if (inputs.length > MAX_QUERIES) {
+    throw badInput('queries', `holds ${inputs.length} queries; a session may hold ${MAX_QUERIES}`);
+  }
   return inputs.map((q, i) => {
     validateCollection(`queries[${i}].collection`, q.collection);
     if (q.filter == null) return { collection: q.collection, filter: null };
