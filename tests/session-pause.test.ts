@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
+import { BACKUP_EXPIRY_MS } from '../src/session/session-service.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { stream } from './helpers/stream.js';
 import { SyncTestClient } from './helpers/sync-client.js';
@@ -22,6 +23,11 @@ const car = (id: string) => ({
   op: 'INSERT' as const,
   document: { ownerId: 'alice', make: id },
 });
+
+/** Waits turn by turn of the event loop (not by sleeping) until `done`, at most 20,000 turns. */
+async function turnsUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; !done() && i < 20_000; i++) await new Promise((r) => setImmediate(r));
+}
 
 const PAUSE = `mutation ($id: ID!, $direction: ProgressDirection, $until: DateTime) {
   pauseSession(id: $id, direction: $direction, until: $until) { state pausedDirections pausedUntil } }`;
@@ -138,6 +144,41 @@ describe('pause and resume', () => {
     expect((await events.next()).data?.sessionEvents.type).toBe('RESUMED');
     await a.until((d) => d.has('cars/while-paused'));
     expect(clock.pendingTimers).toBe(baseTimers);
+  });
+
+  it('resumes by itself when `until` passes even if the gateway that paused it is gone', async () => {
+    const clock = new ManualClock();
+    const env = { MULTI_GATEWAY: 'true' };
+    const gwA = await startTestGateway({ clock, file: true, env });
+    const gwB = await startTestGateway({ clock, dataDir: gwA.dataDir, file: true, env });
+    gw = gwB;
+    try {
+      const a = new SyncTestClient(gwB.ws(await gwB.token('alice')), 'a');
+      await a.open([{ collection: 'cars' }]);
+      const events = stream<{ sessionEvents: { type: string } }>(a.ws, EVENTS, { id: a.sessionId });
+      await turnsUntil(() => gwB.gateway.sessions.events.count(a.sessionId) > 0);
+      const timers = clock.pendingTimers;
+      const until = new Date(clock.now().getTime() + 60_000).toISOString();
+      const paused = await gwA.http(PAUSE, { id: a.sessionId, until }, await gwA.token('alice'));
+      expect(paused.errors).toBeUndefined();
+      expect((await events.next()).data?.sessionEvents.type).toBe('PAUSED'); // through B
+      // Gateway A holds the pause's timer; gateway B backs it up with one of its own.
+      await turnsUntil(() => clock.pendingTimers >= timers + 2);
+      await gwA.close();
+
+      clock.advance(60_000 + BACKUP_EXPIRY_MS - 1);
+      expect(events.pending).toBe(0);
+      clock.advance(1);
+      expect((await events.next()).data?.sessionEvents.type).toBe('RESUMED');
+      const state = await gwB.http<{ session: { state: string } }>(
+        STATE,
+        { id: a.sessionId },
+        await gwB.token('alice'),
+      );
+      expect(state.data?.session.state).toBe('ACTIVE');
+    } finally {
+      await gwA.close().catch(() => undefined);
+    }
   });
 
   it('refuses an `until` in the past, naming it', async () => {

@@ -30,6 +30,9 @@ export class ClusterLink {
 
   async stop(): Promise<void> {
     if (this.renewal) clearInterval(this.renewal);
+    const { connections, tokens } = this.sessions;
+    connections.onLocalChange = () => undefined;
+    tokens.onCancel = () => undefined;
     this.stopSubscription();
     await this.bus.stop();
   }
@@ -46,7 +49,7 @@ export class ClusterLink {
     else if (signal.type === 'session') {
       core.feed.poke(signal.sessionId);
       core.sessionUpdates.publish(signal.sessionId, signal.sessionId);
-    } else if (signal.type === 'event') this.sessions.deliver(signal.event, signal.sessionId);
+    } else if (signal.type === 'event') this.sessions.received(signal.event, signal.sessionId);
     else if (signal.type === 'connection')
       connections.report(origin, signal.sessionId, signal.state);
     else if (signal.type === 'cancelled') tokens.cancelledRemotely(signal.tokenId);

@@ -36,6 +36,7 @@ export class MongoSignals implements SignalBus {
   }
 
   publish(signal: ClusterSignal): void {
+    if (this.stopped) return; // sockets closing during shutdown still report their state
     // A lost signal only delays other gateways until they re-read the store; w:1 is enough.
     this.signals
       .insertOne({ origin: this.gatewayId, at: new Date(), signal }, { writeConcern: { w: 1 } })

@@ -53,7 +53,9 @@ export class SqliteSignals implements SignalBus {
     this.prune = db.prepare('DELETE FROM signals WHERE at < ?');
   }
 
+  /** A no-op once stopped: sockets closing during shutdown still report their state. */
   publish(signal: ClusterSignal): void {
+    if (!this.db.open) return;
     const now = new Date();
     this.insert.run(this.gatewayId, now.toISOString(), JSON.stringify(signal));
     if ((this.published += 1) % 500 === 0)

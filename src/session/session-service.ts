@@ -35,6 +35,9 @@ export interface SessionListQuery {
   connectionState?: ConnectionState;
 }
 
+/** How long after a pause's `until` a gateway other than the pausing one lifts it. */
+export const BACKUP_EXPIRY_MS = 5_000;
+
 export class SessionService {
   readonly events = new Topics<SessionEvent>();
   readonly connections: ConnectionTracker;
@@ -97,6 +100,27 @@ export class SessionService {
     this.core.signals.publish({ type: 'event', sessionId, event: type });
   }
 
+  /**
+   * An event from another gateway. A pause with `until` made there is backed up here: if
+   * that gateway is gone when `until` passes, this one resumes the session a little later
+   * (and says RESUMED); otherwise the backup finds the pause already lifted.
+   */
+  received(type: SessionEventType, sessionId: string): void {
+    this.deliver(type, sessionId);
+    if (type === 'PAUSED') void this.backUpExpiry(sessionId);
+    if (type === 'RESUMED') this.cancelExpiry(sessionId);
+  }
+
+  private async backUpExpiry(id: string): Promise<void> {
+    const [session] = await this.core.store.getSessions([id]);
+    if (session?.pause?.until) this.armExpiry(id, session.pause.until, BACKUP_EXPIRY_MS);
+  }
+
+  private cancelExpiry(id: string): void {
+    this.expiries.get(id)?.();
+    this.expiries.delete(id);
+  }
+
   /** Delivers an event to this gateway's subscribers (from here or from another gateway). */
   deliver(type: SessionEventType, sessionId: string): void {
     this.events.publish(sessionId, { type, sessionId, at: this.clock.now() });
@@ -114,16 +138,15 @@ export class SessionService {
 
   async resume(viewer: Viewer, id: string) {
     await this.core.getOpenSession(viewer, id);
-    this.expiries.get(id)?.();
-    this.expiries.delete(id);
+    this.cancelExpiry(id);
     const session = await this.save(id, { pause: null });
     this.emit('RESUMED', id);
     return session;
   }
 
-  private armExpiry(id: string, until: string): void {
+  private armExpiry(id: string, until: string, afterMs = 0): void {
     this.expiries.get(id)?.();
-    const ms = Date.parse(until) - this.clock.now().getTime();
+    const ms = Date.parse(until) - this.clock.now().getTime() + afterMs;
     this.expiries.set(
       id,
       this.clock.setTimer(ms, () => void this.expire(id, until)),
