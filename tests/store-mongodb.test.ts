@@ -43,6 +43,7 @@ describe('MongoStore document mapping (no server needed)', () => {
       ref: id,
       price: Decimal128.fromString('19.99'),
       small: Long.fromNumber(42),
+      big: Long.fromString('9007199254740993'),
       bytes: new Binary(Buffer.from('hi')),
       bad: Number.NaN,
       at2: new Timestamp({ t: 1700000000, i: 3 }),
@@ -54,17 +55,21 @@ describe('MongoStore document mapping (no server needed)', () => {
     const json = toJson(doc);
     expect(json).toEqual({
       _id: 'a',
-      at: { $date: '2026-11-27T10:00:00Z' },
+      at: { $date: '2026-11-27T10:00:00.000Z' },
       ref: { $oid: '65f0a1b2c3d4e5f6a7b8c9d0' },
       price: { $numberDecimal: '19.99' },
       small: 42,
+      big: { $numberLong: '9007199254740993' },
       bytes: { $binary: { base64: 'aGk=', subType: '00' } },
       bad: { $numberDouble: 'NaN' },
       at2: { $timestamp: { t: 1700000000, i: 3 } },
       re: { $regularExpression: { pattern: '^a', options: 'i' } },
       low: { $minKey: 1 },
       nested: {
-        list: [{ $oid: '65f0a1b2c3d4e5f6a7b8c9d0' }, { when: { $date: '1970-01-01T00:00:00Z' } }],
+        list: [
+          { $oid: '65f0a1b2c3d4e5f6a7b8c9d0' },
+          { when: { $date: '1970-01-01T00:00:00.000Z' } },
+        ],
       },
       odd: JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>,
     });

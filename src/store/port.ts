@@ -57,7 +57,17 @@ export type SessionPatch = Partial<
 /** What an integration plan decides to write; the adapter assigns server versions. */
 export interface IntegrationWrites<R> {
   session: UploadSessionPatch;
-  documents: { collection: string; id: string; state: DocumentState; doc: JsonObject | null }[];
+  documents: {
+    collection: string;
+    id: string;
+    state: DocumentState;
+    doc: JsonObject | null;
+    /**
+     * The store's visible copy already holds `doc` (another service wrote it so): a store
+     * that keeps the copy apart may leave it untouched, with the types it was written with.
+     */
+    copyIntact?: boolean;
+  }[];
   history: Omit<HistoryEntry, 'version'>[];
   result: R;
 }

@@ -26,6 +26,9 @@ function canonical(value: unknown): string {
 
 const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
+/** Whether two documents hold the same fields and values, in any key order. */
+export const sameDocument = (a: JsonObject | null, b: JsonObject | null): boolean => same(a, b);
+
 /**
  * True when the visible copy is not what the document's state says it should be, in a way
  * the sync protocol can carry (a difference only in fields it cannot carry is left alone).

@@ -19,6 +19,7 @@ import {
   backendChanges,
   backendStamp,
   backendTimestamp,
+  sameDocument,
 } from './backend-writes.js';
 import { SYSTEM_USER } from './model.js';
 import type {
@@ -49,6 +50,8 @@ interface Working {
   id: string;
   state: DocumentState;
   doc: JsonObject | null;
+  /** The store's visible copy already is `doc` (a backend write taken as it was written). */
+  copyIntact?: boolean;
 }
 
 class Integration {
@@ -96,7 +99,8 @@ class Integration {
         committedAt: this.committedAt,
       });
     }
-    return { collection: d.collection, id: d.id, state, doc: after };
+    const copyIntact = sameDocument(after, d.doc);
+    return { collection: d.collection, id: d.id, state, doc: after, copyIntact };
   }
 
   apply(change: Change, stamp: string, clientVersion: number): void {
@@ -115,7 +119,7 @@ class Integration {
     // A write that leaves nothing visible is checked against what it wrote into.
     const checked = after ?? before ?? lastKnownDocument(change.id, state);
     if (!this.perms.canWrite(change.collection, checked)) return this.refuse(change, before);
-    this.docs.set(key, { ...current, state, doc: after });
+    this.docs.set(key, { ...current, state, doc: after, copyIntact: false });
     this.touched.add(key);
     if (JSON.stringify(before) === JSON.stringify(after)) return;
     this.history.push({

@@ -3,7 +3,7 @@
  * names the offending field by its path in the request (`changesets[0].changes[2].id`).
  */
 import { badInput } from '../errors.js';
-import { EJSON_TYPES, isEjsonWrapper } from './ejson.js';
+import { EJSON_TYPES, isEjsonWrapper, normalizeEjson } from './ejson.js';
 import { MAX_QUERIES } from './scope.js';
 import type { Change, ChangeOp, Changeset, Json, JsonObject, SyncQuery } from './model.js';
 
@@ -96,8 +96,9 @@ function validateNested(field: string, value: JsonObject): void {
   }
 }
 
+/** Checks an Extended JSON value and puts it in its one form (ejson.ts). */
 function checkEjson(path: string, value: Record<string, unknown>): void {
-  if (isEjsonWrapper(value)) return;
+  if (isEjsonWrapper(value)) return normalizeEjson(value);
   throw badInput(
     path,
     `is not a well-formed Extended JSON value: one of ${EJSON_TYPES.join(', ')} with its value ` +

@@ -129,7 +129,7 @@ export async function writeDocuments(
     },
   }));
   await c.state.bulkWrite(states, { ordered: true, session });
-  for (const [collection, ops] of plainWrites(writes)) {
+  for (const [collection, ops] of plainWrites(writes.filter((w) => !w.copyIntact))) {
     await c.plain(collection).bulkWrite(ops, { ordered: true, session });
   }
 }

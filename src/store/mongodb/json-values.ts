@@ -3,17 +3,49 @@
  * JSON, with Extended JSON wrappers for what JSON cannot type (src/sync/ejson.ts;
  * https://www.mongodb.com/docs/manual/reference/mongodb-extended-json/). So a date written
  * by a client as `{ "$date": "..." }` is a real date for other services, and a date, an
- * ObjectId or a decimal that another service wrote reaches clients as a wrapper, not as a
- * string; nothing is rewritten to another type when the gateway writes the document back.
+ * ObjectId or a decimal that another service wrote reaches clients as a wrapper.
  *
- * Reading uses relaxed Extended JSON (plain numbers where JSON has them; an int64 past 2^53
- * loses precision, as with the driver's default promoteLongs). Writing uses canonical
- * parsing, so `{ "$numberLong": "..." }` stays an int64.
+ * Reading gives each value one form: numbers as plain JSON numbers, except an int64 past
+ * 2^53 as `{ "$numberLong": "..." }` and a number JSON cannot hold as `{ "$numberDouble" }`
+ * (so nothing loses precision); a date as its ISO string with milliseconds (ejson.ts);
+ * any other BSON value as relaxed Extended JSON. Writing parses wrappers canonically, so
+ * `{ "$numberLong": "..." }` is an int64 again. The client connects with `bsonRegExp`, so a
+ * regular expression is read as MongoDB holds it, not as a JavaScript RegExp.
  */
-import { BSON } from 'mongodb';
+import { BSON, Long, Timestamp } from 'mongodb';
+import { dateJson } from '../../sync/ejson.js';
+import type { Json } from '../../sync/model.js';
 
-/** A value read from MongoDB, as the JSON the sync core works with. */
-export const toJson = <T>(value: T): T => BSON.EJSON.serialize(value, { relaxed: true }) as T;
+const isPlainObject = (value: object): boolean => {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+function valueToJson(value: unknown): Json {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? value : { $numberDouble: String(value) };
+  }
+  if (typeof value !== 'object') return value as Json;
+  if (Array.isArray(value)) return value.map(valueToJson);
+  if (value instanceof Date) return { $date: dateJson(value.getTime()) };
+  if (value instanceof Long && !(value instanceof Timestamp)) {
+    const n = value.toNumber();
+    return Number.isSafeInteger(n) ? n : { $numberLong: value.toString() };
+  }
+  if (isPlainObject(value)) return objectToJson(value as Record<string, unknown>);
+  return (BSON.EJSON.serialize({ value }, { relaxed: true }) as { value: Json }).value;
+}
+
+/** Built with Object.fromEntries, so a field named "__proto__" stays a field. */
+function objectToJson(doc: Record<string, unknown>): Record<string, Json> {
+  const entries = Object.entries(doc).filter(([, v]) => v !== undefined);
+  return Object.fromEntries(entries.map(([name, v]) => [name, valueToJson(v)]));
+}
+
+/** A document read from MongoDB, as the JSON the sync core works with. */
+export const toJson = <T extends object>(doc: T): T =>
+  objectToJson(doc as Record<string, unknown>) as T;
 
 /** A value of the sync core, as the BSON MongoDB stores. */
 export const toBson = <T>(value: T): T =>

@@ -59,8 +59,9 @@ export async function connectDatabase(
   uri: string,
   dbName: string | undefined,
 ): Promise<{ client: MongoClient; db: Db }> {
-  // ignoreUndefined: an undefined field is left out, as JSON.stringify does in the SQLite store.
-  const client = new MongoClient(uri, { ignoreUndefined: true });
+  // ignoreUndefined: an undefined field is left out, as JSON.stringify does in the SQLite store;
+  // bsonRegExp: regular expressions are read as MongoDB holds them (json-values.ts).
+  const client = new MongoClient(uri, { ignoreUndefined: true, bsonRegExp: true });
   try {
     await client.connect();
     assertReplicaSet(await client.db('admin').command({ hello: 1 }));
