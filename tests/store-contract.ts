@@ -218,6 +218,37 @@ function sessionTests(get: Get): void {
       expect(updated).toMatchObject({ pause: null, rescopeFrom: null });
     });
 
+    it('updateSession with an expectation writes only while the session still holds it', async () => {
+      const { store } = get();
+      const pause = { directions: ['DOWNLOAD' as const], until: T2, since: T1 };
+      const from = [{ collection: 'items', filter: { tags: { $in: ['a'] } } }];
+      await store.openSession(sessionRecord('s1', 'c1', 'u1', { pause, rescopeFrom: from }));
+      const [session] = await store.getSessions(['s1']);
+      const { queries, rescopeFrom } = session!;
+      // Another writer changed the queries first: nothing is written.
+      const newer = [{ collection: 'notes', filter: null }];
+      expect(
+        await store.updateSession('s1', { rescopeFrom: null }, { queries: newer, rescopeFrom }),
+      ).toBeUndefined();
+      expect((await store.getSessions(['s1']))[0]?.rescopeFrom).toEqual(from);
+      const cleared = await store.updateSession(
+        's1',
+        { rescopeFrom: null },
+        { queries, rescopeFrom },
+      );
+      expect(cleared?.rescopeFrom).toBeNull();
+      // A null expectation matches a cleared field.
+      expect(
+        await store.updateSession('s1', { closed: true }, { rescopeFrom: null }),
+      ).toMatchObject({ closed: true });
+      // The pause's until.
+      expect(await store.updateSession('s1', { pause: null }, { pauseUntil: T1 })).toBeUndefined();
+      expect(await store.updateSession('s1', { pause: null }, { pauseUntil: T2 })).toMatchObject({
+        pause: null,
+      });
+      expect(await store.updateSession('s1', { pause: null }, { pauseUntil: T2 })).toBeUndefined();
+    });
+
     it('updateSession never moves lastDownloadedServerVersion back', async () => {
       const { store } = get();
       await store.openSession(sessionRecord('s1', 'c1'));

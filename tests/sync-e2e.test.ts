@@ -166,8 +166,9 @@ describe('re-scoping after updateQueries', () => {
 
     a2.startDownload(a2.downloadedVersion);
     await a2.until((d) => d.has('cars/c2') && !d.has('cars/c1'));
-    // Once the client acknowledges past it, the re-scoping is done.
-    const v = (await a1.upload([car('c3', 'alice', { color: 'blue' })])).data!.uploadChanges;
+    // Once the client acknowledges past it, the re-scoping is done: any commit lets it do so,
+    // even one outside its scope (an empty batch goes out while the re-scoping waits).
+    const v = (await a1.upload([car('c3', 'alice', { color: 'red' })])).data!.uploadChanges;
     await a2.untilVersion(v.serverVersion);
     const stored = async () => (await gw.gateway.core.store.getSessions([a2.sessionId]))[0];
     for (let i = 0; i < 100 && (await stored())?.rescopeFrom; i++)

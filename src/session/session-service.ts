@@ -44,6 +44,7 @@ export class SessionService {
   readonly tokens: CancellationTokens;
   private readonly expiries = new Map<string, () => void>();
   private stopCompaction: (() => void) | null = null;
+  private stopped = false;
 
   /** `tokenSecret` signs cancellation token ids (any gateway holding it can verify them). */
   constructor(
@@ -87,6 +88,7 @@ export class SessionService {
   }
 
   stop(): void {
+    this.stopped = true;
     this.stopCompaction?.();
     this.stopCompaction = null;
     for (const cancel of this.expiries.values()) cancel();
@@ -107,13 +109,14 @@ export class SessionService {
    */
   received(type: SessionEventType, sessionId: string): void {
     this.deliver(type, sessionId);
-    if (type === 'PAUSED') void this.backUpExpiry(sessionId);
-    if (type === 'RESUMED') this.cancelExpiry(sessionId);
+    if (type === 'PAUSED') this.backUpExpiry(sessionId).catch(() => undefined);
   }
 
+  /** Arms the backup (a store read failing leaves only the pausing gateway's timer). */
   private async backUpExpiry(id: string): Promise<void> {
     const [session] = await this.core.store.getSessions([id]);
-    if (session?.pause?.until) this.armExpiry(id, session.pause.until, BACKUP_EXPIRY_MS);
+    if (this.stopped || !session?.pause?.until) return;
+    this.armExpiry(id, session.pause.until, BACKUP_EXPIRY_MS);
   }
 
   private cancelExpiry(id: string): void {
@@ -149,16 +152,21 @@ export class SessionService {
     const ms = Date.parse(until) - this.clock.now().getTime() + afterMs;
     this.expiries.set(
       id,
-      this.clock.setTimer(ms, () => void this.expire(id, until)),
+      this.clock.setTimer(ms, () => void this.expire(id, until).catch(() => undefined)),
     );
   }
 
-  /** The `until` of a pause has passed: the session resumes by itself. */
+  /**
+   * The `until` of a pause has passed: the session resumes by itself. The pause is lifted
+   * only if it is still the one with this `until`, in one atomic step, so of the gateways
+   * whose timers fire only one lifts it and says RESUMED.
+   */
   private async expire(id: string, until: string): Promise<void> {
     this.expiries.delete(id);
-    const [session] = await this.core.store.getSessions([id]);
-    if (session?.pause?.until !== until) return;
-    await this.save(id, { pause: null });
+    const patch = { pause: null, updatedAt: this.clock.now().toISOString() };
+    const lifted = await this.core.store.updateSession(id, patch, { pauseUntil: until });
+    if (!lifted) return;
+    this.core.notifySession(id);
     this.emit('RESUMED', id);
   }
 

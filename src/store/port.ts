@@ -20,6 +20,7 @@ import type {
   JsonObject,
   SessionRecord,
   StoredDocument,
+  SyncQuery,
 } from '../sync/model.js';
 
 /** What an integration plan sees, read inside the integration's transaction. */
@@ -53,6 +54,14 @@ export type SessionPatch = Partial<
     | 'resetRequired'
   >
 >;
+
+/** What a conditional `updateSession` requires of the stored session. */
+export interface SessionExpectation {
+  queries?: SyncQuery[];
+  rescopeFrom?: SyncQuery[] | null;
+  /** The `until` of the stored pause. */
+  pauseUntil?: string;
+}
 
 /** What an integration plan decides to write; the adapter assigns server versions. */
 export interface IntegrationWrites<R> {
@@ -96,8 +105,16 @@ export interface SyncStore {
   /** Returns the session of `candidate.clientId`, creating it from `candidate` if none. */
   openSession(candidate: SessionRecord): Promise<SessionRecord>;
   getSessions(ids: readonly string[]): Promise<(SessionRecord | undefined)[]>;
-  /** Patches the named fields; `lastDownloadedServerVersion` never moves back. */
-  updateSession(id: string, patch: SessionPatch): Promise<SessionRecord | undefined>;
+  /**
+   * Patches the named fields; `lastDownloadedServerVersion` never moves back. With `expect`,
+   * only if the stored session still holds what it names (one atomic step); undefined when
+   * there is no such session or it does not.
+   */
+  updateSession(
+    id: string,
+    patch: SessionPatch,
+    expect?: SessionExpectation,
+  ): Promise<SessionRecord | undefined>;
   /** Sessions ordered by id, after `after`, optionally of one user only. */
   listSessions(query: { userId?: string; after?: string; limit: number }): Promise<SessionPage>;
 

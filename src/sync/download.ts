@@ -197,11 +197,10 @@ async function refresh(
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Clears the re-scoping streamed, unless the queries changed again meanwhile. */
+/** Clears the re-scoping streamed, unless the queries changed again meanwhile (atomically). */
 async function finishRescope(deps: DownloadDeps, streamed: SessionRecord): Promise<void> {
-  const now = await deps.loadSession(streamed.id);
-  if (!now || !sameRescope(now, streamed)) return;
-  await deps.store.updateSession(streamed.id, { rescopeFrom: null });
+  const { queries, rescopeFrom } = streamed;
+  await deps.store.updateSession(streamed.id, { rescopeFrom: null }, { queries, rescopeFrom });
 }
 
 const sameRescope = (a: SessionRecord, b: SessionRecord) =>
@@ -257,7 +256,11 @@ async function* followHistory(
       .map((h) => routeEntry(scope, h, formerFor(former, h)))
       .filter((c): c is DownloadChange => c !== null);
     const to = entries.length > 0 ? entries[entries.length - 1]!.version : cursor;
-    if (changes.length > 0 || first) yield batch(cursor, to, changes, latest);
+    // While a re-scoping waits for its acknowledgement, every batch goes out, so the client
+    // can acknowledge past it even when nothing in its scope changes.
+    if (changes.length > 0 || first || (sent && to > sent.past)) {
+      yield batch(cursor, to, changes, latest);
+    }
     first = false;
     cursor = to;
     if (entries.length < deps.batchSize) await deps.feed.wait(cursor, sessionId, pokes, signal);

@@ -10,13 +10,13 @@ import { MongoClient, MongoServerError, ReadConcern } from 'mongodb';
 import type { ClientSession, Db, Document, TransactionOptions } from 'mongodb';
 import { MigrationError } from '../migrate.js';
 import { documentKey, type IntegrationOutcome, type IntegrationPlan } from '../port.js';
-import type { SessionPage, SessionPatch, SyncStore } from '../port.js';
+import type { SessionExpectation, SessionPage, SessionPatch, SyncStore } from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
 import { ensureCollections, HISTORY_COUNTER, syncCollections } from './collections.js';
 import type { SyncCollections } from './collections.js';
 import { appendHistory, readDocuments, scanDocuments, take, writeDocuments } from './documents.js';
 import type { ReadIn } from './documents.js';
-import { sessionToDoc, sessionUpdate, toHistory, toSession } from './rows.js';
+import { sessionFilter, sessionToDoc, sessionUpdate, toHistory, toSession } from './rows.js';
 
 interface Job {
   sessionId: string;
@@ -206,11 +206,13 @@ export class MongoStore implements SyncStore {
     });
   }
 
-  async updateSession(id: string, patch: SessionPatch) {
+  /** One findOneAndUpdate: the expectation is part of its filter, so it is atomic. */
+  async updateSession(id: string, patch: SessionPatch, expect: SessionExpectation = {}) {
     const update = sessionUpdate(patch);
+    const filter = { _id: id, ...sessionFilter(expect) };
     const row = update
-      ? await this.c.sessions.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' })
-      : await this.c.sessions.findOne({ _id: id });
+      ? await this.c.sessions.findOneAndUpdate(filter, update, { returnDocument: 'after' })
+      : await this.c.sessions.findOne(filter);
     return row ? toSession(row) : undefined;
   }
 

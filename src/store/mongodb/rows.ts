@@ -1,5 +1,6 @@
 /** Document shapes of the MongoDB store and their mapping to the domain's records. */
-import type { UpdateFilter } from 'mongodb';
+import type { Filter, UpdateFilter } from 'mongodb';
+import type { SessionExpectation } from '../port.js';
 import type {
   DocumentKey,
   DocumentState,
@@ -109,6 +110,20 @@ export function sessionUpdate(patch: Partial<SessionRecord>): UpdateFilter<Sessi
     update.$max = { lastDownloadedServerVersion: doc.lastDownloadedServerVersion };
   }
   return update;
+}
+
+/**
+ * The filter of a conditional session update: queries and rescopeFrom are stored as JSON
+ * text, compared as such; the pause's `until` by its dotted path.
+ */
+export function sessionFilter(expect: SessionExpectation): Filter<SessionDoc> {
+  const filter: Filter<SessionDoc> = {};
+  if (expect.queries !== undefined) filter.queries = JSON.stringify(expect.queries);
+  if (expect.rescopeFrom !== undefined) {
+    filter.rescopeFrom = expect.rescopeFrom === null ? null : JSON.stringify(expect.rescopeFrom);
+  }
+  if (expect.pauseUntil !== undefined) filter['pause.until'] = expect.pauseUntil;
+  return filter;
 }
 
 export const toHistory = (d: HistoryDoc): HistoryEntry => ({

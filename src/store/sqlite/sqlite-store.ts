@@ -11,7 +11,9 @@ import {
   documentKey,
   type IntegrationOutcome,
   type IntegrationPlan,
+  type SessionExpectation,
   type SessionPage,
+  type SessionPatch,
   type SyncStore,
 } from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
@@ -102,8 +104,8 @@ export class SqliteStore implements SyncStore {
     });
   }
 
-  async updateSession(id: string, patch: Parameters<SyncStore['updateSession']>[1]) {
-    this.sql.patchSession(id, patch);
+  async updateSession(id: string, patch: SessionPatch, expect?: SessionExpectation) {
+    if (!this.sql.patchSession(id, patch, expect)) return undefined;
     const row = this.sql.sessionById.get(id) as SessionRow | undefined;
     return row && toSession(row);
   }

@@ -7,6 +7,7 @@ import type {
   JsonObject,
   SessionRecord,
 } from '../../sync/model.js';
+import type { SessionExpectation } from '../port.js';
 import { PATCH_BASE, SESSION_COLUMNS, sessionToRow, toDocument, type DocumentRow } from './rows.js';
 
 const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
@@ -59,28 +60,31 @@ export class SqliteStatements {
   }
 
   /** Updates the given fields of a session; fields not named are left alone. */
-  patchSession(id: string, patch: Partial<SessionRecord>): void {
+  /** Patches the named fields, if the session holds what `expect` names; false if not. */
+  patchSession(id: string, patch: Partial<SessionRecord>, expect: SessionExpectation = {}) {
     const row = sessionToRow({ ...PATCH_BASE, ...patch } as SessionRecord);
     const columns = (Object.keys(patch) as (keyof SessionRecord)[])
       .filter((key) => patch[key] !== undefined && key in SESSION_COLUMNS)
       .map((key) => SESSION_COLUMNS[key as keyof typeof SESSION_COLUMNS]);
-    if (columns.length === 0) return;
+    if (columns.length === 0) return true;
     // The download acknowledgement never moves back, whatever order acks arrive in.
     const set = (c: string) =>
       c === 'last_downloaded' ? `${c} = MAX(${c}, @${c})` : `${c} = @${c}`;
     const sets = columns.map(set).join(', ');
     const values = Object.fromEntries(columns.map((c) => [c, row[c]]));
-    this.patchStatement(sets).run({ ...values, id });
+    const { where, params } = expectation(expect);
+    return this.patchStatement(sets, where).run({ ...values, ...params, id }).changes > 0;
   }
 
   private readonly patches = new Map<string, Database.Statement>();
 
-  /** One prepared UPDATE per set of columns, compiled on first use. */
-  private patchStatement(sets: string): Database.Statement {
-    let statement = this.patches.get(sets);
+  /** One prepared UPDATE per set of columns and conditions, compiled on first use. */
+  private patchStatement(sets: string, where: string): Database.Statement {
+    const key = `${sets} WHERE ${where}`;
+    let statement = this.patches.get(key);
     if (!statement) {
-      statement = this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = @id`);
-      this.patches.set(sets, statement);
+      statement = this.db.prepare(`UPDATE sessions SET ${sets} WHERE id = @id${where}`);
+      this.patches.set(key, statement);
     }
     return statement;
   }
@@ -141,4 +145,23 @@ export class SqliteStatements {
         : this.listByUser.all(userId, after, limit);
     return rows as import('./rows.js').SessionRow[];
   }
+}
+
+/** The SQL conditions of an expectation, compared with the stored JSON text. */
+function expectation(expect: SessionExpectation) {
+  const params: Record<string, string | null> = {};
+  let where = '';
+  if (expect.queries !== undefined) {
+    where += ' AND queries = @x_queries';
+    params.x_queries = JSON.stringify(expect.queries);
+  }
+  if (expect.rescopeFrom !== undefined) {
+    where += ' AND rescope_from IS @x_rescope_from';
+    params.x_rescope_from = expect.rescopeFrom === null ? null : JSON.stringify(expect.rescopeFrom);
+  }
+  if (expect.pauseUntil !== undefined) {
+    where += " AND json_extract(pause, '$.until') = @x_pause_until";
+    params.x_pause_until = expect.pauseUntil;
+  }
+  return { where, params };
 }
