@@ -1,7 +1,7 @@
 /** Extended JSON values in synced documents (src/sync/ejson.ts). */
 import { BSON } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { isEjsonWrapper } from '../src/sync/ejson.js';
+import { isEjsonWrapper, normalizeEjson } from '../src/sync/ejson.js';
 import { toBson, toJson } from '../src/store/mongodb/json-values.js';
 import { startTestGateway } from './helpers/gateway.js';
 import { SyncTestClient } from './helpers/sync-client.js';
@@ -67,6 +67,19 @@ describe('Extended JSON values', () => {
     else expect(isEjsonWrapper(back)).toBe(true);
   });
 
+  it.each([
+    [{ $date: '2026-11-27T11:00:00+01:00' }, { $date: '2026-11-27T10:00:00.000Z' }],
+    [{ $date: { $numberLong: '1700000000000' } }, { $date: '2023-11-14T22:13:20.000Z' }],
+    [{ $numberInt: '-42' }, -42],
+    [{ $numberLong: '9007199254740991' }, 9007199254740991],
+    [{ $numberLong: '9007199254740993' }, { $numberLong: '9007199254740993' }],
+    [{ $numberDouble: '1.5' }, 1.5],
+    [{ $numberDouble: 'NaN' }, { $numberDouble: 'NaN' }],
+    [{ $oid: '65f0a1b2c3d4e5f6a7b8c9d0' }, { $oid: '65f0a1b2c3d4e5f6a7b8c9d0' }],
+  ])('normalises %j to %j, the form every store gives back', (value, normal) => {
+    expect(normalizeEjson(value)).toEqual(normal);
+  });
+
   it.each(INVALID)('refuses %j', (value) => {
     expect(isEjsonWrapper(value as Record<string, unknown>)).toBe(false);
   });
@@ -80,12 +93,18 @@ describe('Extended JSON values', () => {
       return c;
     });
     const [a1, a2] = await Promise.all(clients);
-    const document = { ownerId: 'alice', soldAt: VALID[1]!, price: VALID[3]!, tags: [VALID[2]!] };
+    const document = {
+      ownerId: 'alice',
+      soldAt: VALID[1]!,
+      price: VALID[3]!,
+      tags: [VALID[2]!],
+      seats: { $numberInt: '7' },
+    };
     const r = await a1!.upload([{ collection: 'cars', id: 'c1', op: 'INSERT', document }]);
     expect(r.errors).toBeUndefined();
     await a2!.until((docs) => docs.has('cars/c1'));
     // A date is normalised to toISOString(), the form every store gives back.
     const soldAt = { $date: '2026-11-27T10:00:00.000Z' };
-    expect(a2!.docs.get('cars/c1')).toEqual({ _id: 'c1', ...document, soldAt });
+    expect(a2!.docs.get('cars/c1')).toEqual({ _id: 'c1', ...document, soldAt, seats: 7 });
   });
 });

@@ -108,14 +108,21 @@ export function isEjsonWrapper(value: Record<string, unknown>): boolean {
 }
 
 /**
- * Puts a well-formed wrapper in the one form every store gives back, in place: a date as
- * `toISOString()` (years 0 to 9999) or, outside them, as milliseconds.
+ * A well-formed wrapper in the one form every store gives back: a date as `toISOString()`
+ * (years 0 to 9999) or, outside them, as milliseconds; a number JSON holds exactly
+ * (`$numberInt`, a `$numberLong` within 2^53, a finite `$numberDouble`) as that number.
  */
-export function normalizeEjson(value: Record<string, unknown>): void {
-  if (!Object.hasOwn(value, '$date')) return;
-  const raw = value.$date;
-  const ms = isString(raw) ? Date.parse(raw) : Number((raw as { $numberLong: string }).$numberLong);
-  value.$date = dateJson(ms);
+export function normalizeEjson(value: Record<string, unknown>): unknown {
+  if (Object.hasOwn(value, '$date')) {
+    const raw = value.$date;
+    const ms = isString(raw)
+      ? Date.parse(raw)
+      : Number((raw as { $numberLong: string }).$numberLong);
+    return { $date: dateJson(ms) };
+  }
+  const number = Number(value.$numberInt ?? value.$numberLong ?? value.$numberDouble);
+  if (Object.hasOwn(value, '$numberLong')) return Number.isSafeInteger(number) ? number : value;
+  return Number.isFinite(number) ? number : value;
 }
 
 /** The Extended JSON of a date, given in milliseconds since 1970. */

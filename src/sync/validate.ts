@@ -70,17 +70,20 @@ const isNestedFieldName = (name: string): boolean =>
  * JSON value (ejson.ts) that must be well formed; and the nesting depth. No recursion.
  */
 function validateNested(field: string, value: JsonObject): void {
-  const stack: [string, unknown, number][] = Object.entries(value).map(([k, v]) => [
-    `${field}.${k}`,
-    v,
-    1,
-  ]);
+  type Item = [
+    path: string,
+    value: unknown,
+    depth: number,
+    parent: JsonObject | Json[],
+    key: string,
+  ];
+  const stack: Item[] = Object.entries(value).map(([k, v]) => [`${field}.${k}`, v, 1, value, k]);
   for (let next = stack.pop(); next; next = stack.pop()) {
-    const [path, v, depth] = next;
+    const [path, v, depth, parent, key] = next;
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= MAX_DEPTH) throw badInput(path, `nests deeper than ${MAX_DEPTH} levels`);
     if (!Array.isArray(v) && Object.keys(v).some((k) => k.startsWith('$'))) {
-      checkEjson(path, v as Record<string, unknown>);
+      (parent as Record<string, unknown>)[key] = checkEjson(path, v as Record<string, unknown>);
       continue;
     }
     for (const [k, child] of Object.entries(v)) {
@@ -91,13 +94,13 @@ function validateNested(field: string, value: JsonObject): void {
           `"${k}" is not a field name a document may hold (no "$" prefix, "." or "__proto__")`,
         );
       }
-      stack.push([childPath, child, depth + 1]);
+      stack.push([childPath, child, depth + 1, v as JsonObject | Json[], k]);
     }
   }
 }
 
-/** Checks an Extended JSON value and puts it in its one form (ejson.ts). */
-function checkEjson(path: string, value: Record<string, unknown>): void {
+/** Checks an Extended JSON value; returns it in its one form (ejson.ts). */
+function checkEjson(path: string, value: Record<string, unknown>): unknown {
   if (isEjsonWrapper(value)) return normalizeEjson(value);
   throw badInput(
     path,
