@@ -77,6 +77,12 @@ describe('MongoStore document mapping (no server needed)', () => {
     // Every wrapper a client may send (tests/ejson.test.ts) is accepted by isEjsonWrapper,
     // and what is written back is the same BSON as was read.
     expect(BSON.serialize(toBson(json))).toEqual(BSON.serialize({ ...doc, small: 42 }));
+    // Plain numbers are written as the driver writes them, so they read back the same.
+    const numbers = { a: 1e18, b: 2 ** 53 + 2, c: 7, d: 1.5 };
+    const read = BSON.deserialize(BSON.serialize(toBson(numbers)));
+    expect(toJson(read)).toEqual(numbers);
+    // A date beyond JavaScript's range has nothing to carry but null.
+    expect(toJson({ never: new Date(Number.NaN) })).toEqual({ never: null });
   });
 
   it('patches only the named fields; the download acknowledgement with $max', () => {

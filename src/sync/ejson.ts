@@ -7,8 +7,7 @@
  *
  * The rules are exact, so that a wrapper accepted here always converts to BSON and back
  * unchanged: integers within their type's range, decimals within Decimal128's precision,
- * binary data of whole bytes (16 for UUIDs), regular expressions MongoDB and JavaScript read
- * alike. A date is normalised to the one form every store gives back: ISO 8601 with
+ * binary data of whole bytes (16 for UUIDs), regular expressions BSON can hold. A date is normalised to the one form every store gives back: ISO 8601 with
  * milliseconds in UTC (`toISOString`), for years 0 to 9999.
  */
 const INT64_MIN = -(2n ** 63n);
@@ -64,7 +63,7 @@ function isBinary(v: unknown): boolean {
 function isDate(v: unknown): boolean {
   if (isString(v)) {
     const ms = Date.parse(v);
-    return ISO_DATE.test(v) && !Number.isNaN(ms) && inDateYears(ms);
+    return ISO_DATE.test(v) && realCalendarDate(v) && !Number.isNaN(ms) && inDateYears(ms);
   }
   return (
     isRecord(v) &&
@@ -72,6 +71,17 @@ function isDate(v: unknown): boolean {
     isIntegerIn(v.$numberLong, BigInt(-DATE_MS), BigInt(DATE_MS))
   );
 }
+
+/** A day that exists and a time of day below 24:00 (Date.parse rolls others over). */
+function realCalendarDate(iso: string): boolean {
+  const [y, mo, d, h, mi, sec] = iso.split(/[-T:.Z+]/).map(Number) as number[];
+  const daysInMonth = new Date(Date.UTC(2000, mo!, 0)).getUTCDate() + (mo === 2 ? leap(y!) - 1 : 0);
+  return (
+    mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysInMonth && h! < 24 && mi! < 60 && (sec ?? 0) < 60
+  );
+}
+
+const leap = (y: number) => (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0);
 
 /** Years 0 to 9999: what an ISO string without an extended year holds. */
 const inDateYears = (ms: number) => ms >= YEAR_0_MS && ms < YEAR_10000_MS;
@@ -93,7 +103,7 @@ const WRAPPERS: Record<string, (v: unknown) => boolean> = {
     isString(v.pattern) &&
     !v.pattern.includes('\u0000') &&
     isString(v.options) &&
-    /^(?!.*(.).*\1)[ims]*$/.test(v.options),
+    /^(?!.*(.).*\1)[ilmsux]*$/.test(v.options),
   $minKey: (v) => v === 1,
   $maxKey: (v) => v === 1,
 };
@@ -110,19 +120,46 @@ export function isEjsonWrapper(value: Record<string, unknown>): boolean {
 /**
  * A well-formed wrapper in the one form every store gives back: a date as `toISOString()`
  * (years 0 to 9999) or, outside them, as milliseconds; a number JSON holds exactly
- * (`$numberInt`, a `$numberLong` within 2^53, a finite `$numberDouble`) as that number.
+ * (`$numberInt`, a `$numberLong` within 2^53, a finite `$numberDouble`) as that number, a
+ * double JSON cannot hold as `Infinity`, `-Infinity` or `NaN`; an ObjectId and binary
+ * subtypes in lower case (a `$uuid` as the `$binary` of subtype 04 it is); regular
+ * expression options in alphabetical order.
  */
 export function normalizeEjson(value: Record<string, unknown>): unknown {
-  if (Object.hasOwn(value, '$date')) {
-    const raw = value.$date;
-    const ms = isString(raw)
-      ? Date.parse(raw)
-      : Number((raw as { $numberLong: string }).$numberLong);
-    return { $date: dateJson(ms) };
+  const [key] = Object.keys(value);
+  const v = value[key!];
+  switch (key) {
+    case '$date':
+      return {
+        $date: dateJson(
+          isString(v) ? Date.parse(v) : Number((v as { $numberLong: string }).$numberLong),
+        ),
+      };
+    case '$numberInt':
+      return Number(v);
+    case '$numberLong':
+      return Number.isSafeInteger(Number(v)) ? Number(v) : value;
+    case '$numberDouble':
+      return Number.isFinite(Number(v)) ? Number(v) : { $numberDouble: String(Number(v)) };
+    case '$oid':
+      return { $oid: (v as string).toLowerCase() };
+    case '$binary': {
+      const b = v as { base64: string; subType: string };
+      return { $binary: { base64: b.base64, subType: b.subType.toLowerCase().padStart(2, '0') } };
+    }
+    case '$uuid': {
+      const bytes = Buffer.from((v as string).replace(/-/g, ''), 'hex');
+      return { $binary: { base64: bytes.toString('base64'), subType: '04' } };
+    }
+    case '$regularExpression': {
+      const r = v as { pattern: string; options: string };
+      return {
+        $regularExpression: { pattern: r.pattern, options: [...r.options].sort().join('') },
+      };
+    }
+    default:
+      return value;
   }
-  const number = Number(value.$numberInt ?? value.$numberLong ?? value.$numberDouble);
-  if (Object.hasOwn(value, '$numberLong')) return Number.isSafeInteger(number) ? number : value;
-  return Number.isFinite(number) ? number : value;
 }
 
 /** The Extended JSON of a date, given in milliseconds since 1970. */

@@ -8,8 +8,8 @@
  * Reading gives each value one form: numbers as plain JSON numbers, except an int64 past
  * 2^53 as `{ "$numberLong": "..." }` and a number JSON cannot hold as `{ "$numberDouble" }`
  * (so nothing loses precision); a date as its ISO string with milliseconds (ejson.ts);
- * any other BSON value as relaxed Extended JSON. Writing parses wrappers canonically, so
- * `{ "$numberLong": "..." }` is an int64 again. The client connects with `bsonRegExp`, so a
+ * any other BSON value as relaxed Extended JSON; a date beyond JavaScript's range as null.
+ * Writing turns each wrapper into its type, so `{ "$numberLong": "..." }` is an int64 again. The client connects with `bsonRegExp`, so a
  * regular expression is read as MongoDB holds it, not as a JavaScript RegExp.
  */
 import { BSON, Long, Timestamp } from 'mongodb';
@@ -28,7 +28,9 @@ function valueToJson(value: unknown): Json {
   }
   if (typeof value !== 'object') return value as Json;
   if (Array.isArray(value)) return value.map(valueToJson);
-  if (value instanceof Date) return { $date: dateJson(value.getTime()) };
+  // A date beyond JavaScript's range reads as an invalid Date: nothing to carry but null.
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? null : { $date: dateJson(value.getTime()) };
   if (value instanceof Long && !(value instanceof Timestamp)) {
     const n = value.toNumber();
     return Number.isSafeInteger(n) ? n : { $numberLong: value.toString() };
@@ -47,6 +49,21 @@ function objectToJson(doc: Record<string, unknown>): Record<string, Json> {
 export const toJson = <T extends object>(doc: T): T =>
   objectToJson(doc as Record<string, unknown>) as T;
 
-/** A value of the sync core, as the BSON MongoDB stores. */
-export const toBson = <T>(value: T): T =>
-  BSON.EJSON.deserialize(value as BSON.Document, { relaxed: false }) as T;
+/**
+ * A value of the sync core, as the BSON MongoDB stores: plain numbers as the driver writes
+ * them (int32 or double), each Extended JSON wrapper as the type it names (an int64 for
+ * `$numberLong`).
+ */
+export function toBson<T>(value: T): T {
+  return valueToBson(value) as T;
+}
+
+function valueToBson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(valueToBson);
+  const entries = Object.entries(value);
+  if (entries.some(([name]) => name.startsWith('$'))) {
+    return (BSON.EJSON.deserialize({ value }, { relaxed: false }) as { value: unknown }).value;
+  }
+  return Object.fromEntries(entries.map(([name, v]) => [name, valueToBson(v)]));
+}

@@ -66,14 +66,20 @@ export class SqliteStatements {
     const columns = (Object.keys(patch) as (keyof SessionRecord)[])
       .filter((key) => patch[key] !== undefined && key in SESSION_COLUMNS)
       .map((key) => SESSION_COLUMNS[key as keyof typeof SESSION_COLUMNS]);
-    if (columns.length === 0) return true;
+    const { where, params } = expectation(expect);
+    if (columns.length === 0) return this.holds(id, where, params);
     // The download acknowledgement never moves back, whatever order acks arrive in.
     const set = (c: string) =>
       c === 'last_downloaded' ? `${c} = MAX(${c}, @${c})` : `${c} = @${c}`;
     const sets = columns.map(set).join(', ');
     const values = Object.fromEntries(columns.map((c) => [c, row[c]]));
-    const { where, params } = expectation(expect);
     return this.patchStatement(sets, where).run({ ...values, ...params, id }).changes > 0;
+  }
+
+  /** Whether the session exists and holds what the conditions name. */
+  private holds(id: string, where: string, params: Record<string, string | null>): boolean {
+    const sql = `SELECT 1 FROM sessions WHERE id = @id${where}`;
+    return this.db.prepare(sql).get({ ...params, id }) !== undefined;
   }
 
   private readonly patches = new Map<string, Database.Statement>();
