@@ -1,6 +1,7 @@
 /** Document shapes of the MongoDB store and their mapping to the domain's records. */
 import type { Filter, UpdateFilter } from 'mongodb';
 import type { SessionExpectation } from '../port.js';
+import { jsonOrNull, PATCH_BASE, parseOrNull } from '../session-fields.js';
 import type {
   DocumentKey,
   DocumentState,
@@ -10,9 +11,6 @@ import type {
 } from '../../sync/model.js';
 import type { HistoryDoc, PlainDoc, SessionDoc, StateDoc } from './collections.js';
 import { toBson, toJson } from './json-values.js';
-
-const parseOrNull = <T>(text: string | null): T | null =>
-  text === null ? null : (JSON.parse(text) as T);
 
 export const toSession = (d: SessionDoc): SessionRecord => ({
   id: d._id,
@@ -39,7 +37,7 @@ export const sessionToDoc = (s: SessionRecord): SessionDoc => ({
   clientId: s.clientId,
   userId: s.userId,
   queries: JSON.stringify(s.queries),
-  rescopeFrom: s.rescopeFrom === null ? null : JSON.stringify(s.rescopeFrom),
+  rescopeFrom: jsonOrNull(s.rescopeFrom),
   lastIntegratedClientVersion: s.lastIntegratedClientVersion,
   latestClientVersion: s.latestClientVersion,
   lastDownloadedServerVersion: s.lastDownloadedServerVersion,
@@ -71,27 +69,6 @@ const PATCHABLE = [
   'updatedAt',
 ] as const satisfies readonly (keyof SessionRecord & keyof SessionDoc)[];
 
-/** A complete session to merge patches into before mapping them to stored fields. */
-const PATCH_BASE: SessionRecord = {
-  id: '',
-  clientId: '',
-  userId: '',
-  queries: [],
-  rescopeFrom: null,
-  lastIntegratedClientVersion: 0,
-  latestClientVersion: 0,
-  lastDownloadedServerVersion: 0,
-  pause: null,
-  uploadedBytes: 0,
-  pendingBytes: 0,
-  uploadBaselineBytes: 0,
-  lastSyncedAt: '',
-  resetRequired: false,
-  closed: false,
-  createdAt: '',
-  updatedAt: '',
-};
-
 /**
  * The update writing the named, defined fields of `patch`, or null when there are none.
  * The download acknowledgement never moves back: `$max` keeps the larger value
@@ -120,7 +97,7 @@ export function sessionFilter(expect: SessionExpectation): Filter<SessionDoc> {
   const filter: Filter<SessionDoc> = {};
   if (expect.queries !== undefined) filter.queries = JSON.stringify(expect.queries);
   if (expect.rescopeFrom !== undefined) {
-    filter.rescopeFrom = expect.rescopeFrom === null ? null : JSON.stringify(expect.rescopeFrom);
+    filter.rescopeFrom = jsonOrNull(expect.rescopeFrom);
   }
   if (expect.pauseUntil !== undefined) filter['pause.until'] = expect.pauseUntil;
   return filter;

@@ -1,5 +1,6 @@
 /** Row shapes of the SQLite store and their mapping to the domain's records. */
 import type { HistoryEntry, SessionRecord, StoredDocument } from '../../sync/model.js';
+import { jsonOrNull, parseOrNull } from '../session-fields.js';
 
 export interface SessionRow {
   id: string;
@@ -39,9 +40,6 @@ export interface HistoryRow {
   after: string | null;
   committed_at: string;
 }
-
-const parseOrNull = <T>(text: string | null): T | null =>
-  text === null ? null : (JSON.parse(text) as T);
 
 export const toSession = (r: SessionRow): SessionRecord => ({
   id: r.id,
@@ -98,30 +96,6 @@ export const SESSION_COLUMNS = {
   closed: 'closed',
   updatedAt: 'updated_at',
 } as const satisfies Partial<Record<keyof SessionRecord, keyof SessionRow>>;
-
-/** A complete session to merge patches into before mapping them to columns. */
-export const PATCH_BASE: SessionRecord = {
-  id: '',
-  clientId: '',
-  userId: '',
-  queries: [],
-  rescopeFrom: null,
-  lastIntegratedClientVersion: 0,
-  latestClientVersion: 0,
-  lastDownloadedServerVersion: 0,
-  pause: null,
-  uploadedBytes: 0,
-  pendingBytes: 0,
-  uploadBaselineBytes: 0,
-  lastSyncedAt: '',
-  resetRequired: false,
-  closed: false,
-  createdAt: '',
-  updatedAt: '',
-};
-
-const jsonOrNull = (value: unknown): string | null =>
-  value === null ? null : JSON.stringify(value);
 
 export const sessionToRow = (s: SessionRecord): SessionRow => ({
   id: s.id,

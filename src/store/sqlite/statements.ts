@@ -8,9 +8,8 @@ import type {
   SessionRecord,
 } from '../../sync/model.js';
 import type { SessionExpectation } from '../port.js';
-import { PATCH_BASE, SESSION_COLUMNS, sessionToRow, toDocument, type DocumentRow } from './rows.js';
-
-const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
+import { jsonOrNull, PATCH_BASE } from '../session-fields.js';
+import { SESSION_COLUMNS, sessionToRow, toDocument, type DocumentRow } from './rows.js';
 
 export class SqliteStatements {
   readonly sessionById;
@@ -104,7 +103,13 @@ export class SqliteStatements {
     d: { collection: string; id: string; state: DocumentState; doc: JsonObject | null },
     version: number,
   ): void {
-    this.upsertDocument.run(d.collection, d.id, JSON.stringify(d.state), json(d.doc), version);
+    this.upsertDocument.run(
+      d.collection,
+      d.id,
+      JSON.stringify(d.state),
+      jsonOrNull(d.doc),
+      version,
+    );
   }
 
   appendHistory(h: Omit<HistoryEntry, 'version'>): number {
@@ -113,8 +118,8 @@ export class SqliteStatements {
       h.id,
       h.clientId,
       h.clientVersion,
-      json(h.before),
-      json(h.after),
+      jsonOrNull(h.before),
+      jsonOrNull(h.after),
       h.committedAt,
     );
     return Number(info.lastInsertRowid);
@@ -163,7 +168,7 @@ function expectation(expect: SessionExpectation) {
   }
   if (expect.rescopeFrom !== undefined) {
     where += ' AND rescope_from IS @x_rescope_from';
-    params.x_rescope_from = expect.rescopeFrom === null ? null : JSON.stringify(expect.rescopeFrom);
+    params.x_rescope_from = jsonOrNull(expect.rescopeFrom);
   }
   if (expect.pauseUntil !== undefined) {
     where += " AND json_extract(pause, '$.until') = @x_pause_until";
