@@ -34,16 +34,20 @@ export const sameDocument = (a: JsonObject | null, b: JsonObject | null): boolea
  * the sync protocol can carry (a difference only in fields it cannot carry is left alone).
  */
 export function hasBackendWrite(d: StoredDocument): boolean {
-  return !same(visibleDocument(d.id, d.state), d.doc) && backendChanges(d).length > 0;
+  const expected = visibleDocument(d.id, d.state);
+  return !same(expected, d.doc) && backendChanges(d, expected).length > 0;
 }
 
 /**
  * The changes that turn the state's visible document into the copy found: an insert, a
  * delete, or an update setting and unsetting fields. A field the sync protocol cannot carry
- * (a name with "$" or ".") is left out, and so drops out of the synced copy.
+ * (a name with "$" or ".") is left out, and so drops out of the synced copy. `expected` is
+ * the state's visible document, when the caller has it already.
  */
-export function backendChanges(d: StoredDocument): Change[] {
-  const expected = visibleDocument(d.id, d.state);
+export function backendChanges(
+  d: StoredDocument,
+  expected: JsonObject | null = visibleDocument(d.id, d.state),
+): Change[] {
   const key = { collection: d.collection, id: d.id };
   if (d.doc === null) return expected === null ? [] : [{ ...key, op: 'DELETE' }];
   const found = writableFields(d.doc);

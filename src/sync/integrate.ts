@@ -80,7 +80,7 @@ class Integration {
    */
   private absorb(key: string, d: StoredDocument): Working {
     const before = visibleDocument(d.id, d.state);
-    const changes = backendChanges(d);
+    const changes = sameDocument(before, d.doc) ? [] : backendChanges(d, before);
     if (changes.length === 0)
       return { collection: d.collection, id: d.id, state: d.state, doc: before };
     const timestamp = backendTimestamp(this.now, d.state);
