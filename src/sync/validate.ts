@@ -59,7 +59,7 @@ function validateFieldName(field: string, name: string): void {
 }
 
 /** How deeply values may nest inside a document. */
-export const MAX_DEPTH = 64;
+const MAX_DEPTH = 64;
 
 const isNestedFieldName = (name: string): boolean =>
   !name.startsWith('$') && !name.includes('.') && name !== '__proto__';
