@@ -5,11 +5,11 @@ export default defineConfig({
   // (Vite would pick index.mjs, a second graphql realm).
   resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
-    include: ['tests/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Finds a MongoDB replica set once per run for tests/store-mongodb.test.ts.
-    globalSetup: ['tests/setup/mongodb.ts'],
+    // Finds a MongoDB replica set once per run for test/store-mongodb.test.ts.
+    globalSetup: ['test/setup/mongodb.ts'],
   },
 });

@@ -2,7 +2,7 @@
  * The store port: the only place that knows SQL or MongoDB.
  *
  * Guarantees every adapter gives, proven by the shared contract suite
- * (tests/store-contract.ts):
+ * (test/store-contract.ts):
  * - **Atomic changeset integration.** `integrate` runs the plan against a consistent view
  *   of the session and the named documents, and writes all of its result or none of it.
  * - **Durable before ack.** The promise of `integrate` resolves only after the write is

@@ -1,7 +1,7 @@
 /**
  * `sync-gateway migrate`: a deployment made by a real gateway on a SQLite file is read page
  * by page from one snapshot and copied whole. The copy into MongoDB runs when
- * tests/setup/mongodb.ts found a replica set; the reading side, the copy loop and the
+ * test/setup/mongodb.ts found a replica set; the reading side, the copy loop and the
  * command's failures are tested here in any case.
  */
 import { spawnSync } from 'node:child_process';

@@ -3,7 +3,7 @@
  * pure part (what changed, and its stamp) is tested on its own; the sync core's handling is
  * tested through the real gateway on a real SQLite file, where the test edits the visible
  * copy (`documents.doc`) as another service edits a MongoDB plain collection. The MongoDB
- * change stream that notices such writes is tested in tests/backend-watch.test.ts.
+ * change stream that notices such writes is tested in test/backend-watch.test.ts.
  */
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** The store contract (tests/store-contract.ts) against the SQLite adapter. */
+/** The store contract (test/store-contract.ts) against the SQLite adapter. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
- * The store contract (tests/store-contract.ts) against the MongoDB adapter, on a fresh
- * database per test, when tests/setup/mongodb.ts found a replica set; skipped otherwise,
+ * The store contract (test/store-contract.ts) against the MongoDB adapter, on a fresh
+ * database per test, when test/setup/mongodb.ts found a replica set; skipped otherwise,
  * with the reason in the suite's name.
  */
 import { Binary, BSON, BSONRegExp, Decimal128, Long, MinKey, MongoClient } from 'mongodb';
@@ -74,7 +74,7 @@ describe('MongoStore document mapping (no server needed)', () => {
       odd: JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>,
     });
     expect(Object.keys(json.odd)).toEqual(['__proto__']);
-    // Every wrapper a client may send (tests/ejson.test.ts) is accepted by isEjsonWrapper,
+    // Every wrapper a client may send (test/ejson.test.ts) is accepted by isEjsonWrapper,
     // and what is written back is the same BSON as was read.
     expect(BSON.serialize(toBson(json))).toEqual(BSON.serialize({ ...doc, small: 42 }));
     // Plain numbers are written as the driver writes them, so they read back the same.

@@ -1,7 +1,7 @@
 /**
  * The MongoDB change stream that notices backend writes (src/store/mongodb/backend-watch.ts).
  * What an event names, and which errors mean lost history, are tested here; the stream
- * itself runs against a real replica set when tests/setup/mongodb.ts found one: another
+ * itself runs against a real replica set when test/setup/mongodb.ts found one: another
  * service writes the plain collection directly and a client connected to the real gateway
  * receives it, without the gateway's own writes echoing, across a gateway restart too.
  */
