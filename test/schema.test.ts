@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { GraphQLField, GraphQLObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { printedSchema, SCHEMA_FILE } from '../scripts/print-schema.js';
-import { schema } from '../src/schema/index.js';
+import { schema } from '../src/server/schema.js';
 
 /** Root fields of the public contract (DESIGN section 7) built so far: args and result. */
 const CONTRACT: Record<string, Record<string, string>> = {

@@ -8,7 +8,7 @@
  */
 import type { App, ConnectionState } from './app.js';
 import { CancellationToken } from './cancellation.js';
-import { Channel } from './channel.js';
+import { slidingQueue } from './sliding-queue.js';
 import { SyncClientError } from './errors.js';
 import {
   AcknowledgeDownloadDocument,
@@ -25,15 +25,14 @@ import {
   type ChangesSubscription,
   type ProgressDirection,
   type ProgressMode,
-  type ProgressSubscription,
   type SessionEventsSubscription,
   type SyncQueryInput,
 } from './gql/graphql.js';
 import type { LocalDatabase } from './local-database.js';
-import { uploadProgress } from './upload-progress.js';
+import { uploadProgress, type SyncProgress } from './upload-progress.js';
 
 export type SessionState = 'ACTIVE' | 'INACTIVE';
-export type SyncProgress = ProgressSubscription['progress'];
+export type { SyncProgress };
 export interface ConnectionStateChange {
   previous: ConnectionState;
   current: ConnectionState;
@@ -77,11 +76,11 @@ export class SyncSession {
 
   /** `{ previous, current }` for every change of the connection, until the loop ends. */
   connectionStateChanges(): AsyncIterable<ConnectionStateChange> {
-    const channel: Channel<ConnectionStateChange> = new Channel(100, () => stop());
-    const stop = this.app.onConnectionChange((previous, current) =>
-      channel.push({ previous, current }),
+    const queue = slidingQueue<ConnectionStateChange>(100, () => off());
+    const off = this.app.onConnectionChange((previous, current) =>
+      queue.push({ previous, current }),
     );
-    return channel;
+    return queue.stream;
   }
 
   private async open(): Promise<string> {
@@ -255,20 +254,16 @@ export class SyncSession {
   getProgressStream(direction: ProgressDirection, mode: ProgressMode): AsyncIterable<SyncProgress> {
     if (direction === 'UPLOAD')
       return uploadProgress(this.db, mode === 'FOR_CURRENTLY_OUTSTANDING_WORK');
-    let stop: () => void = () => undefined;
-    const channel: Channel<SyncProgress> = new Channel(1, () => stop());
+    let end = () => {};
+    const queue = slidingQueue<SyncProgress>(1, () => end());
     void this.opened.then((sessionId) => {
-      stop = this.app.subscribe(
+      end = this.app.subscribe(
         ProgressDocument,
         { sessionId, direction, mode },
-        {
-          next: (v) => channel.push(v.progress),
-          error: () => channel.close(),
-          complete: () => channel.close(),
-        },
+        { next: (v) => queue.push(v.progress), error: queue.stop, complete: queue.stop },
       );
     });
-    return channel;
+    return queue.stream;
   }
 
   /** Ends the session's streams (the database and its unsynced writes stay). */

@@ -3,10 +3,13 @@
  * acknowledged. Same semantics as the gateway's `progress`: the fixed mode counts the
  * changesets made before the call, never goes down, and ends after one 1.0.
  */
-import { Channel } from './channel.js';
+import { slidingQueue } from './sliding-queue.js';
 import type { LocalDatabase } from './local-database.js';
 import type { PendingChangeset } from './storage.js';
-import type { SyncProgress } from './sync-session.js';
+import type { ProgressSubscription } from './gql/graphql.js';
+
+/** One progress value, as the gateway's `progress` subscription gives it. */
+export type SyncProgress = ProgressSubscription['progress'];
 
 const bytesOf = (list: readonly PendingChangeset[]): number =>
   list.reduce((n, cs) => n + JSON.stringify(cs.changes).length, 0);
@@ -26,8 +29,6 @@ const outstanding = (db: LocalDatabase, version: number) =>
   db.snapshot.pending.filter((cs) => cs.clientVersion <= version);
 
 export function uploadProgress(db: LocalDatabase, fixed: boolean): AsyncIterable<SyncProgress> {
-  let stop: () => void = () => undefined;
-  const channel: Channel<SyncProgress> = new Channel(1, () => stop());
   const target = db.snapshot.clientVersion;
   let total = bytesOf(outstanding(db, target));
   const measure = (): SyncProgress => {
@@ -40,16 +41,18 @@ export function uploadProgress(db: LocalDatabase, fixed: boolean): AsyncIterable
     else total = Math.max(total, left);
     return value(total - left, total, db.snapshot.pending.length === 0);
   };
+  let off = () => {};
+  const queue = slidingQueue<SyncProgress>(1, () => off());
   let last = '';
   const emit = () => {
     const v = measure();
     const key = JSON.stringify(v);
     if (key === last) return; // only real changes, as the gateway does
     last = key;
-    channel.push(v);
-    if (fixed && v.progressEstimate === 1) channel.close();
+    queue.push(v);
+    if (fixed && v.progressEstimate === 1) queue.stop();
   };
-  stop = db.onChange(emit);
+  off = db.onChange(emit);
   emit();
-  return channel;
+  return queue.stream;
 }

@@ -22,6 +22,8 @@ export class ClusterLink {
     connections.onLocalChange = (sessionId, state) =>
       this.bus.publish({ type: 'connection', sessionId, state });
     tokens.onCancel = (tokenId) => this.bus.publish({ type: 'cancelled', tokenId });
+    this.sessions.onEmit = (event, sessionId) =>
+      this.bus.publish({ type: 'event', sessionId, event });
     this.stopSubscription = this.bus.subscribe((envelope) => this.apply(envelope));
     await this.bus.start();
     this.renewal = setInterval(() => this.renew(), this.renewMs);
@@ -33,6 +35,7 @@ export class ClusterLink {
     const { connections, tokens } = this.sessions;
     connections.onLocalChange = () => undefined;
     tokens.onCancel = () => undefined;
+    this.sessions.onEmit = () => undefined;
     this.stopSubscription();
     await this.bus.stop();
   }

@@ -1,7 +1,7 @@
 /** The one Pothos builder. Session ids carry their type prefix, so they are global ids as-is. */
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import type { GatewayContext } from '../server/context.js';
+import type { GatewayContext } from './context.js';
 import type { Json, JsonObject } from '../sync/model.js';
 
 export const builder = new SchemaBuilder<{

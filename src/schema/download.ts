@@ -1,8 +1,6 @@
-/** The download side: the `changes` subscription and its batches. */
+/** The download side's shapes: the batches of the `changes` stream. */
 import type { DownloadBatch, DownloadChange } from '../sync/download.js';
-import { abortable } from '../server/abortable.js';
 import { builder } from './builder.js';
-import { bindSocket, viewerOf } from './viewer.js';
 
 const DownloadOp = builder.enumType('DownloadOp', {
   values: ['UPSERT', 'REMOVE'] as const,
@@ -19,7 +17,7 @@ const DownloadChangeRef = builder.objectRef<DownloadChange>('DownloadChange').im
   }),
 });
 
-const DownloadBatchRef = builder.objectRef<DownloadBatch>('DownloadBatch').implement({
+export const DownloadBatchRef = builder.objectRef<DownloadBatch>('DownloadBatch').implement({
   fields: (t) => ({
     fromServerVersion: t.exposeInt('fromServerVersion'),
     toServerVersion: t.exposeInt('toServerVersion', {
@@ -32,20 +30,3 @@ const DownloadBatchRef = builder.objectRef<DownloadBatch>('DownloadBatch').imple
     latestServerVersion: t.exposeInt('latestServerVersion'),
   }),
 });
-
-builder.subscriptionFields((t) => ({
-  changes: t.field({
-    type: DownloadBatchRef,
-    description:
-      'The download stream: since omitted starts after the last acknowledged version; 0 bootstraps.',
-    args: { sessionId: t.arg.id({ required: true }), since: t.arg.int() },
-    subscribe: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      const since = args.since ?? null;
-      const session = await ctx.core.checkChanges(viewer, args.sessionId, since);
-      bindSocket(ctx, session);
-      return abortable((signal) => ctx.core.streamChanges(session, since, signal));
-    },
-    resolve: (batch) => batch,
-  }),
-}));

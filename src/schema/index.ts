@@ -1,13 +1,9 @@
-/** Assembles the schema from one file per type area. */
-import { builder } from './builder.js';
+/** Every GraphQL shape: scalars, enums, inputs and object types, one file per area. */
 import './scalars.js';
 import './session.js';
 import './upload.js';
 import './download.js';
-import './document.js';
 import './enums.js';
 import './session-control.js';
 import './session-events.js';
 import './progress.js';
-
-export const schema = builder.toSchema({ sortSchema: false });

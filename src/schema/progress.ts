@@ -1,10 +1,8 @@
-/** Sync progress: the `progress` subscription and the session's progress fields. */
+/** Sync progress: its shape, and the session's progress fields. */
 import type { SyncProgress } from '../session/progress.js';
-import { abortable } from '../server/abortable.js';
 import { builder } from './builder.js';
-import { ProgressDirectionEnum, ProgressModeEnum } from './enums.js';
+import { ProgressDirectionEnum } from './enums.js';
 import { SyncSessionRef } from './session.js';
-import { viewerOf } from './viewer.js';
 
 export const SyncProgressRef = builder.objectRef<SyncProgress>('SyncProgress').implement({
   fields: (t) => ({
@@ -27,26 +25,5 @@ builder.objectFields(SyncSessionRef, (t) => ({
     type: SyncProgressRef,
     description: "What remains to download in the session's scope after its acknowledgement.",
     resolve: (s, _args, ctx) => ctx.sessions.downloadProgress(s),
-  }),
-}));
-
-builder.subscriptionFields((t) => ({
-  progress: t.field({
-    type: SyncProgressRef,
-    description:
-      'Progress of one direction: the first value at once; FOR_CURRENTLY_OUTSTANDING_WORK completes after 1.0.',
-    args: {
-      sessionId: t.arg.id({ required: true }),
-      direction: t.arg({ type: ProgressDirectionEnum, required: true }),
-      mode: t.arg({ type: ProgressModeEnum, required: true }),
-    },
-    subscribe: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      await ctx.core.getSession(viewer, args.sessionId);
-      return abortable((signal) =>
-        ctx.sessions.watchProgress(viewer, args.sessionId, args.direction, args.mode, signal),
-      );
-    },
-    resolve: (value) => value,
   }),
 }));

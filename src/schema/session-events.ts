@@ -1,18 +1,10 @@
-/** Watching a session: its control events and its connection state changes. */
+/** The shapes of watching a session: its control events and connection state changes. */
 import type { ConnectionStateChange } from '../session/connection-tracker.js';
 import type { SessionEvent } from '../session/session-events.js';
-import { abortable } from '../server/abortable.js';
 import { builder } from './builder.js';
 import { ConnectionStateEnum } from './enums.js';
-import type { GatewayContext } from '../server/context.js';
-import { SyncSessionRef, visibleSession } from './session.js';
-import { bindSocket, viewerOf } from './viewer.js';
-
-/** A subscription's context lives as long as it does: each event reads the session afresh. */
-function currentSession(ctx: GatewayContext, id: string) {
-  ctx.loaders.sessions.clear(id);
-  return visibleSession(ctx, id);
-}
+import { currentSession } from './access.js';
+import { SyncSessionRef } from './session.js';
 
 const SessionEventTypeEnum = builder.enumType('SessionEventType', {
   values: [
@@ -25,7 +17,7 @@ const SessionEventTypeEnum = builder.enumType('SessionEventType', {
   ] as const,
 });
 
-const SessionEventRef = builder.objectRef<SessionEvent>('SessionEvent').implement({
+export const SessionEventRef = builder.objectRef<SessionEvent>('SessionEvent').implement({
   fields: (t) => ({
     type: t.field({ type: SessionEventTypeEnum, resolve: (e) => e.type }),
     session: t.field({
@@ -36,7 +28,7 @@ const SessionEventRef = builder.objectRef<SessionEvent>('SessionEvent').implemen
   }),
 });
 
-const ConnectionStateChangeRef = builder
+export const ConnectionStateChangeRef = builder
   .objectRef<ConnectionStateChange>('ConnectionStateChange')
   .implement({
     fields: (t) => ({
@@ -49,31 +41,3 @@ const ConnectionStateChangeRef = builder
       at: t.field({ type: 'DateTime', resolve: (c) => c.at }),
     }),
   });
-
-builder.subscriptionFields((t) => ({
-  sessionEvents: t.field({
-    type: SessionEventRef,
-    description:
-      "The session's control stream: paused, resumed, reconnect, reset. Binds the socket.",
-    args: { sessionId: t.arg.id({ required: true }) },
-    subscribe: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      bindSocket(ctx, await ctx.core.getSession(viewer, args.sessionId));
-      return abortable(async (signal) => ctx.sessions.watchEvents(viewer, args.sessionId, signal));
-    },
-    resolve: (event) => event,
-  }),
-  connectionStateChanges: t.field({
-    type: ConnectionStateChangeRef,
-    description: "Every real change of the session's connection state, and only those.",
-    args: { sessionId: t.arg.id({ required: true }) },
-    subscribe: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      await ctx.core.getSession(viewer, args.sessionId);
-      return abortable(async (signal) =>
-        ctx.sessions.watchConnection(viewer, args.sessionId, signal),
-      );
-    },
-    resolve: (change) => change,
-  }),
-}));

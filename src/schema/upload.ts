@@ -1,8 +1,7 @@
-/** The upload side: changeset inputs, `uploadChanges` and its acknowledgement. */
+/** The upload side's shapes: changeset inputs and the acknowledgement of `uploadChanges`. */
 import type { UploadAck } from '../sync/sync-core.js';
 import type { CompensatingWrite } from '../sync/integrate.js';
 import { builder } from './builder.js';
-import { viewerOf } from './viewer.js';
 
 const ChangeOp = builder.enumType('ChangeOp', { values: ['INSERT', 'UPDATE', 'DELETE'] as const });
 
@@ -17,7 +16,7 @@ const ChangeInput = builder.inputType('ChangeInput', {
   }),
 });
 
-const ChangesetInput = builder.inputType('ChangesetInput', {
+export const ChangesetInput = builder.inputType('ChangesetInput', {
   fields: (t) => ({
     clientVersion: t.int({ required: true }),
     timestamp: t.string({
@@ -38,7 +37,7 @@ const CompensatingWriteRef = builder.objectRef<CompensatingWrite>('CompensatingW
   }),
 });
 
-const UploadAckRef = builder.objectRef<UploadAck>('UploadAck').implement({
+export const UploadAckRef = builder.objectRef<UploadAck>('UploadAck').implement({
   fields: (t) => ({
     lastIntegratedClientVersion: t.exposeInt('lastIntegratedClientVersion'),
     serverVersion: t.exposeInt('serverVersion'),
@@ -48,35 +47,3 @@ const UploadAckRef = builder.objectRef<UploadAck>('UploadAck').implement({
     }),
   }),
 });
-
-builder.mutationFields((t) => ({
-  uploadChanges: t.field({
-    type: UploadAckRef,
-    description: 'Integrates changesets in order; answers only once they are durable.',
-    args: {
-      sessionId: t.arg.id({ required: true }),
-      changesets: t.arg({ type: [ChangesetInput], required: true }),
-      latestClientVersion: t.arg.int({
-        description:
-          'The newest changeset the client has made, sent or not (what waitForUpload waits for).',
-      }),
-      pendingBytes: t.arg.float({
-        description: 'Bytes the client still has to send after this request (for upload progress).',
-      }),
-    },
-    resolve: (_root, args, ctx) =>
-      ctx.core.uploadChanges(
-        viewerOf(ctx),
-        args.sessionId,
-        args.changesets.map((cs) => ({
-          ...cs,
-          changes: cs.changes.map((c) => ({
-            ...c,
-            document: c.document ?? undefined,
-            set: c.set ?? undefined,
-          })),
-        })),
-        { latestClientVersion: args.latestClientVersion, pendingBytes: args.pendingBytes },
-      ),
-  }),
-}));

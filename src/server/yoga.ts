@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 import { bearer } from '../auth/jwt.js';
 import { SyncError } from '../errors.js';
 import type { Viewer } from '../sync/model.js';
-import { schema } from '../schema/index.js';
-import { createLoaders, type ContextServices, type GatewayContext } from './context.js';
+import { schema } from './schema.js';
+import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
 import { syncErrorMasker } from './mask-errors.js';
 
 /** Set by the graphql-ws server for operations on a socket. */

@@ -13,7 +13,7 @@ import {
   type LinkEvent,
   type SocketLink,
 } from './connection-state.js';
-import { Topics } from './topics.js';
+import { Topics } from '../streams/topics.js';
 
 export interface ConnectionStateChange {
   sessionId: string;

@@ -11,7 +11,7 @@ import type { SessionRecord } from '../sync/model.js';
 import { Scope } from '../sync/scope.js';
 import type { SyncCore } from '../sync/sync-core.js';
 import { DownloadMeter } from './download-meter.js';
-import type { Direction } from './pause.js';
+import type { Direction } from '../sync/pause.js';
 import {
   sameProgress,
   uploadSnapshot,
@@ -20,7 +20,7 @@ import {
   type ProgressMode,
   type SyncProgress,
 } from './progress.js';
-import { Wakeup } from './wakeup.js';
+import { slidingQueue } from '../streams/sliding-queue.js';
 
 type Measure = () => Promise<SyncProgress>;
 
@@ -70,24 +70,25 @@ const atLeast = (value: SyncProgress, last: SyncProgress | null): SyncProgress =
         transferredBytes: Math.max(value.transferredBytes, last.transferredBytes),
       };
 
-/** Wakes on the session's updates and, for downloads, on every new server version. */
+/**
+ * Wake-ups on the session's updates and, for downloads, on every new server version: a
+ * queue of one, so any number of them between two measurements count as one.
+ */
 function wakeOn(core: SyncCore, sessionId: string, direction: Direction, signal: AbortSignal) {
-  const wake = new Wakeup();
-  const stopFeed = direction === 'DOWNLOAD' ? core.feed.onAdvance(wake.notify) : () => undefined;
   // Its own controller: the stream may complete (fixed mode) before its subscriber leaves.
   const own = new AbortController();
-  const abort = () => own.abort();
-  signal.addEventListener('abort', abort, { once: true });
+  const wakes = slidingQueue<void>(1, () => {
+    stopFeed();
+    signal.removeEventListener('abort', wakes.stop);
+    own.abort();
+  });
+  const stopFeed = direction === 'DOWNLOAD' ? core.feed.onAdvance(() => wakes.push()) : () => {};
+  signal.addEventListener('abort', wakes.stop, { once: true });
   const updates = core.sessionUpdates.subscribe(sessionId, own.signal);
   void (async () => {
-    for await (const _ of updates) wake.notify();
+    for await (const _ of updates) wakes.push();
   })();
-  const stop = () => {
-    stopFeed();
-    signal.removeEventListener('abort', abort);
-    own.abort();
-  };
-  return { wake, stop };
+  return wakes;
 }
 
 export async function* progressStream(
@@ -97,7 +98,7 @@ export async function* progressStream(
   mode: ProgressMode,
   signal: AbortSignal,
 ): AsyncGenerator<SyncProgress> {
-  const { wake, stop } = wakeOn(core, start.id, direction, signal);
+  const wakes = wakeOn(core, start.id, direction, signal);
   try {
     const measure =
       direction === 'UPLOAD'
@@ -113,9 +114,9 @@ export async function* progressStream(
         yield value;
       }
       if (fixed && value.progressEstimate === 1) return;
-      await wake.wait(signal);
+      await wakes.stream.next();
     }
   } finally {
-    stop();
+    wakes.stop();
   }
 }

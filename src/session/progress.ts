@@ -5,7 +5,7 @@
  * A value below 1.0 never rounds up to it while work is outstanding.
  */
 import type { SessionRecord } from '../sync/model.js';
-import type { Direction } from './pause.js';
+import type { Direction } from '../sync/pause.js';
 
 export type ProgressMode = 'REPORT_INDEFINITELY' | 'FOR_CURRENTLY_OUTSTANDING_WORK';
 

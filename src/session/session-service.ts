@@ -17,9 +17,9 @@ import {
   sessionState,
   type Direction,
   type SessionState,
-} from './pause.js';
+} from '../sync/pause.js';
 import type { SessionEvent, SessionEventType } from './session-events.js';
-import { Topics } from './topics.js';
+import { Topics } from '../streams/topics.js';
 import { Scope } from '../sync/scope.js';
 import { DownloadMeter } from './download-meter.js';
 import { uploadSnapshot, type ProgressMode, type SyncProgress } from './progress.js';
@@ -45,6 +45,8 @@ export class SessionService {
   private readonly expiries = new Map<string, () => void>();
   private stopCompaction: (() => void) | null = null;
   private stopped = false;
+  /** Called with every event emitted here, to tell the other gateways (src/cluster). */
+  onEmit: (type: SessionEventType, sessionId: string) => void = () => undefined;
 
   /** `tokenSecret` signs cancellation token ids (any gateway holding it can verify them). */
   constructor(
@@ -99,7 +101,7 @@ export class SessionService {
   /** Announces an event to the session's client, wherever it is connected. */
   emit(type: SessionEventType, sessionId: string): void {
     this.deliver(type, sessionId);
-    this.core.signals.publish({ type: 'event', sessionId, event: type });
+    this.onEmit(type, sessionId);
   }
 
   /**

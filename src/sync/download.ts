@@ -8,7 +8,7 @@
  *   paused for downloads ──▶ wait for a poke (resume, or `until` passed) ──▶ history
  */
 import type { Clock } from '../clock.js';
-import { isPaused } from '../session/pause.js';
+import { isPaused } from './pause.js';
 import type { SyncStore } from '../store/port.js';
 import type { ChangeFeed } from './change-feed.js';
 import type {

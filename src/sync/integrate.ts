@@ -4,7 +4,7 @@
  * write. Pure and synchronous, so every store adapter can run it inside its transaction.
  */
 import { badInput, SyncError } from '../errors.js';
-import { isPaused } from '../session/pause.js';
+import { isPaused } from './pause.js';
 import { accountUpload, changesetBytes, type UploadReport } from './upload-accounting.js';
 import { documentKey, type IntegrationView, type IntegrationWrites } from '../store/port.js';
 import {

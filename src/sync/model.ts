@@ -1,8 +1,12 @@
-import type { PauseState } from '../session/pause.js';
+import type { PauseState } from './pause.js';
 
 /** A JSON value as stored and synced. */
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export type JsonObject = { [key: string]: Json };
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 export type ChangeOp = 'INSERT' | 'UPDATE' | 'DELETE';
 

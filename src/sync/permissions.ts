@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { compileFilter, type Matcher } from './query-match.js';
-import { isJsonObject } from './validate.js';
-import type { Json, JsonObject } from './model.js';
+import { isJsonObject, type Json, type JsonObject } from './model.js';
 
 export type Rule = boolean | JsonObject;
 export interface CollectionRules {

@@ -4,9 +4,8 @@
  */
 import type { Clock } from '../clock.js';
 import { badInput, SyncError } from '../errors.js';
-import { Topics } from '../session/topics.js';
+import { Topics } from '../streams/topics.js';
 import type { SessionPatch, SyncStore } from '../store/port.js';
-import { LocalSignals, type SignalBus } from '../cluster/signals.js';
 import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
 import { downloadStream, historyLost, type DownloadBatch } from './download.js';
@@ -33,8 +32,17 @@ export interface SyncCoreOptions {
   /** A client that has not synced for this long must reset. */
   maxOfflineMs: number;
   /** Carries changes to the other gateways of the deployment; none by default. */
-  signals?: SignalBus;
+  signals?: CoreSignals;
 }
+
+/** What the core tells the other gateways of its deployment (a SignalBus, in src/cluster). */
+export interface CoreSignals {
+  publish(
+    signal: { type: 'committed'; version: number } | { type: 'session'; sessionId: string },
+  ): void;
+}
+
+const NO_OTHER_GATEWAYS: CoreSignals = { publish: () => {} };
 
 /** The gateway's own user, for backend writes; its session has no queries. */
 const BACKEND_VIEWER: Viewer = { id: SYSTEM_USER, roles: [] };
@@ -60,14 +68,14 @@ export class SyncCore {
   /** Called when a session is found past the max offline time. */
   onResetRequired: (sessionId: string) => void = () => undefined;
   readonly store: SyncStore;
-  readonly signals: SignalBus;
+  private readonly signals: CoreSignals;
   private readonly inflight = new Set<Promise<UploadAck>>();
   private readonly perms = new Map<string, UserPermissions>();
   private backendSession: Promise<string> | null = null;
 
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
-    this.signals = options.signals ?? new LocalSignals('local');
+    this.signals = options.signals ?? NO_OTHER_GATEWAYS;
   }
 
   /** Call once at start so live streams know the newest committed version. */

@@ -5,6 +5,7 @@
 import { badInput } from '../errors.js';
 import { EJSON_TYPES, isEjsonWrapper, normalizeEjson } from './ejson.js';
 import { MAX_QUERIES } from './scope.js';
+import { isJsonObject } from './model.js';
 import type { Change, ChangeOp, Changeset, Json, JsonObject, SyncQuery } from './model.js';
 
 export interface UploadLimits {
@@ -31,10 +32,6 @@ const COLLECTION = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z-\d{4}$/;
 const MAX_ID_LENGTH = 256;
 const RESERVED_FIELDS = new Set(['_id', '__proto__']);
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A name a sync collection may have (metadata names start with "__", so none can). */
 export const isCollectionName = (name: string): boolean => COLLECTION.test(name);

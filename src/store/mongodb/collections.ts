@@ -11,7 +11,7 @@
  *   its mergeable state stays in `__sync_state`.
  */
 import type { Collection, Db, IndexDescription } from 'mongodb';
-import type { PauseState } from '../../session/pause.js';
+import type { PauseState } from '../../sync/pause.js';
 import type { DocumentState, JsonObject } from '../../sync/model.js';
 
 export const META_PREFIX = '__sync_';

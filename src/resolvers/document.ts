@@ -1,7 +1,7 @@
 /** Reading one synced document by id (for GraphiQL and backend tools), under the read rules. */
 import { validateCollection } from '../sync/validate.js';
-import { builder } from './builder.js';
-import { viewerOf } from './viewer.js';
+import { builder } from '../schema/builder.js';
+import { viewerOf } from '../schema/access.js';
 
 builder.queryFields((t) => ({
   document: t.field({

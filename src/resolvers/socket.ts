@@ -1,9 +1,6 @@
-/** Resolver helpers: the authenticated viewer of a request, and the socket it came on. */
-import { requireViewer } from '../auth/authenticator.js';
-import type { GatewayContext } from '../server/context.js';
-import type { SessionRecord, Viewer } from '../sync/model.js';
-
-export const viewerOf = (ctx: GatewayContext): Viewer => requireViewer(ctx.viewer);
+/** The graphql-ws socket an operation came on. */
+import type { GatewayContext } from '../schema/context.js';
+import type { SessionRecord } from '../sync/model.js';
 
 /**
  * Binds the operation's socket to the session: only the session's own user's socket (an

@@ -1,0 +1,43 @@
+/**
+ * Typed in-process pub/sub by topic. Each subscriber reads its own sliding queue: one that
+ * does not keep up loses its oldest undelivered values, never grows the gateway's memory.
+ */
+import { slidingQueue, type SlidingQueue } from './sliding-queue.js';
+
+export class Topics<T> {
+  private readonly subscribers = new Map<string, Set<SlidingQueue<T>>>();
+
+  constructor(private readonly maxQueue = 64) {}
+
+  publish(topic: string, value: T): void {
+    for (const queue of this.subscribers.get(topic) ?? []) queue.push(value);
+  }
+
+  /** The topics that have subscribers now. */
+  topics(): string[] {
+    return [...this.subscribers.keys()];
+  }
+
+  /** Number of subscribers on a topic (to prove that nothing leaks). */
+  count(topic: string): number {
+    return this.subscribers.get(topic)?.size ?? 0;
+  }
+
+  /**
+   * Values published on `topic` from this call on, until `signal` aborts or the consumer
+   * returns. The subscriber is removed on abort even if the stream was never started.
+   */
+  subscribe(topic: string, signal: AbortSignal): AsyncGenerator<T> {
+    const set = this.subscribers.get(topic) ?? new Set();
+    this.subscribers.set(topic, set);
+    const queue: SlidingQueue<T> = slidingQueue(this.maxQueue, () => {
+      signal.removeEventListener('abort', queue.stop);
+      set.delete(queue);
+      if (set.size === 0 && this.subscribers.get(topic) === set) this.subscribers.delete(topic);
+    });
+    set.add(queue);
+    if (signal.aborted) queue.stop();
+    else signal.addEventListener('abort', queue.stop, { once: true });
+    return queue.stream;
+  }
+}
