@@ -27,6 +27,11 @@ const VALID = [
   { $regularExpression: { pattern: 'a b', options: 'ximsu' } },
   { $minKey: 1 },
   { $maxKey: 1 },
+  // Forms MongoDB gives back otherwise, so they are normalised to what it gives back.
+  { $numberDecimal: '.5' },
+  { $binary: { base64: 'aGl=', subType: '00' } },
+  { $date: '2026-11-27T10:00+0100' },
+  { $timestamp: { t: 4294967295, i: 0 } },
 ];
 
 const INVALID = [
@@ -57,6 +62,26 @@ const INVALID = [
   { $minKey: 2 },
   { $set: { a: 1 } },
   { $date: '2026-11-27', extra: 1 },
+  // What bson's EJSON reads leniently (wrapping, truncating, ignoring fields) or cannot store.
+  { $numberLong: '+5' },
+  { $numberLong: null },
+  { $date: null },
+  { $numberInt: '007' },
+  { $numberInt: 5 },
+  { $date: { $numberLong: '18446744073709551621' } },
+  { $date: { $numberLong: '5', x: 1 } },
+  { $timestamp: { t: 4294967296, i: 0 } },
+  { $timestamp: { t: 1.5, i: 0 } },
+  { $timestamp: { t: 1, i: 2, x: 3 } },
+  { $numberDouble: '1.5abc' },
+  { $numberDecimal: '+' },
+  { $numberDecimal: `1${'0'.repeat(40)}` },
+  { $binary: { base64: 'aGk=' } },
+  { $binary: { base64: 'AwE=', subType: '09' } },
+  { $oid: { id: '65f0a1b2c3d4e5f6a7b8c9d0' } },
+  { $regularExpression: { pattern: 'a' } },
+  { $regularExpression: { pattern: ['a'], options: '' } },
+  { $maxKey: true },
 ];
 
 describe('Extended JSON values', () => {
@@ -89,12 +114,23 @@ describe('Extended JSON values', () => {
       { $regularExpression: { pattern: 'a', options: 'si' } },
       { $regularExpression: { pattern: 'a', options: 'is' } },
     ],
+    [{ $numberDecimal: '.5' }, { $numberDecimal: '0.5' }],
+    [{ $numberDecimal: '1e3' }, { $numberDecimal: '1E+3' }],
+    [
+      { $binary: { base64: 'aGl=', subType: '00' } },
+      { $binary: { base64: 'aGk=', subType: '00' } },
+    ],
+    [{ $date: '2026-11-27T10:00+0100' }, { $date: '2026-11-27T09:00:00.000Z' }],
   ])('normalises %j to %j, the form every store gives back', (value, normal) => {
     expect(normalizeEjson(value)).toEqual(normal);
   });
 
   it.each(INVALID)('refuses %j', (value) => {
     expect(isEjsonWrapper(value as Record<string, unknown>)).toBe(false);
+  });
+
+  it('refuses a decimal too long for bson to read', () => {
+    expect(isEjsonWrapper({ $numberDecimal: `${'0'.repeat(7000)}1` })).toBe(false);
   });
 
   it('sync between clients unchanged', async () => {

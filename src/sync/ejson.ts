@@ -5,22 +5,21 @@
  * name, so other services read real dates, ObjectIds and decimals
  * (https://www.mongodb.com/docs/manual/reference/mongodb-extended-json/).
  *
- * The rules are exact, so that a wrapper accepted here always converts to BSON and back
- * unchanged: integers within their type's range, decimals within Decimal128's precision,
- * binary data of whole bytes (16 for UUIDs), regular expressions BSON can hold. A date is normalised to the one form every store gives back: ISO 8601 with
- * milliseconds in UTC (`toISOString`), for years 0 to 9999.
+ * bson's EJSON reads each wrapper as the MongoDB store does. It reads leniently (it wraps
+ * integers past their range, decodes any text as base64, rolls 30 February over), so the
+ * checks below refuse what it would not give back as written, and a wrapper accepted here
+ * converts to BSON and back unchanged. Its normal form is what the MongoDB store gives back.
  */
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const INTEGER = /^-?(0|[1-9]\d*)$/;
+import { isDeepStrictEqual } from 'node:util';
+import { EJSON, type Double, type Long } from 'bson';
+import type { Json } from './model.js';
+
+const CANONICAL = { relaxed: false };
 const DOUBLE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-?Infinity$|^NaN$/;
-const DECIMAL = /^([-+]?)(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?$/;
+const DECIMAL = /^[-+]?(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^[0-9a-f]{32}$/i;
 /** ISO 8601 with a zone (Z or an offset), so every gateway reads the same instant. */
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-/** Date's range, in milliseconds either side of 1970. */
-const DATE_MS = 8.64e15;
+const ISO_DATE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
 /** 0000-01-01 and 10000-01-01 (UTC), in milliseconds since 1970. */
 const YEAR_0_MS = -62_167_219_200_000;
 const YEAR_10000_MS = 253_402_300_800_000;
@@ -28,140 +27,116 @@ const YEAR_10000_MS = 253_402_300_800_000;
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-const hasKeys = (v: Record<string, unknown>, keys: string[]) =>
-  Object.keys(v).length === keys.length && keys.every((k) => Object.hasOwn(v, k));
-const isUint32 = (v: unknown) =>
-  Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
-
-function isIntegerIn(v: unknown, min: bigint, max: bigint): boolean {
-  if (!isString(v) || !INTEGER.test(v) || v === '-0') return false;
-  const n = BigInt(v);
-  return n >= min && n <= max;
-}
-
-/** A Decimal128: at most 34 significant digits, exponent within its range, or a special. */
-function isDecimal(v: unknown): boolean {
-  if (!isString(v)) return false;
-  if (/^[-+]?(Infinity|Inf|NaN)$/i.test(v)) return true;
-  const m = DECIMAL.exec(v);
-  if (!m || (m[2] === '' && m[3] === '')) return false;
-  const digits = `${m[2]}${m[3]}`.replace(/^0+/, '');
-  const exponent = Number(m[4] ?? '0') - (m[3] ?? '').length;
-  return (
-    digits.length <= 34 && exponent >= -6176 && exponent + Math.max(digits.length, 1) - 1 <= 6144
-  );
-}
-
-function isBinary(v: unknown): boolean {
-  if (!isRecord(v) || !hasKeys(v, ['base64', 'subType'])) return false;
-  if (!isString(v.base64) || !BASE64.test(v.base64)) return false;
-  if (!isString(v.subType) || !/^[0-9a-fA-F]{1,2}$/.test(v.subType)) return false;
-  const bytes = (v.base64.length / 4) * 3 - (v.base64.match(/=/g)?.length ?? 0);
-  return parseInt(v.subType, 16) !== 4 || bytes === 16;
-}
-
-function isDate(v: unknown): boolean {
-  if (isString(v)) {
-    const ms = Date.parse(v);
-    return ISO_DATE.test(v) && realCalendarDate(v) && !Number.isNaN(ms) && inDateYears(ms);
-  }
-  return (
-    isRecord(v) &&
-    hasKeys(v, ['$numberLong']) &&
-    isIntegerIn(v.$numberLong, BigInt(-DATE_MS), BigInt(DATE_MS))
-  );
-}
-
-/** A day that exists and a time of day below 24:00 (Date.parse rolls others over). */
-function realCalendarDate(iso: string): boolean {
-  const [y, mo, d, h, mi, sec] = iso.split(/[-T:.Z+]/).map(Number) as number[];
-  const daysInMonth = new Date(Date.UTC(2000, mo!, 0)).getUTCDate() + (mo === 2 ? leap(y!) - 1 : 0);
-  return (
-    mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= daysInMonth && h! < 24 && mi! < 60 && (sec ?? 0) < 60
-  );
-}
-
-const leap = (y: number) => (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0);
+/** Exactly these fields, strings matching their patterns: bson ignores others and reads any type. */
+const stringFields = (v: unknown, fields: Record<string, RegExp>) =>
+  isRecord(v) &&
+  Object.keys(v).length === Object.keys(fields).length &&
+  Object.entries(fields).every(([k, re]) => isString(v[k]) && re.test(v[k]));
 
 /** Years 0 to 9999: what an ISO string without an extended year holds. */
 const inDateYears = (ms: number) => ms >= YEAR_0_MS && ms < YEAR_10000_MS;
 
-/** What each wrapper's value must be. */
-const WRAPPERS: Record<string, (v: unknown) => boolean> = {
-  $date: isDate,
-  $oid: (v) => isString(v) && /^[0-9a-fA-F]{24}$/.test(v),
-  $numberDecimal: isDecimal,
-  $numberLong: (v) => isIntegerIn(v, INT64_MIN, INT64_MAX),
-  $numberInt: (v) => isIntegerIn(v, -(2n ** 31n), 2n ** 31n - 1n),
-  $numberDouble: (v) => isString(v) && DOUBLE.test(v),
-  $binary: isBinary,
-  $uuid: (v) => isString(v) && UUID.test(v),
-  $timestamp: (v) => isRecord(v) && hasKeys(v, ['t', 'i']) && isUint32(v.t) && isUint32(v.i),
-  $regularExpression: (v) =>
-    isRecord(v) &&
-    hasKeys(v, ['pattern', 'options']) &&
-    isString(v.pattern) &&
-    !v.pattern.includes('\u0000') &&
-    isString(v.options) &&
-    /^(?!.*(.).*\1)[ilmsux]*$/.test(v.options),
-  $minKey: (v) => v === 1,
-  $maxKey: (v) => v === 1,
-};
+/** bson wraps integers past their range and ignores extra fields: it must write back what it read. */
+const writesBack = (v: unknown, read: unknown) =>
+  isDeepStrictEqual(
+    Object.values(EJSON.serialize(read, CANONICAL))[0],
+    JSON.parse(JSON.stringify(v)),
+  );
 
-export const EJSON_TYPES = Object.keys(WRAPPERS);
-
-/** Whether the object is one Extended JSON wrapper with a well-formed value. */
-export function isEjsonWrapper(value: Record<string, unknown>): boolean {
-  const keys = Object.keys(value);
-  const check = keys.length === 1 ? WRAPPERS[keys[0]!] : undefined;
-  return check !== undefined && check(value[keys[0]!]);
+/** bson reads a date with Date.parse, which takes any text and rolls 30 February over. */
+function isIsoDate(v: string, ms: number): boolean {
+  const wallClock = ISO_DATE.exec(v)?.[1];
+  if (wallClock === undefined || !inDateYears(ms)) return false;
+  const asUtc = new Date(`${wallClock}Z`);
+  return !Number.isNaN(asUtc.getTime()) && asUtc.toISOString().startsWith(wallClock);
 }
 
-/**
- * A well-formed wrapper in the one form every store gives back: a date as `toISOString()`
- * (years 0 to 9999) or, outside them, as milliseconds; a number JSON holds exactly
- * (`$numberInt`, a `$numberLong` within 2^53, a finite `$numberDouble`) as that number, a
- * double JSON cannot hold as `Infinity`, `-Infinity` or `NaN`; an ObjectId and binary
- * subtypes in lower case (a `$uuid` as the `$binary` of subtype 04 it is); regular
- * expression options in alphabetical order.
- */
-export function normalizeEjson(value: Record<string, unknown>): unknown {
-  const [key] = Object.keys(value);
-  const v = value[key!];
-  switch (key) {
-    case '$date':
-      return {
-        $date: dateJson(
-          isString(v) ? Date.parse(v) : Number((v as { $numberLong: string }).$numberLong),
-        ),
-      };
-    case '$numberInt':
-      return Number(v);
-    case '$numberLong':
-      return Number.isSafeInteger(Number(v)) ? Number(v) : value;
-    case '$numberDouble':
-      return Number.isFinite(Number(v)) ? Number(v) : { $numberDouble: String(Number(v)) };
-    case '$oid':
-      return { $oid: (v as string).toLowerCase() };
-    case '$binary': {
-      const b = v as { base64: string; subType: string };
-      return { $binary: { base64: b.base64, subType: b.subType.toLowerCase().padStart(2, '0') } };
-    }
-    case '$uuid': {
-      const bytes = Buffer.from((v as string).replace(/-/g, ''), 'hex');
-      return { $binary: { base64: bytes.toString('base64'), subType: '04' } };
-    }
-    case '$regularExpression': {
-      const r = v as { pattern: string; options: string };
-      return {
-        $regularExpression: { pattern: r.pattern, options: [...r.options].sort().join('') },
-      };
-    }
-    default:
-      return value;
+/** bson drops trailing zeros and clamps exponents to fit: only decimals it keeps as written. */
+function isExactDecimal(v: unknown): boolean {
+  if (!isString(v)) return false;
+  const m = DECIMAL.exec(v);
+  if (!m) return true; // Infinity or NaN, which bson has read
+  const [, whole = '', fraction = '', e = '0'] = m;
+  const digits = `${whole}${fraction}`.replace(/^0+/, '');
+  const exponent = Number(e) - fraction.length;
+  const lastExponent = exponent + Math.max(digits.length, 1) - 1;
+  return (
+    `${whole}${fraction}` !== '' && digits.length <= 34 && exponent >= -6176 && lastExponent <= 6144
+  );
+}
+
+/** What bson does not check in each wrapper, given the wrapper's value and what bson read. */
+const CHECKS: Record<string, (v: unknown, read: unknown) => boolean> = {
+  $date: (v, read) => (isString(v) ? isIsoDate(v, (read as Date).getTime()) : writesBack(v, read)),
+  $oid: isString, // bson also reads { id: "..." }
+  $numberDecimal: isExactDecimal,
+  $numberLong: writesBack,
+  $numberInt: writesBack,
+  $numberDouble: (v) => isString(v) && DOUBLE.test(v), // bson's parseFloat reads any prefix
+  // bson decodes any text as base64 and any subtype as hex; it checks a UUID's 16 bytes.
+  $binary: (v) => stringFields(v, { base64: BASE64, subType: /^[0-9a-f]{1,2}$/i }),
+  $uuid: isString, // bson checks the hex digits and hyphens
+  $timestamp: writesBack,
+  // bson checks the options' letters and null bytes, not that none repeats.
+  $regularExpression: (v) => stringFields(v, { pattern: /^/, options: /^(?!.*(.).*\1)/ }),
+  $minKey: writesBack,
+  $maxKey: writesBack,
+};
+
+export const EJSON_TYPES = Object.keys(CHECKS);
+
+/** The wrapper in its normal form, or undefined when it is not well formed. */
+function normalForm(value: Record<string, unknown>): Json | undefined {
+  const [key, ...more] = Object.keys(value);
+  const check = more.length === 0 ? CHECKS[key!] : undefined;
+  // bson passes { "$numberLong": null } through as a plain object.
+  if (check === undefined || value[key!] === null) return undefined;
+  try {
+    const read: unknown = EJSON.deserialize(value, CANONICAL);
+    return check(value[key!], read) ? bsonToJson(read) : undefined;
+  } catch {
+    return undefined; // bson throws on what it cannot read or write back
   }
 }
 
-/** The Extended JSON of a date, given in milliseconds since 1970. */
+/** Whether the object is one Extended JSON wrapper with a well-formed value. */
+export const isEjsonWrapper = (value: Record<string, unknown>): boolean =>
+  normalForm(value) !== undefined;
+
+/**
+ * A well-formed wrapper in the one form every store gives back (bsonToJson): a date as
+ * `toISOString()`, a number JSON holds exactly as that number, a `$uuid` as the `$binary` of
+ * subtype 04 it is, anything else as bson writes it (ObjectIds and binary subtypes in lower
+ * case, base64 and decimals canonical, regular expression options in alphabetical order).
+ */
+export const normalizeEjson = (value: Record<string, unknown>): unknown =>
+  normalForm(value) ?? value;
+
+/**
+ * A BSON value (not a document or an array) as the JSON of the sync core: a number JSON cannot
+ * hold as `{ "$numberDouble" }`, an int64 within 2^53 as a number, past it as `{ "$numberLong" }`
+ * (so nothing loses precision), a date as `dateJson` (beyond JavaScript's range, an invalid
+ * date, as null), any other BSON value as relaxed Extended JSON.
+ */
+export function bsonToJson(value: unknown): Json {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? value : { $numberDouble: String(value) };
+  }
+  if (typeof value !== 'object' || value === null) return value as Json;
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? null : { $date: dateJson(value.getTime()) };
+  }
+  // Relaxed Extended JSON would write -0 as 0, and an int64 as a number that loses precision.
+  // By _bsontype, not instanceof: the driver's CommonJS bson is another copy than ours.
+  const type = (value as { _bsontype?: unknown })._bsontype;
+  if (type === 'Double') return bsonToJson((value as Double).value);
+  if (type === 'Long') {
+    const n = (value as Long).toNumber();
+    return Number.isSafeInteger(n) ? n : { $numberLong: String(value) };
+  }
+  return (EJSON.serialize({ value }, { relaxed: true }) as { value: Json }).value;
+}
+
+/** The Extended JSON of a date, given in milliseconds since 1970: ISO 8601 for years 0 to 9999. */
 export const dateJson = (ms: number): string | { $numberLong: string } =>
   inDateYears(ms) ? new Date(ms).toISOString() : { $numberLong: String(ms) };

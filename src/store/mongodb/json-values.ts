@@ -5,15 +5,16 @@
  * by a client as `{ "$date": "..." }` is a real date for other services, and a date, an
  * ObjectId or a decimal that another service wrote reaches clients as a wrapper.
  *
- * Reading gives each value one form: numbers as plain JSON numbers, except an int64 past
- * 2^53 as `{ "$numberLong": "..." }` and a number JSON cannot hold as `{ "$numberDouble" }`
- * (so nothing loses precision); a date as its ISO string with milliseconds (ejson.ts);
- * any other BSON value as relaxed Extended JSON; a date beyond JavaScript's range as null.
- * Writing turns each wrapper into its type, so `{ "$numberLong": "..." }` is an int64 again. The client connects with `bsonRegExp`, so a
- * regular expression is read as MongoDB holds it, not as a JavaScript RegExp.
+ * Reading gives each value the one form the sync core normalises wrappers to (bsonToJson in
+ * ejson.ts): numbers as plain JSON numbers, except an int64 past 2^53 as `{ "$numberLong" }`
+ * and a number JSON cannot hold as `{ "$numberDouble" }`; a date as its ISO string with
+ * milliseconds; any other BSON value as relaxed Extended JSON; a date beyond JavaScript's
+ * range as null. Writing turns each wrapper into its type, so `{ "$numberLong": "..." }` is an
+ * int64 again. The client connects with `bsonRegExp`, so a regular expression is read as
+ * MongoDB holds it, not as a JavaScript RegExp.
  */
-import { BSON, Long, Timestamp } from 'mongodb';
-import { dateJson } from '../../sync/ejson.js';
+import { BSON } from 'mongodb';
+import { bsonToJson } from '../../sync/ejson.js';
 import type { Json } from '../../sync/model.js';
 
 const isPlainObject = (value: object): boolean => {
@@ -23,20 +24,11 @@ const isPlainObject = (value: object): boolean => {
 
 function valueToJson(value: unknown): Json {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number') {
-    return Number.isFinite(value) ? value : { $numberDouble: String(value) };
-  }
-  if (typeof value !== 'object') return value as Json;
   if (Array.isArray(value)) return value.map(valueToJson);
-  // A date beyond JavaScript's range reads as an invalid Date: nothing to carry but null.
-  if (value instanceof Date)
-    return Number.isNaN(value.getTime()) ? null : { $date: dateJson(value.getTime()) };
-  if (value instanceof Long && !(value instanceof Timestamp)) {
-    const n = value.toNumber();
-    return Number.isSafeInteger(n) ? n : { $numberLong: value.toString() };
+  if (typeof value === 'object' && isPlainObject(value)) {
+    return objectToJson(value as Record<string, unknown>);
   }
-  if (isPlainObject(value)) return objectToJson(value as Record<string, unknown>);
-  return (BSON.EJSON.serialize({ value }, { relaxed: true }) as { value: Json }).value;
+  return bsonToJson(value);
 }
 
 /** Built with Object.fromEntries, so a field named "__proto__" stays a field. */
