@@ -53,6 +53,7 @@ export function sessionRecord(
     userId,
     queries: [{ collection: 'items', filter: { ownerId: userId } }],
     rescopeFrom: null,
+    queriesVersion: 0,
     lastIntegratedClientVersion: 0,
     latestClientVersion: 0,
     lastDownloadedServerVersion: 0,
@@ -199,6 +200,7 @@ function sessionTests(get: Get): void {
       const patch = {
         queries: [{ collection: 'notes', filter: null }],
         rescopeFrom: original.queries,
+        queriesVersion: 3,
         pause: { directions: ['UPLOAD' as const], until: null, since: T1 },
         closed: true,
         resetRequired: true,
@@ -257,6 +259,33 @@ function sessionTests(get: Get): void {
       expect(updated?.lastDownloadedServerVersion).toBe(5);
       const [stored] = await store.getSessions(['s1']);
       expect(stored?.lastDownloadedServerVersion).toBe(5);
+    });
+
+    it('keeps queriesVersion: as created, then as patched', async () => {
+      const { store } = get();
+      await store.openSession(sessionRecord('s1', 'c1', 'u1', { queriesVersion: 0 }));
+      await store.openSession(sessionRecord('s2', 'c2', 'u1', { queriesVersion: 4 }));
+      const [a, b] = await store.getSessions(['s1', 's2']);
+      expect([a?.queriesVersion, b?.queriesVersion]).toEqual([0, 4]);
+      const patched = await store.updateSession('s1', { queriesVersion: 1, updatedAt: T1 });
+      expect(patched).toMatchObject({ queriesVersion: 1, updatedAt: T1 });
+      const untouched = await store.updateSession('s1', { closed: true });
+      expect(untouched?.queriesVersion).toBe(1);
+    });
+
+    it('touchSessions sets lastSyncedAt of the named sessions only', async () => {
+      const { store } = get();
+      await openAll(store, [
+        sessionRecord('s1', 'c1', 'u1', { lastSyncedAt: T0 }),
+        sessionRecord('s2', 'c2', 'u1', { lastSyncedAt: T0 }),
+        sessionRecord('s3', 'c3', 'u1', { lastSyncedAt: T0 }),
+      ]);
+      await store.touchSessions(['s1', 'nope', 's3'], T2);
+      await store.touchSessions([], T1);
+      const sessions = await store.getSessions(['s1', 's2', 's3']);
+      expect(sessions.map((s) => s?.lastSyncedAt)).toEqual([T2, T0, T2]);
+      expect(sessions[0]).toEqual(sessionRecord('s1', 'c1', 'u1', { lastSyncedAt: T2 }));
+      expect(await store.getSessions(['nope'])).toEqual([undefined]);
     });
 
     it('updateSession of an unknown session returns undefined and creates nothing', async () => {
@@ -599,6 +628,53 @@ function readTests(get: Get): void {
       expect(scanned).toMatchObject({ ...key('x', 'other'), doc: { _id: 'x', n: 9 } });
     });
 
+    /** The ids of the documents a scan by version returns, in its order. */
+    const byVersion = async (
+      collections: string[],
+      after: number,
+      upTo: number,
+      limit: number,
+    ): Promise<string[]> =>
+      (await get().store.scanDocumentsByVersion(collections, after, upTo, limit)).map((d) => d.id);
+    /** The version of the last history entry of each id. */
+    const versions = async () => {
+      const all = await get().store.readHistory(0, 100);
+      return Object.fromEntries(all.map((h) => [h.id, h.version]));
+    };
+
+    it('scanDocumentsByVersion returns visible documents of the collections in version order', async () => {
+      const latest = await get().store.latestVersion();
+      // Written c, a, d, b: "d" was deleted afterwards, "x" is in "other".
+      expect(await byVersion(['items'], 0, latest, 10)).toEqual(['c', 'a', 'b']);
+      expect(await byVersion(['items', 'other'], 0, latest, 10)).toEqual(['c', 'a', 'b', 'x']);
+      expect(await byVersion(['other'], 0, latest, 10)).toEqual(['x']);
+      expect(await byVersion([], 0, latest, 10)).toEqual([]);
+      expect(await byVersion(['nothing'], 0, latest, 10)).toEqual([]);
+    });
+
+    it('scanDocumentsByVersion keeps to (afterVersion, upToVersion] and the limit', async () => {
+      const v = await versions();
+      const both = ['items', 'other'];
+      expect(await byVersion(both, v.a!, v.x!, 10)).toEqual(['b', 'x']);
+      expect(await byVersion(both, v.a!, v.x! - 1, 10)).toEqual(['b']);
+      expect(await byVersion(both, v.c!, v.b!, 10)).toEqual(['a', 'b']);
+      expect(await byVersion(both, v.x!, v.x! + 5, 10)).toEqual([]);
+      expect(await byVersion(both, 0, v.x!, 2)).toEqual(['c', 'a']);
+      // The deleted "d" lies between "a" and "b": it does not count towards the limit.
+      expect(await byVersion(both, v.a!, v.x!, 1)).toEqual(['b']);
+      expect(await byVersion(both, 0, v.x!, 0)).toEqual([]);
+    });
+
+    it('scanDocumentsByVersion returns whole stored documents, at their latest version', async () => {
+      const { store } = get();
+      await store.integrate('s1', [key('c')], putPlan([put('c', { n: 30 })], 4));
+      const latest = await store.latestVersion();
+      const scanned = await store.scanDocumentsByVersion(['items', 'other'], 0, latest, 10);
+      expect(scanned.map((d) => d.id)).toEqual(['a', 'b', 'x', 'c']);
+      expect(scanned).toEqual(await store.getDocuments(scanned));
+      expect(scanned.at(-1)).toMatchObject({ doc: { _id: 'c', n: 30 }, version: latest });
+    });
+
     it('getDocuments answers in key order, undefined for missing keys', async () => {
       const docs = await get().store.getDocuments([
         key('b'),
@@ -661,7 +737,11 @@ function durabilityTests(get: Get): void {
       const { store, reopen } = get();
       if (!reopen) return skip();
       await store.openSession(sessionRecord('s1', 'c1'));
-      await store.updateSession('s1', { lastDownloadedServerVersion: 0, closed: true });
+      await store.updateSession('s1', {
+        lastDownloadedServerVersion: 0,
+        closed: true,
+        queriesVersion: 2,
+      });
       const outcome = await store.integrate('s1', [key('a')], putPlan([put('a', { n: 1 })], 1));
       const before = await snapshot(store, ['s1'], [key('a')]);
       const reopened = await reopen();

@@ -46,6 +46,7 @@ export type SessionPatch = Partial<
     SessionRecord,
     | 'queries'
     | 'rescopeFrom'
+    | 'queriesVersion'
     | 'lastDownloadedServerVersion'
     | 'closed'
     | 'updatedAt'
@@ -121,12 +122,24 @@ export interface SyncStore {
   getDocuments(keys: readonly DocumentKey[]): Promise<(StoredDocument | undefined)[]>;
   /** Existing documents of a collection ordered by id, after `afterId`. */
   scanDocuments(collection: string, afterId: string, limit: number): Promise<StoredDocument[]>;
+  /**
+   * Existing (visible) documents of `collections` whose version is in
+   * (`afterVersion`, `upToVersion`], ordered by version (unique per document), up to `limit`.
+   */
+  scanDocumentsByVersion(
+    collections: readonly string[],
+    afterVersion: number,
+    upToVersion: number,
+    limit: number,
+  ): Promise<StoredDocument[]>;
 
   readHistory(afterVersion: number, limit: number): Promise<HistoryEntry[]>;
   /** Deletes history committed before `before` (ISO time); returns how many entries. */
   compactHistory(before: string): Promise<number>;
   /** Marks open sessions last synced before `before` as needing a reset; returns their ids. */
   expireSessions(before: string): Promise<string[]>;
+  /** Sets `lastSyncedAt` of the named sessions to `at` (ISO time); unknown ids are ignored. */
+  touchSessions(ids: readonly string[], at: string): Promise<void>;
   latestVersion(): Promise<number>;
 
   /** Waits for integrations in flight, then releases the store. */

@@ -17,6 +17,7 @@ export const PATCH_BASE: SessionRecord = {
   userId: '',
   queries: [],
   rescopeFrom: null,
+  queriesVersion: 0,
   lastIntegratedClientVersion: 0,
   latestClientVersion: 0,
   lastDownloadedServerVersion: 0,

@@ -79,6 +79,8 @@ export interface SessionRecord {
   queries: SyncQuery[];
   /** The queries before an `updateQueries` whose re-scoping has not been streamed yet. */
   rescopeFrom: SyncQuery[] | null;
+  /** Counts the changes of `queries` (0 at creation); download batches say which one they match. */
+  queriesVersion: number;
   lastIntegratedClientVersion: number;
   /** The newest changeset the client reported making, sent or not. */
   latestClientVersion: number;

@@ -14,6 +14,7 @@ export function newSession(
     userId,
     queries,
     rescopeFrom: null,
+    queriesVersion: 0,
     lastIntegratedClientVersion: 0,
     latestClientVersion: 0,
     lastDownloadedServerVersion: 0,

@@ -31,6 +31,8 @@ export interface SessionDoc {
    */
   queries: string;
   rescopeFrom: string | null;
+  /** Absent from sessions stored before it: read as 0. */
+  queriesVersion?: number;
   lastIntegratedClientVersion: number;
   latestClientVersion: number;
   lastDownloadedServerVersion: number;
@@ -119,7 +121,11 @@ export const METADATA: Record<
   },
   state: {
     name: `${META_PREFIX}state`,
-    indexes: [{ key: { collection: 1, id: 1 }, name: 'collection_id_unique', unique: true }],
+    indexes: [
+      { key: { collection: 1, id: 1 }, name: 'collection_id_unique', unique: true },
+      // Bootstraps page through the documents in version order (scanDocumentsByVersion).
+      { key: { version: 1 }, name: 'version' },
+    ],
   },
   counters: { name: `${META_PREFIX}counters`, indexes: [] },
   migrations: { name: `${META_PREFIX}migrations`, indexes: [] },

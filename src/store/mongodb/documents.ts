@@ -80,6 +80,53 @@ export async function scanDocuments(
   );
 }
 
+/** Each state's stored document with its plain copy, dropping those without one (deleted). */
+async function withPlainCopies(
+  c: SyncCollections,
+  states: readonly StateDoc[],
+  read: ReadIn,
+): Promise<StoredDocument[]> {
+  const plain = new Map<string, PlainDoc>();
+  for (const [collection, ids] of idsByCollection(states)) {
+    const docs = await c
+      .plain(collection)
+      .find({ _id: { $in: ids } }, read)
+      .toArray();
+    for (const doc of docs) plain.set(documentKey({ collection, id: doc._id }), doc);
+  }
+  return states.flatMap((state) => {
+    const copy = plain.get(documentKey(state));
+    return copy ? (toStored(state, state, copy) ?? []) : [];
+  });
+}
+
+/**
+ * Visible documents of `collections` with a version in (afterVersion, upToVersion], in
+ * version order: states page by page (deleted ones have no plain copy and do not count
+ * towards `limit`), each page joined with its plain copies.
+ */
+export async function scanDocumentsByVersion(
+  c: SyncCollections,
+  range: { collections: readonly string[]; afterVersion: number; upToVersion: number },
+  limit: number,
+  read: ReadIn,
+): Promise<StoredDocument[]> {
+  const found: StoredDocument[] = [];
+  let after = range.afterVersion;
+  while (found.length < limit) {
+    const want = limit - found.length;
+    const filter = {
+      collection: { $in: [...range.collections] },
+      version: { $gt: after, $lte: range.upToVersion },
+    };
+    const states = await take(c.state.find(filter, read).sort({ version: 1 }), want);
+    found.push(...(await withPlainCopies(c, states, read)));
+    if (states.length < want) break;
+    after = states[states.length - 1]!.version;
+  }
+  return found;
+}
+
 /**
  * Hands out the next `history.length` server versions from the counter, inside the
  * integration's transaction, and inserts the entries. Every integration bumps the counter

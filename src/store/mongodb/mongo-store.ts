@@ -15,6 +15,7 @@ import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/mode
 import { ensureCollections, HISTORY_COUNTER, syncCollections } from './collections.js';
 import type { SyncCollections } from './collections.js';
 import { appendHistory, readDocuments, scanDocuments, take, writeDocuments } from './documents.js';
+import { scanDocumentsByVersion } from './documents.js';
 import type { ReadIn } from './documents.js';
 import { sessionFilter, sessionToDoc, sessionUpdate, toHistory, toSession } from './rows.js';
 
@@ -241,6 +242,16 @@ export class MongoStore implements SyncStore {
     return this.snapshot((read) => scanDocuments(this.c, collection, afterId, limit, read));
   }
 
+  async scanDocumentsByVersion(
+    collections: readonly string[],
+    afterVersion: number,
+    upToVersion: number,
+    limit: number,
+  ) {
+    const range = { collections, afterVersion, upToVersion };
+    return this.snapshot((read) => scanDocumentsByVersion(this.c, range, limit, read));
+  }
+
   /**
    * Runs reads of two collections at one point in time: a snapshot session reads
    * majority-committed data at the cluster time of its first read (MongoDB 5.0+;
@@ -291,6 +302,11 @@ export class MongoStore implements SyncStore {
     } finally {
       await session.endSession();
     }
+  }
+
+  async touchSessions(ids: readonly string[], at: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.c.sessions.updateMany({ _id: { $in: [...ids] } }, { $set: { lastSyncedAt: at } });
   }
 
   /** From the counter, so a version is not handed out again after compaction. */

@@ -18,6 +18,7 @@ export const toSession = (d: SessionDoc): SessionRecord => ({
   userId: d.userId,
   queries: JSON.parse(d.queries) as SessionRecord['queries'],
   rescopeFrom: parseOrNull(d.rescopeFrom),
+  queriesVersion: d.queriesVersion ?? 0,
   lastIntegratedClientVersion: d.lastIntegratedClientVersion,
   latestClientVersion: d.latestClientVersion,
   lastDownloadedServerVersion: d.lastDownloadedServerVersion,
@@ -38,6 +39,7 @@ export const sessionToDoc = (s: SessionRecord): SessionDoc => ({
   userId: s.userId,
   queries: JSON.stringify(s.queries),
   rescopeFrom: jsonOrNull(s.rescopeFrom),
+  queriesVersion: s.queriesVersion,
   lastIntegratedClientVersion: s.lastIntegratedClientVersion,
   latestClientVersion: s.latestClientVersion,
   lastDownloadedServerVersion: s.lastDownloadedServerVersion,
@@ -56,6 +58,7 @@ export const sessionToDoc = (s: SessionRecord): SessionDoc => ({
 const PATCHABLE = [
   'queries',
   'rescopeFrom',
+  'queriesVersion',
   'lastIntegratedClientVersion',
   'latestClientVersion',
   'lastDownloadedServerVersion',

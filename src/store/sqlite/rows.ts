@@ -8,6 +8,8 @@ export interface SessionRow {
   user_id: string;
   queries: string;
   rescope_from: string | null;
+  /** Absent from a file written before it, when read without upgrading (sqlite-source.ts). */
+  queries_version?: number;
   last_integrated: number;
   latest_client_version: number;
   pause: string | null;
@@ -47,6 +49,7 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   userId: r.user_id,
   queries: JSON.parse(r.queries) as SessionRecord['queries'],
   rescopeFrom: parseOrNull(r.rescope_from),
+  queriesVersion: r.queries_version ?? 0,
   lastIntegratedClientVersion: r.last_integrated,
   latestClientVersion: r.latest_client_version,
   pause: parseOrNull(r.pause),
@@ -84,6 +87,7 @@ export const toHistory = (r: HistoryRow): HistoryEntry => ({
 export const SESSION_COLUMNS = {
   queries: 'queries',
   rescopeFrom: 'rescope_from',
+  queriesVersion: 'queries_version',
   lastIntegratedClientVersion: 'last_integrated',
   latestClientVersion: 'latest_client_version',
   lastDownloadedServerVersion: 'last_downloaded',
@@ -103,6 +107,7 @@ export const sessionToRow = (s: SessionRecord): SessionRow => ({
   user_id: s.userId,
   queries: JSON.stringify(s.queries),
   rescope_from: jsonOrNull(s.rescopeFrom),
+  queries_version: s.queriesVersion,
   last_integrated: s.lastIntegratedClientVersion,
   latest_client_version: s.latestClientVersion,
   last_downloaded: s.lastDownloadedServerVersion,

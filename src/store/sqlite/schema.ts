@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+
 /** The SQLite store's tables, created at open. `history.version` is never reused. */
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -6,6 +8,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   user_id TEXT NOT NULL,
   queries TEXT NOT NULL,
   rescope_from TEXT,
+  queries_version INTEGER NOT NULL DEFAULT 0,
   last_integrated INTEGER NOT NULL DEFAULT 0,
   latest_client_version INTEGER NOT NULL DEFAULT 0,
   last_downloaded INTEGER NOT NULL DEFAULT 0,
@@ -28,6 +31,7 @@ CREATE TABLE IF NOT EXISTS documents (
   version INTEGER NOT NULL,
   PRIMARY KEY (collection, id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_by_version ON documents (version);
 CREATE TABLE IF NOT EXISTS history (
   version INTEGER PRIMARY KEY AUTOINCREMENT,
   collection TEXT NOT NULL,
@@ -40,3 +44,23 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_by_time ON history (committed_at);
 `;
+
+/** Columns added after the first release: a file that lacks one gets it at open. */
+const ADDED_COLUMNS = [
+  { table: 'sessions', column: 'queries_version', definition: 'INTEGER NOT NULL DEFAULT 0' },
+] as const;
+
+/**
+ * Creates what is missing (tables, indexes, added columns), in one write transaction, so
+ * gateways opening the same file at once do not both add a column.
+ */
+export function ensureSchema(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(SQLITE_SCHEMA);
+    for (const { table, column, definition } of ADDED_COLUMNS) {
+      const columns = db.pragma(`table_info(${table})`) as { name: string }[];
+      if (columns.some((c) => c.name === column)) continue;
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
+  }).immediate();
+}

@@ -17,7 +17,7 @@ import {
   type SyncStore,
 } from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
-import { SQLITE_SCHEMA } from './schema.js';
+import { ensureSchema } from './schema.js';
 import { SqliteStatements } from './statements.js';
 import { toDocument, toHistory, toSession, type HistoryRow, type SessionRow } from './rows.js';
 
@@ -38,7 +38,7 @@ export class SqliteStore implements SyncStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SQLITE_SCHEMA);
+    ensureSchema(this.db);
     this.sql = new SqliteStatements(this.db);
     this.commits = new GroupCommit((jobs) => Promise.resolve(this.runGroup(jobs)));
   }
@@ -130,6 +130,16 @@ export class SqliteStore implements SyncStore {
     return this.sql.scanDocuments(collection, afterId, limit).map(toDocument);
   }
 
+  async scanDocumentsByVersion(
+    collections: readonly string[],
+    afterVersion: number,
+    upToVersion: number,
+    limit: number,
+  ) {
+    const rows = this.sql.scanDocumentsByVersion(collections, afterVersion, upToVersion, limit);
+    return rows.map(toDocument);
+  }
+
   async readHistory(afterVersion: number, limit: number) {
     return (this.sql.historyAfter.all(afterVersion, limit) as HistoryRow[]).map(toHistory);
   }
@@ -140,6 +150,10 @@ export class SqliteStore implements SyncStore {
 
   async expireSessions(before: string): Promise<string[]> {
     return this.db.transaction(() => this.sql.expireSessions(before)).immediate();
+  }
+
+  async touchSessions(ids: readonly string[], at: string): Promise<void> {
+    if (ids.length > 0) this.sql.touchSessions(ids, at);
   }
 
   async latestVersion() {

@@ -21,6 +21,8 @@ export class SqliteStatements {
   private readonly insertHistory;
   private readonly latest;
   private readonly scanStmt;
+  private readonly scanByVersionStmt;
+  private readonly touchStmt;
   private readonly listAll;
   private readonly listByUser;
 
@@ -47,6 +49,14 @@ export class SqliteStatements {
     this.latest = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'history'").pluck();
     this.scanStmt = db.prepare(
       'SELECT * FROM documents WHERE collection = ? AND id > ? AND doc IS NOT NULL ORDER BY id LIMIT ?',
+    );
+    // One statement for any number of collections: they come as a JSON array.
+    this.scanByVersionStmt = db.prepare(
+      `SELECT * FROM documents WHERE version > ? AND version <= ? AND doc IS NOT NULL
+       AND collection IN (SELECT value FROM json_each(?)) ORDER BY version LIMIT ?`,
+    );
+    this.touchStmt = db.prepare(
+      'UPDATE sessions SET last_synced_at = ? WHERE id IN (SELECT value FROM json_each(?))',
     );
     this.listAll = db.prepare('SELECT * FROM sessions WHERE id > ? ORDER BY id LIMIT ?');
     this.listByUser = db.prepare(
@@ -147,6 +157,20 @@ export class SqliteStatements {
 
   scanDocuments(collection: string, afterId: string, limit: number): DocumentRow[] {
     return this.scanStmt.all(collection, afterId, limit) as DocumentRow[];
+  }
+
+  scanDocumentsByVersion(
+    collections: readonly string[],
+    afterVersion: number,
+    upToVersion: number,
+    limit: number,
+  ): DocumentRow[] {
+    const names = JSON.stringify(collections);
+    return this.scanByVersionStmt.all(afterVersion, upToVersion, names, limit) as DocumentRow[];
+  }
+
+  touchSessions(ids: readonly string[], at: string): void {
+    this.touchStmt.run(at, JSON.stringify(ids));
   }
 
   listSessions(userId: string | undefined, after: string, limit: number) {
