@@ -24,6 +24,11 @@ export interface GatewayConfig {
   maxOfflineMs: number;
   /** How often expired sessions are marked and old history is compacted. */
   compactIntervalMs: number;
+  /**
+   * How often a download stream whose client's queries see nothing new sends an empty batch
+   * anyway, so the client's acknowledged version keeps up with the history.
+   */
+  cursorRefreshMs: number;
   /** Several gateway processes share the SQLite file: signal each other through it. */
   multiGateway: boolean;
 }
@@ -58,6 +63,7 @@ const SETTINGS = {
   keepAliveMs: { flag: 'keep-alive-ms', env: 'KEEP_ALIVE_MS', type: 'string' },
   maxOfflineMs: { flag: 'max-offline-ms', env: 'MAX_OFFLINE_MS', type: 'string' },
   compactIntervalMs: { flag: 'compact-interval-ms', env: 'COMPACT_INTERVAL_MS', type: 'string' },
+  cursorRefreshMs: { flag: 'cursor-refresh-ms', env: 'CURSOR_REFRESH_MS', type: 'string' },
   multiGateway: { flag: 'multi-gateway', env: 'MULTI_GATEWAY', type: 'string' },
 } satisfies Record<string, Setting>;
 
@@ -143,6 +149,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfi
     keepAliveMs: intSetting(raw, 'keepAliveMs', 10_000, 50, 600_000),
     maxOfflineMs: intSetting(raw, 'maxOfflineMs', 30 * DAY_MS, 1000, 3650 * DAY_MS),
     compactIntervalMs: intSetting(raw, 'compactIntervalMs', 60 * 60 * 1000, 1000, 30 * DAY_MS),
+    cursorRefreshMs: intSetting(raw, 'cursorRefreshMs', 30_000, 10, 30 * DAY_MS),
     multiGateway: boolSetting(raw, 'multiGateway'),
   };
 }

@@ -11,9 +11,14 @@ import { hlc } from './helpers/sync-client.js';
 /** The real SQLite store, counting the pages the download streams read. */
 class CountingStore extends SqliteStore {
   pagesRead = 0;
-  override async scanDocuments(collection: string, afterId: string, limit: number) {
+  override async scanDocumentsByVersion(
+    collections: readonly string[],
+    afterVersion: number,
+    upToVersion: number,
+    limit: number,
+  ) {
     this.pagesRead += 1;
-    return super.scanDocuments(collection, afterId, limit);
+    return super.scanDocumentsByVersion(collections, afterVersion, upToVersion, limit);
   }
 }
 

@@ -5,6 +5,8 @@ describe('configuration', () => {
   it('has defaults', () => {
     const c = loadConfig([], {});
     expect(c).toMatchObject({ port: 4000, dataDir: './data', store: 'sqlite', jwtSecret: null });
+    expect(c.cursorRefreshMs).toBe(30_000);
+    expect(loadConfig(['--cursor-refresh-ms', '10'], {}).cursorRefreshMs).toBe(10);
   });
 
   it('takes flags over environment variables', () => {
@@ -24,6 +26,7 @@ describe('configuration', () => {
     [[], { MONGODB_URI: 'http://x' }, '--mongodb-uri / MONGODB_URI'],
     [['--bogus'], {}, "Unknown option '--bogus'"],
     [[], { MAX_DOCUMENT_BYTES: '-1' }, '--max-document-bytes / MAX_DOCUMENT_BYTES'],
+    [[], { CURSOR_REFRESH_MS: '5' }, '--cursor-refresh-ms / CURSOR_REFRESH_MS: "5"'],
   ])('rejects %j %j with a message naming the setting', (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);

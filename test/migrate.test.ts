@@ -52,6 +52,9 @@ beforeAll(async () => {
       document: { ownerId: user },
     });
   }
+  // Alice's session has changed its queries once (a queries version to copy).
+  const alice = new SyncTestClient(gw.ws(await gw.token('alice')), 'alice-phone');
+  await alice.open([{ collection: 'notes', filter: { ownerId: 'alice' } }]);
   await gw.close();
 });
 
@@ -104,6 +107,11 @@ describe('reading a SQLite deployment for migration', () => {
     source.close();
 
     expect(target.sessions).toEqual(expected.sessions);
+    const versions = target.sessions.map((s) => [s.clientId, s.queriesVersion]);
+    expect(versions.sort()).toEqual([
+      ['alice-phone', 1],
+      ['bob-phone', 0],
+    ]);
     expect(target.history).toEqual(expected.history);
     expect(target.history.map((h) => h.version)).toEqual(expected.history.map((_, i) => i + 1));
     // Deleted documents are copied too: their mergeable state keeps the delete's stamp.

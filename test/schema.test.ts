@@ -20,13 +20,13 @@ const CONTRACT: Record<string, Record<string, string>> = {
     createCancellationToken: '(): CancellationToken!',
     cancel: '(cancellationToken: ID!): CancellationToken!',
     reconnect: '(): ReconnectResult!',
-    acknowledgeDownload: '(sessionId: ID!, serverVersion: Int!): SyncSession!',
+    acknowledgeDownload: '(sessionId: ID!, serverVersion: Int!, queriesVersion: Int): SyncSession!',
     updateQueries: '(sessionId: ID!, queries: [SyncQueryInput!]!): SyncSession!',
   },
   Subscription: {
     connectionStateChanges: '(sessionId: ID!): ConnectionStateChange!',
     progress: '(sessionId: ID!, direction: ProgressDirection!, mode: ProgressMode!): SyncProgress!',
-    changes: '(sessionId: ID!, since: Int): DownloadBatch!',
+    changes: '(sessionId: ID!, since: Int, bootstrapUntil: Int): DownloadBatch!',
     sessionEvents: '(sessionId: ID!): SessionEvent!',
   },
 };

@@ -164,6 +164,8 @@ describe('re-scoping after updateQueries', () => {
       },
     });
 
+    // A client that does not acknowledge queries versions.
+    a2.sendQueriesVersion = false;
     a2.startDownload(a2.downloadedVersion);
     await a2.until((d) => d.has('cars/c2') && !d.has('cars/c1'));
     // Once the client acknowledges past it, the re-scoping is done: any commit lets it do so,

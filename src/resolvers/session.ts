@@ -84,8 +84,20 @@ builder.mutationFields((t) => ({
   }),
   acknowledgeDownload: t.field({
     type: SyncSessionRef,
-    args: { sessionId: t.arg.id({ required: true }), serverVersion: t.arg.int({ required: true }) },
+    args: {
+      sessionId: t.arg.id({ required: true }),
+      serverVersion: t.arg.int({ required: true }),
+      queriesVersion: t.arg.int({
+        description:
+          "The batch's queriesVersion: the client's data matches these queries (finishes a re-scoping).",
+      }),
+    },
     resolve: (_root, args, ctx) =>
-      ctx.core.acknowledgeDownload(viewerOf(ctx), args.sessionId, args.serverVersion),
+      ctx.core.acknowledgeDownload(
+        viewerOf(ctx),
+        args.sessionId,
+        args.serverVersion,
+        args.queriesVersion ?? null,
+      ),
   }),
 }));

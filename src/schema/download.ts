@@ -28,5 +28,18 @@ export const DownloadBatchRef = builder.objectRef<DownloadBatch>('DownloadBatch'
       description: 'History entries after this batch (an upper bound on what is still to come).',
     }),
     latestServerVersion: t.exposeInt('latestServerVersion'),
+    bootstrapUntil: t.exposeInt('bootstrapUntil', {
+      nullable: true,
+      description:
+        'Set on batches of a bootstrap: the server version its snapshot is complete at. The first ' +
+        'batch of a bootstrap has fromServerVersion 0, and a client replaces its synced state for ' +
+        'the scope with the snapshot; to resume an interrupted bootstrap, subscribe with since: ' +
+        'the last acknowledged toServerVersion and bootstrapUntil.',
+    }),
+    queriesVersion: t.exposeInt('queriesVersion', {
+      description:
+        "The version of the session's queries that the client's data matches once it has " +
+        'applied this batch (acknowledge it with acknowledgeDownload).',
+    }),
   }),
 });

@@ -40,6 +40,18 @@ export const SyncSessionRef = builder.node(builder.objectRef<SessionRecord>('Syn
       description: 'The client has acknowledged the download up to this server version.',
     }),
     queries: t.field({ type: [SyncQueryRef], resolve: (s) => s.queries }),
+    queriesVersion: t.exposeInt('queriesVersion', {
+      description: 'Goes up by one whenever the queries change (openSession, updateQueries).',
+    }),
+    resetRequired: t.exposeBoolean('resetRequired', {
+      description: 'The client was offline past the max offline time and must reset.',
+    }),
+    lastSyncedAt: t.field({
+      type: 'DateTime',
+      description:
+        'When the client last synced or was last connected; offline past the max offline time from here, it must reset.',
+      resolve: (s) => s.lastSyncedAt,
+    }),
     state: t.field({
       type: SessionStateEnum,
       resolve: (s, _args, ctx) => sessionState(s.pause, ctx.sessions.clock.now()),

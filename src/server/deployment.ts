@@ -86,6 +86,7 @@ export async function openDeployment(
     },
     downloadBatchSize: config.downloadBatchSize,
     maxOfflineMs: config.maxOfflineMs,
+    cursorRefreshMs: config.cursorRefreshMs,
     signals,
   });
   await core.start();

@@ -205,12 +205,16 @@ export class SessionService {
     return this.waitFor(viewer, id, (s) => s.lastIntegratedClientVersion >= target, args);
   }
 
-  /** Resolves when the client has acknowledged every version in its scope that existed at the call. */
+  /**
+   * Resolves when the client has acknowledged every version in its scope that existed at the
+   * call, and its data matches the session's queries (no re-scoping pending).
+   */
   async waitForDownload(viewer: Viewer, id: string, args: WaitArgs): Promise<SessionRecord> {
     const session = await this.core.getSyncSession(viewer, id);
     const perms = this.core.permissions({ id: session.userId, roles: [] });
     const target = await downloadTarget(this.core.store, session, perms, 500);
-    return this.waitFor(viewer, id, (s) => s.lastDownloadedServerVersion >= target, args);
+    const done = (s: SessionRecord) => s.lastDownloadedServerVersion >= target && !s.rescopeFrom;
+    return this.waitFor(viewer, id, done, args);
   }
 
   private async waitFor(

@@ -2,59 +2,26 @@
  * The download stream of one session. It pulls: every batch is read from the store
  * when the consumer asks for it, so a slow consumer holds at most one batch in memory.
  *
- *   start ──since=0──▶ bootstrap (documents in scope, paged) ──▶ history
- *   start ──since=N──▶ history ◀──▶ wait (new version, scope change, or abort)
- *   scope change ──▶ rescope (REMOVE what left, UPSERT what entered) ──▶ history
+ *   start ──cursor 0──▶ bootstrap (bootstrap.ts: pages up to L, the latest) ──▶ history from L
+ *   start ──since=c, bootstrapUntil=L──▶ the pages left, (c, L] ──▶ history from L
+ *   start ──since=N──▶ history ◀──▶ wait (new version, scope change, refresh due, or abort)
+ *   scope change ──▶ rescope (REMOVE what left, UPSERT what entered) ──▶ queries batch ──▶ history
  *   paused for downloads ──▶ wait for a poke (resume, or `until` passed) ──▶ history
+ *   history passed unsent for cursorRefreshMs ──▶ an empty batch, to move the client's cursor
+ *
+ * Every batch says which version of the session's queries the client's data matches once
+ * applied (`queriesVersion`): the stream's scope version, which moves to the new queries'
+ * version with the batch that follows a re-scoping.
  */
-import type { Clock } from '../clock.js';
+import { bootstrapPages, type BootstrapRange } from './bootstrap.js';
+import { makeBatch, type DownloadChange, type DownloadDeps } from './download-batch.js';
+import type { DownloadBatch } from './download-batch.js';
 import { isPaused } from './pause.js';
-import type { SyncStore } from '../store/port.js';
-import type { ChangeFeed } from './change-feed.js';
-import type {
-  HistoryEntry,
-  JsonObject,
-  SessionRecord,
-  StoredDocument,
-  SyncQuery,
-} from './model.js';
-import type { UserPermissions } from './permissions.js';
+import type { HistoryEntry, SessionRecord } from './model.js';
+import { rescopeBatches } from './rescope.js';
 import { Scope } from './scope.js';
 
-export interface DownloadChange {
-  serverVersion: number;
-  collection: string;
-  id: string;
-  op: 'UPSERT' | 'REMOVE';
-  document: JsonObject | null;
-}
-
-export interface DownloadBatch {
-  fromServerVersion: number;
-  toServerVersion: number;
-  changes: DownloadChange[];
-  remainingChanges: number;
-  latestServerVersion: number;
-}
-
-export interface DownloadDeps {
-  store: SyncStore;
-  feed: ChangeFeed;
-  perms: UserPermissions;
-  batchSize: number;
-  clock: Clock;
-  loadSession: (id: string) => Promise<SessionRecord | undefined>;
-  /** The client's cursor fell behind compacted history: it must reset; the stream ends. */
-  onHistoryLost: (sessionId: string) => Promise<void>;
-}
-
-const upsert = (d: StoredDocument): DownloadChange => ({
-  serverVersion: d.version,
-  collection: d.collection,
-  id: d.id,
-  op: 'UPSERT',
-  document: d.doc,
-});
+export type { DownloadBatch, DownloadChange, DownloadDeps } from './download-batch.js';
 
 /**
  * Maps one history entry to what this scope's client must see of it, if anything. `former`
@@ -80,86 +47,66 @@ interface Former {
 const formerFor = (former: Former | null, h: HistoryEntry) =>
   former && h.version <= former.until ? former.scope : undefined;
 
-/** Pages through the current documents of the scope's collections, keeping those `pick` returns. */
-async function* pageDocuments(
-  deps: DownloadDeps,
-  collections: string[],
-  pick: (d: StoredDocument) => DownloadChange | null,
-): AsyncGenerator<DownloadChange[]> {
-  for (const collection of collections) {
-    let after = '';
-    for (;;) {
-      const page = await deps.store.scanDocuments(collection, after, deps.batchSize);
-      const changes = page.map(pick).filter((c): c is DownloadChange => c !== null);
-      if (changes.length > 0) yield changes;
-      if (page.length < deps.batchSize) break;
-      after = page[page.length - 1]!.id;
-    }
-  }
-}
-
-function batch(from: number, to: number, changes: DownloadChange[], latest: number): DownloadBatch {
-  return {
-    fromServerVersion: from,
-    toServerVersion: to,
-    changes,
-    remainingChanges: Math.max(0, latest - to),
-    latestServerVersion: latest,
-  };
-}
-
-/** Documents that left or entered the scope between `from` and `to` queries. */
-async function* rescope(deps: DownloadDeps, from: SyncQuery[], to: SyncQuery[], cursor: number) {
-  const before = new Scope(from, deps.perms);
-  const after = new Scope(to, deps.perms);
-  const collections = [...new Set([...before.collections, ...after.collections])];
-  const pick = (d: StoredDocument): DownloadChange | null => {
-    const was = before.includes(d.collection, d.doc);
-    const is = after.includes(d.collection, d.doc);
-    if (is && !was) return upsert(d);
-    if (was && !is) return { ...upsert(d), op: 'REMOVE', document: null };
-    return null;
-  };
-  for await (const changes of pageDocuments(deps, collections, pick)) {
-    yield batch(cursor, cursor, changes, deps.feed.latest);
-  }
-}
-
 const waitForPoke = (deps: DownloadDeps, sessionId: string, pokes: number, signal: AbortSignal) =>
   deps.feed.wait(Number.MAX_SAFE_INTEGER, sessionId, pokes, signal);
 
-/** Waits while the session is paused for downloads; false when it closed or the stream ended. */
+/**
+ * Waits while the session is paused for downloads; returns the session then, or null when
+ * it closed or the stream ended.
+ */
 async function untilDownloadsAllowed(deps: DownloadDeps, sessionId: string, signal: AbortSignal) {
   while (!signal.aborted) {
     const pokes = deps.feed.pokeCount(sessionId);
     const current = await deps.loadSession(sessionId);
-    if (!current || current.closed) return false;
-    if (!isPaused(current.pause, 'DOWNLOAD', deps.clock.now())) return true;
+    if (!current || current.closed) return null;
+    if (!isPaused(current.pause, 'DOWNLOAD', deps.clock.now())) return current;
     await waitForPoke(deps, sessionId, pokes, signal);
   }
-  return false;
+  return null;
+}
+
+/** Where the stream starts: `since` (null: the acknowledged version), and a bootstrap to resume. */
+export interface StreamStart {
+  since: number | null;
+  bootstrapUntil: number | null;
+}
+
+/** The scope version of a stream that does not bootstrap: a pending re-scoping is not synced yet. */
+const startScopeVersion = (s: SessionRecord) =>
+  s.rescopeFrom ? s.queriesVersion - 1 : s.queriesVersion;
+
+/**
+ * The bootstrap a stream starts with, if any: a fresh one at cursor 0, over the current
+ * queries, up to the latest version (read first); or the pages left of an interrupted one.
+ */
+async function bootstrapOf(
+  deps: DownloadDeps,
+  session: SessionRecord,
+  cursor: number,
+  until: number | null,
+): Promise<BootstrapRange | null> {
+  if (cursor === 0) {
+    const latest = await deps.store.latestVersion();
+    return { from: 0, until: latest, queriesVersion: session.queriesVersion };
+  }
+  if (until === null || until <= cursor) return null;
+  return { from: cursor, until, queriesVersion: startScopeVersion(session) };
 }
 
 /** The `changes` subscription of one session, until `signal` aborts or the session closes. */
 export async function* downloadStream(
   deps: DownloadDeps,
   session: SessionRecord,
-  since: number | null,
+  start: StreamStart,
   signal: AbortSignal,
 ): AsyncGenerator<DownloadBatch> {
-  let cursor = since ?? session.lastDownloadedServerVersion;
-  if (!(await untilDownloadsAllowed(deps, session.id, signal))) return;
-  if (cursor === 0) {
-    const snapshot = await deps.store.latestVersion();
-    const scope = new Scope(session.queries, deps.perms);
-    const pick = (d: StoredDocument) => (scope.includes(d.collection, d.doc) ? upsert(d) : null);
-    for await (const changes of pageDocuments(deps, scope.collections, pick)) {
-      yield batch(0, 0, changes, snapshot);
-    }
-    yield batch(0, snapshot, [], snapshot);
-    cursor = snapshot;
-  }
-  yield* followHistory(deps, session.id, cursor, signal);
+  const cursor = start.since ?? session.lastDownloadedServerVersion;
+  const current = await untilDownloadsAllowed(deps, session.id, signal);
+  if (!current) return;
+  const bootstrap = await bootstrapOf(deps, current, cursor, start.bootstrapUntil);
+  if (!bootstrap) return yield* followHistory(deps, session.id, cursor, null, signal);
+  yield* bootstrapPages(deps, new Scope(current.queries, deps.perms), bootstrap);
+  yield* followHistory(deps, session.id, bootstrap.until, bootstrap.queriesVersion, signal);
 }
 
 /**
@@ -208,25 +155,139 @@ const sameRescope = (a: SessionRecord, b: SessionRecord) =>
 
 /**
  * A re-scoping this stream sent. It stays stored (and is sent again by the next stream)
- * until the client acknowledges a version past `past`: batches are acknowledged in order,
- * and only batches sent after the re-scoping go past it.
+ * until the client acknowledges a version past `past` (batches are acknowledged in order,
+ * and only batches sent after the re-scoping go past it), or acknowledges the queries
+ * version it was sent for.
  */
 interface Sent {
   session: SessionRecord;
   past: number;
 }
 
+/** How far the stream has read the history, and how far and when it last sent a batch. */
+interface Position {
+  cursor: number;
+  sentTo: number;
+  sentAt: number;
+}
+
+/** Records that `batch` goes out, and returns it. */
+function sending(deps: DownloadDeps, at: Position, batch: DownloadBatch): DownloadBatch {
+  at.sentTo = Math.max(at.sentTo, batch.toServerVersion);
+  at.sentAt = deps.clock.now().getTime();
+  return batch;
+}
+
+/** The history read up to `to` went unsent for long enough: the client's cursor must move. */
+const refreshDue = (deps: DownloadDeps, at: Position, to: number) =>
+  to > at.sentTo && deps.clock.now().getTime() - at.sentAt >= deps.cursorRefreshMs;
+
+/**
+ * Waits for a version after the cursor, a poke, or the end of the stream; with history read
+ * but not sent, no longer than until its refresh is due.
+ */
+async function waitForHistory(
+  deps: DownloadDeps,
+  at: Position,
+  wake: { sessionId: string; pokes: number },
+  signal: AbortSignal,
+): Promise<void> {
+  if (at.cursor <= at.sentTo || signal.aborted) {
+    return deps.feed.wait(at.cursor, wake.sessionId, wake.pokes, signal);
+  }
+  const woken = new AbortController();
+  const stop = () => woken.abort();
+  const dueInMs = at.sentAt + deps.cursorRefreshMs - deps.clock.now().getTime();
+  const cancel = deps.clock.setTimer(dueInMs, stop);
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    await deps.feed.wait(at.cursor, wake.sessionId, wake.pokes, woken.signal);
+  } finally {
+    cancel();
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+/** What a stream following the history keeps from one batch to the next. */
+interface Following {
+  at: Position;
+  /** The version of the queries the client's data matches; null until the session is read. */
+  scopeVersion: number | null;
+  /** Whether no history batch went out yet: the first always does. */
+  first: boolean;
+  former: Former | null;
+  sent: Sent | null;
+}
+
+/** The stream's scope version, as of the session read now. */
+function scopeVersionOf(f: Following, session: SessionRecord): number {
+  // No re-scoping pending: the client's data matches the session's queries.
+  if (!session.rescopeFrom) return session.queriesVersion;
+  return f.scopeVersion ?? startScopeVersion(session);
+}
+
+/**
+ * Sends what left or entered the scope, then an empty batch that says the client's data
+ * matches the new queries once it has applied the re-scoping.
+ */
+async function* sendRescope(deps: DownloadDeps, f: Following, session: SessionRecord) {
+  const rescopeFrom = session.rescopeFrom!;
+  const queries = { from: rescopeFrom, to: session.queries };
+  for await (const b of rescopeBatches(deps, queries, f.at.cursor, f.scopeVersion!)) {
+    yield sending(deps, f.at, b);
+  }
+  // Read after the scan: later entries changed documents the scan saw as they are now.
+  const until = await deps.store.latestVersion();
+  f.former = { scope: new Scope(rescopeFrom, deps.perms), until };
+  f.sent = { session, past: Math.max(f.at.cursor, session.lastDownloadedServerVersion) };
+  f.scopeVersion = session.queriesVersion;
+  const versions = { queriesVersion: f.scopeVersion };
+  yield sending(deps, f.at, makeBatch(f.at.cursor, f.at.cursor, [], deps.feed.latest, versions));
+}
+
+/**
+ * Reads the next entries of the history and sends what the scope sees of them, if
+ * anything (or an empty batch when the cursor refresh is due); returns whether the stream
+ * caught up, or null when the history after the cursor is lost.
+ */
+async function* sendHistory(
+  deps: DownloadDeps,
+  f: Following,
+  scope: Scope,
+): AsyncGenerator<DownloadBatch, boolean | null> {
+  const { at, sent } = f;
+  const latest = await deps.store.latestVersion();
+  const entries = await deps.store.readHistory(at.cursor, deps.batchSize);
+  if (historyLost(at.cursor, entries, latest)) return null;
+  deps.feed.advance(latest);
+  const changes = entries
+    .map((h) => routeEntry(scope, h, formerFor(f.former, h)))
+    .filter((c): c is DownloadChange => c !== null);
+  const to = entries.length > 0 ? entries[entries.length - 1]!.version : at.cursor;
+  const caughtUp = entries.length < deps.batchSize;
+  const versions = { queriesVersion: f.scopeVersion! };
+  // While a re-scoping waits for its acknowledgement, every batch goes out, so the client
+  // can acknowledge past it even when nothing in its scope changes.
+  if (changes.length > 0 || f.first || (sent && to > sent.past)) {
+    yield sending(deps, at, makeBatch(at.cursor, to, changes, latest, versions));
+  } else if (caughtUp && refreshDue(deps, at, to)) {
+    yield sending(deps, at, makeBatch(at.sentTo, to, [], latest, versions));
+  }
+  f.first = false;
+  at.cursor = to;
+  return caughtUp;
+}
+
 async function* followHistory(
   deps: DownloadDeps,
   sessionId: string,
   from: number,
+  scopeVersion: number | null,
   signal: AbortSignal,
 ): AsyncGenerator<DownloadBatch> {
-  let cursor = from;
-  let first = true;
+  const at = { cursor: from, sentTo: from, sentAt: deps.clock.now().getTime() };
+  const f: Following = { at, scopeVersion, first: true, former: null, sent: null };
   let seen: Seen | null = null;
-  let former: Former | null = null;
-  let sent: Sent | null = null;
   while (!signal.aborted) {
     seen = await refresh(deps, sessionId, seen);
     if (!seen) return;
@@ -235,34 +296,18 @@ async function* followHistory(
       await waitForPoke(deps, sessionId, pokes, signal);
       continue;
     }
-    if (session.rescopeFrom && !(sent && sameRescope(sent.session, session))) {
-      yield* rescope(deps, session.rescopeFrom, session.queries, cursor);
-      // Read after the scan: later entries changed documents the scan saw as they are now.
-      const until = await deps.store.latestVersion();
-      former = { scope: new Scope(session.rescopeFrom, deps.perms), until };
-      sent = { session, past: Math.max(cursor, session.lastDownloadedServerVersion) };
+    f.scopeVersion = scopeVersionOf(f, session);
+    if (session.rescopeFrom && !(f.sent && sameRescope(f.sent.session, session))) {
+      yield* sendRescope(deps, f, session);
       continue;
     }
-    if (sent && session.lastDownloadedServerVersion > sent.past) {
-      await finishRescope(deps, sent.session);
-      [sent, seen] = [null, null];
+    if (f.sent && session.lastDownloadedServerVersion > f.sent.past) {
+      await finishRescope(deps, f.sent.session);
+      [f.sent, seen] = [null, null];
       continue;
     }
-    const latest = await deps.store.latestVersion();
-    const entries = await deps.store.readHistory(cursor, deps.batchSize);
-    if (historyLost(cursor, entries, latest)) return deps.onHistoryLost(sessionId);
-    deps.feed.advance(latest);
-    const changes = entries
-      .map((h) => routeEntry(scope, h, formerFor(former, h)))
-      .filter((c): c is DownloadChange => c !== null);
-    const to = entries.length > 0 ? entries[entries.length - 1]!.version : cursor;
-    // While a re-scoping waits for its acknowledgement, every batch goes out, so the client
-    // can acknowledge past it even when nothing in its scope changes.
-    if (changes.length > 0 || first || (sent && to > sent.past)) {
-      yield batch(cursor, to, changes, latest);
-    }
-    first = false;
-    cursor = to;
-    if (entries.length < deps.batchSize) await deps.feed.wait(cursor, sessionId, pokes, signal);
+    const caughtUp = yield* sendHistory(deps, f, scope);
+    if (caughtUp === null) return deps.onHistoryLost(sessionId);
+    if (caughtUp) await waitForHistory(deps, at, { sessionId, pokes }, signal);
   }
 }

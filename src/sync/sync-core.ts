@@ -5,10 +5,10 @@
 import type { Clock } from '../clock.js';
 import { badInput, SyncError } from '../errors.js';
 import { Topics } from '../streams/topics.js';
-import type { SessionPatch, SyncStore } from '../store/port.js';
+import type { SessionExpectation, SessionPatch, SyncStore } from '../store/port.js';
 import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
-import { downloadStream, historyLost, type DownloadBatch } from './download.js';
+import { downloadStream, historyLost, type DownloadBatch, type StreamStart } from './download.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type { DocumentKey, SessionRecord, StoredDocument, SyncQuery, Viewer } from './model.js';
@@ -31,6 +31,8 @@ export interface SyncCoreOptions {
   downloadBatchSize: number;
   /** A client that has not synced for this long must reset. */
   maxOfflineMs: number;
+  /** A download stream that passed history without sending anything sends an empty batch this often. */
+  cursorRefreshMs?: number;
   /** Carries changes to the other gateways of the deployment; none by default. */
   signals?: CoreSignals;
 }
@@ -48,6 +50,9 @@ const NO_OTHER_GATEWAYS: CoreSignals = { publish: () => {} };
 const BACKEND_VIEWER: Viewer = { id: SYSTEM_USER, roles: [] };
 
 const ALLOW_ALL: RulesConfig = { default: { read: true, write: true }, collections: {} };
+
+/** How often, by default, a stream that passes history unsent moves its client's cursor. */
+const DEFAULT_CURSOR_REFRESH_MS = 30_000;
 
 export type QueryInput = { collection: string; filter?: unknown };
 
@@ -133,16 +138,32 @@ export class SyncCore {
     });
   }
 
+  /**
+   * Writes `patch`, and `queries` if they differ: then the queries version goes up and the
+   * former scope is kept for re-scoping, written only if the session still holds the
+   * queries read (else it is read again), so concurrent changes each count and none is lost.
+   */
   private async rescope(session: SessionRecord, queries: SyncQuery[], patch: SessionPatch = {}) {
-    const changed = JSON.stringify(session.queries) !== JSON.stringify(queries);
-    const rescopeFrom = widenFormerScope(session.rescopeFrom, session.queries);
-    const scope = changed ? { queries, rescopeFrom } : {};
-    const updated = await this.update(session.id, { ...patch, ...scope });
-    return updated ?? session;
+    for (let current = session, attempt = 1; ; attempt++) {
+      if (JSON.stringify(current.queries) === JSON.stringify(queries)) {
+        return (await this.update(current.id, patch)) ?? current;
+      }
+      const scope = {
+        queries,
+        rescopeFrom: widenFormerScope(current.rescopeFrom, current.queries),
+        queriesVersion: current.queriesVersion + 1,
+      };
+      const expect = { queries: current.queries, rescopeFrom: current.rescopeFrom };
+      const updated = await this.update(current.id, { ...patch, ...scope }, expect);
+      if (updated) return updated;
+      const [again] = await this.store.getSessions([current.id]);
+      if (!again || attempt >= 10) throw new Error(`session ${current.id}: queries kept changing`);
+      current = again;
+    }
   }
 
-  private async update(id: string, patch: SessionPatch) {
-    const updated = await this.store.updateSession(id, { ...patch, updatedAt: this.now() });
+  private async update(id: string, patch: SessionPatch, expect?: SessionExpectation) {
+    const updated = await this.store.updateSession(id, { ...patch, updatedAt: this.now() }, expect);
     this.notifySession(id);
     return updated;
   }
@@ -311,8 +332,18 @@ export class SyncCore {
     return this.backendSession;
   }
 
-  /** Records that the client holds everything up to `serverVersion`; never moves back. */
-  async acknowledgeDownload(viewer: Viewer, id: string, serverVersion: number) {
+  /**
+   * Records that the client holds everything up to `serverVersion` (never moves back). With
+   * `queriesVersion`, the version of the queries its data matches: when that is the
+   * session's current one, a pending re-scoping is finished (if the queries did not change
+   * again meanwhile: atomically).
+   */
+  async acknowledgeDownload(
+    viewer: Viewer,
+    id: string,
+    serverVersion: number,
+    queriesVersion: number | null = null,
+  ) {
     const session = await this.getSyncSession(viewer, id);
     const latest = await this.store.latestVersion();
     if (!Number.isInteger(serverVersion) || serverVersion < 0 || serverVersion > latest) {
@@ -321,37 +352,53 @@ export class SyncCore {
         `must be an integer from 0 to the latest server version ${latest}`,
       );
     }
-    const updated = await this.update(id, {
-      lastDownloadedServerVersion: serverVersion,
-      lastSyncedAt: this.now(),
-    });
-    return updated ?? session;
+    checkQueriesVersion(queriesVersion, session);
+    const ack = { lastDownloadedServerVersion: serverVersion, lastSyncedAt: this.now() };
+    if (session.rescopeFrom && queriesVersion === session.queriesVersion) {
+      const { queries, rescopeFrom } = session;
+      const finished = await this.update(
+        id,
+        { ...ack, rescopeFrom: null },
+        { queries, rescopeFrom },
+      );
+      if (finished) return finished;
+    }
+    return (await this.update(id, ack)) ?? session;
   }
 
   /** The download stream; checks access, `since` and the max offline time before the first batch. */
-  async changes(viewer: Viewer, id: string, since: number | null, signal: AbortSignal) {
-    return this.streamChanges(await this.checkChanges(viewer, id, since), since, signal);
+  async changes(viewer: Viewer, id: string, start: StreamStart, signal: AbortSignal) {
+    return this.streamChanges(await this.checkChanges(viewer, id, start), start, signal);
   }
 
   /** The download stream of a session that `checkChanges` let through. */
-  async streamChanges(session: SessionRecord, since: number | null, signal: AbortSignal) {
+  async streamChanges(session: SessionRecord, start: StreamStart, signal: AbortSignal) {
     await this.store.updateSession(session.id, { lastSyncedAt: this.now() });
-    return downloadStream(this.downloadDeps(session), session, since, signal);
+    return downloadStream(this.downloadDeps(session), session, start, signal);
   }
 
-  /** What `changes` checks before it streams: refuses a bad `since` or a lost history. */
-  async checkChanges(viewer: Viewer, id: string, since: number | null): Promise<SessionRecord> {
+  /**
+   * What `changes` checks before it streams: refuses a bad `since` or `bootstrapUntil`, or a
+   * lost history (after `bootstrapUntil` for a bootstrap resumed, after the cursor otherwise).
+   */
+  async checkChanges(viewer: Viewer, id: string, start: StreamStart): Promise<SessionRecord> {
     const session = await this.getSyncSession(viewer, id);
     const latest = await this.store.latestVersion();
+    const { since, bootstrapUntil: until } = start;
     if (since !== null && (!Number.isInteger(since) || since < 0 || since > latest)) {
       throw badInput('since', `must be an integer from 0 to the latest server version ${latest}`);
     }
     const cursor = since ?? session.lastDownloadedServerVersion;
-    if (cursor > 0 && historyLost(cursor, await this.store.readHistory(cursor, 1), latest)) {
+    if (until !== null && (!Number.isInteger(until) || until < cursor || until > latest)) {
+      const from = since === null ? `the acknowledged version ${cursor}` : `since (${cursor})`;
+      throw badInput('bootstrapUntil', `must be an integer from ${from} to the latest ${latest}`);
+    }
+    const from = until !== null && cursor > 0 ? until : cursor;
+    if (from > 0 && historyLost(from, await this.store.readHistory(from, 1), latest)) {
       await this.requireReset(id);
       throw new SyncError(
         'CLIENT_RESET_REQUIRED',
-        `history after version ${cursor} was compacted: reset (changes(since: 0))`,
+        `history after version ${from} was compacted: reset (changes(since: 0))`,
       );
     }
     return session;
@@ -363,10 +410,20 @@ export class SyncCore {
       feed: this.feed,
       batchSize: this.options.downloadBatchSize,
       clock: this.options.clock,
+      cursorRefreshMs: this.options.cursorRefreshMs ?? DEFAULT_CURSOR_REFRESH_MS,
       perms: this.permissions({ id: session.userId, roles: [] }),
       loadSession: async (sid: string) => (await this.store.getSessions([sid]))[0],
       onHistoryLost: (sid: string) => this.requireReset(sid),
     };
+  }
+}
+
+function checkQueriesVersion(v: number | null, session: SessionRecord): void {
+  if (v !== null && (!Number.isInteger(v) || v < 0 || v > session.queriesVersion)) {
+    throw badInput(
+      'queriesVersion',
+      `must be an integer from 0 to the session's queries version ${session.queriesVersion}`,
+    );
   }
 }
 

@@ -15,9 +15,13 @@ export interface ChangeInput {
   unset?: string[];
 }
 
-const CHANGES = `subscription ($sessionId: ID!, $since: Int) { changes(sessionId: $sessionId, since: $since) {
-  fromServerVersion toServerVersion latestServerVersion remainingChanges
+const CHANGES = `subscription ($sessionId: ID!, $since: Int, $until: Int) {
+  changes(sessionId: $sessionId, since: $since, bootstrapUntil: $until) {
+  fromServerVersion toServerVersion latestServerVersion remainingChanges bootstrapUntil queriesVersion
   changes { serverVersion collection id op document } } }`;
+
+const ACK = `mutation ($s: ID!, $v: Int!, $q: Int) {
+  acknowledgeDownload(sessionId: $s, serverVersion: $v, queriesVersion: $q) { id } }`;
 
 let hlcCounter = 0;
 export function hlc(ms = Date.now()): string {
@@ -32,8 +36,16 @@ export class SyncTestClient {
   sessionId = '';
   clientVersion = 0;
   downloadedVersion = 0;
+  /** The newest toServerVersion whose acknowledgement the gateway answered. */
+  acknowledgedVersion = 0;
   /** How the download stream ended with an error (a close event or GraphQL errors), if it did. */
   streamError: unknown = null;
+  /** Every batch received, in order. */
+  readonly batches: Batch[] = [];
+  /** Acknowledge with the batch's queriesVersion (false: as a client that does not know it). */
+  sendQueriesVersion = true;
+  /** Whether to take a batch that arrives (false: as if it was lost, neither applied nor acknowledged). */
+  accept: (batch: Batch) => boolean = () => true;
   private stop: (() => void) | null = null;
   private listeners = new Set<() => void>();
 
@@ -75,10 +87,14 @@ export class SyncTestClient {
     );
   }
 
-  /** Starts the download stream; batches are applied and acknowledged as they come. */
-  startDownload(since?: number): void {
+  /**
+   * Starts the download stream; batches are applied and acknowledged as they come. The
+   * first batch of a bootstrap replaces the local copy, as the protocol says.
+   */
+  startDownload(since?: number, bootstrapUntil?: number): void {
+    const variables = { sessionId: this.sessionId, since, until: bootstrapUntil };
     this.stop = this.ws.subscribe(
-      { query: CHANGES, variables: { sessionId: this.sessionId, since } },
+      { query: CHANGES, variables },
       {
         next: (value) => void this.applyBatch(value.data?.changes as Batch),
         error: (e) => (this.streamError = e),
@@ -93,7 +109,9 @@ export class SyncTestClient {
   }
 
   private async applyBatch(batch: Batch | undefined): Promise<void> {
-    if (!batch) return;
+    if (!batch || !this.accept(batch)) return;
+    this.batches.push(batch);
+    if (batch.bootstrapUntil !== null && batch.fromServerVersion === 0) this.docs.clear();
     for (const c of batch.changes) {
       const key = `${c.collection}/${c.id}`;
       this.deliveries.set(key, (this.deliveries.get(key) ?? 0) + 1);
@@ -102,10 +120,13 @@ export class SyncTestClient {
     }
     this.downloadedVersion = Math.max(this.downloadedVersion, batch.toServerVersion);
     for (const l of this.listeners) l();
-    if (batch.toServerVersion === 0) return;
-    const ack = `mutation ($s: ID!, $v: Int!) { acknowledgeDownload(sessionId: $s, serverVersion: $v) { id } }`;
+    const q = this.sendQueriesVersion ? batch.queriesVersion : undefined;
+    const ack = { s: this.sessionId, v: batch.toServerVersion, q };
     // An ack still in flight when the test tears the socket down is of no interest.
-    await this.request(ack, { s: this.sessionId, v: batch.toServerVersion }).catch(() => undefined);
+    const answer = await this.request(ACK, ack).catch(() => undefined);
+    if (!answer || answer.errors) return;
+    this.acknowledgedVersion = Math.max(this.acknowledgedVersion, batch.toServerVersion);
+    for (const l of this.listeners) l();
   }
 
   /** Resolves once the local copy satisfies `predicate` (checked after every batch). */
@@ -139,8 +160,13 @@ export class SyncTestClient {
   }
 }
 
-interface Batch {
+export interface Batch {
+  fromServerVersion: number;
   toServerVersion: number;
+  latestServerVersion: number;
+  remainingChanges: number;
+  bootstrapUntil: number | null;
+  queriesVersion: number;
   changes: {
     serverVersion: number;
     collection: string;

@@ -1,0 +1,47 @@
+/** Re-scoping: what a client must remove and receive when its queries change. */
+import { makeBatch, upsert, type DownloadChange, type DownloadDeps } from './download-batch.js';
+import type { StoredDocument, SyncQuery } from './model.js';
+import { Scope } from './scope.js';
+
+/** Pages through the current documents of the scope's collections, keeping those `pick` returns. */
+async function* pageDocuments(
+  deps: DownloadDeps,
+  collections: string[],
+  pick: (d: StoredDocument) => DownloadChange | null,
+): AsyncGenerator<DownloadChange[]> {
+  for (const collection of collections) {
+    let after = '';
+    for (;;) {
+      const page = await deps.store.scanDocuments(collection, after, deps.batchSize);
+      const changes = page.map(pick).filter((c): c is DownloadChange => c !== null);
+      if (changes.length > 0) yield changes;
+      if (page.length < deps.batchSize) break;
+      after = page[page.length - 1]!.id;
+    }
+  }
+}
+
+/**
+ * Documents that left the scope (REMOVE) or entered it (UPSERT) when the queries changed
+ * from `queries.from` to `queries.to`, as they are now; batches at the cursor.
+ */
+export async function* rescopeBatches(
+  deps: DownloadDeps,
+  queries: { from: SyncQuery[]; to: SyncQuery[] },
+  cursor: number,
+  queriesVersion: number,
+) {
+  const before = new Scope(queries.from, deps.perms);
+  const after = new Scope(queries.to, deps.perms);
+  const collections = [...new Set([...before.collections, ...after.collections])];
+  const pick = (d: StoredDocument): DownloadChange | null => {
+    const was = before.includes(d.collection, d.doc);
+    const is = after.includes(d.collection, d.doc);
+    if (is && !was) return upsert(d);
+    if (was && !is) return { ...upsert(d), op: 'REMOVE', document: null };
+    return null;
+  };
+  for await (const changes of pageDocuments(deps, collections, pick)) {
+    yield makeBatch(cursor, cursor, changes, deps.feed.latest, { queriesVersion });
+  }
+}
