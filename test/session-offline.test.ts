@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
-import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { startTestGateway, wsRequest, type TestGateway } from './helpers/gateway.js';
 import { stream } from './helpers/stream.js';
 import { hlc, SyncTestClient } from './helpers/sync-client.js';
 
 const MAX_OFFLINE = 60_000;
 const SWEEP = 10_000;
+const CURSOR_REFRESH = 5_000;
 const EVENTS = `subscription ($id: ID!) { sessionEvents(sessionId: $id) { type } }`;
 
 let gw: TestGateway;
@@ -14,7 +15,11 @@ beforeEach(async () => {
   clock = new ManualClock();
   gw = await startTestGateway({
     clock,
-    env: { MAX_OFFLINE_MS: String(MAX_OFFLINE), COMPACT_INTERVAL_MS: String(SWEEP) },
+    env: {
+      MAX_OFFLINE_MS: String(MAX_OFFLINE),
+      COMPACT_INTERVAL_MS: String(SWEEP),
+      CURSOR_REFRESH_MS: String(CURSOR_REFRESH),
+    },
   });
 });
 afterEach(() => gw.close());
@@ -32,9 +37,13 @@ const car = (id: string) => ({
   document: { ownerId: 'alice' },
 });
 
-/** Lets the sweep that the clock just fired finish its store work. */
+/** Lets the sweep that the clock just fired finish its store work (fails after 10 s). */
 async function settle(check: () => Promise<boolean>) {
-  while (!(await check())) await new Promise((r) => setImmediate(r));
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('the gateway did not settle within 10 s');
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 describe('max offline time', () => {
@@ -57,8 +66,10 @@ describe('max offline time', () => {
     const a = await client('a');
     const b = await client('b');
     await a.upload([car('old')], hlc(clock.now().getTime()));
-    const events = stream<{ sessionEvents: { type: string } }>(a.ws, EVENTS, { id: a.sessionId });
-    await a.request('{ __typename }');
+    // An admin watches: watching does not connect the session (its client is away).
+    const admin = gw.ws(await gw.token('root', ['admin']));
+    const events = stream<{ sessionEvents: { type: string } }>(admin, EVENTS, { id: a.sessionId });
+    await wsRequest(admin, '{ __typename }');
     clock.advance(MAX_OFFLINE / 2);
     await b.upload([car('recent')], hlc(clock.now().getTime()));
     clock.advance(MAX_OFFLINE / 2 + SWEEP);
@@ -92,5 +103,125 @@ describe('max offline time', () => {
       (await a.upload([car('a2')], hlc(clock.now().getTime()))).data?.uploadChanges
         .lastIntegratedClientVersion,
     ).toBe(2);
+  });
+});
+
+const SESSION = `query ($id: ID!) { session(id: $id) { resetRequired lastSyncedAt connectionState } }`;
+type SessionView = { resetRequired: boolean; lastSyncedAt: string; connectionState: string };
+
+/** The session as an admin reads it over HTTP. */
+async function view(id: string): Promise<SessionView> {
+  const r = await gw.http<{ session: SessionView }>(
+    SESSION,
+    { id },
+    await gw.token('root', ['admin']),
+  );
+  return r.data!.session;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('only a client really away is reset', () => {
+  it('a connected idle session survives the sweep past the max offline time; a disconnected one is reset', async () => {
+    const idle = await client('idle');
+    const away = await client('away');
+    idle.startDownload();
+    away.startDownload();
+    await settle(async () => (await view(away.sessionId)).connectionState === 'CONNECTED');
+    await away.ws.dispose();
+    await settle(async () => (await view(away.sessionId)).connectionState === 'DISCONNECTED');
+
+    clock.advance(MAX_OFFLINE + SWEEP);
+    await settle(async () => (await view(away.sessionId)).resetRequired);
+    expect(await view(idle.sessionId)).toMatchObject({
+      resetRequired: false,
+      connectionState: 'CONNECTED',
+    });
+    const upload = await idle.upload([car('i1')], hlc(clock.now().getTime()));
+    expect(upload.errors).toBeUndefined();
+  });
+
+  it('counts the offline time from the disconnect, and shows lastSyncedAt and resetRequired', async () => {
+    const a = await client('a');
+    const opened = clock.now().getTime();
+    expect(await view(a.sessionId)).toMatchObject({
+      resetRequired: false,
+      lastSyncedAt: iso(opened),
+    });
+    a.startDownload();
+    await settle(async () => (await view(a.sessionId)).connectionState === 'CONNECTED');
+    clock.advance(MAX_OFFLINE - SWEEP / 2); // connected all along: the sweeps keep it current
+    const left = clock.now().getTime();
+    await a.ws.dispose();
+    await settle(async () => (await view(a.sessionId)).lastSyncedAt === iso(left));
+
+    clock.advance(MAX_OFFLINE - SWEEP / 2); // a sweep has run past the horizon of `opened`
+    expect((await view(a.sessionId)).resetRequired).toBe(false);
+    clock.advance(SWEEP);
+    await settle(async () => (await view(a.sessionId)).resetRequired);
+  });
+
+  it('a client whose queries see nothing new while others write keeps its cursor fresh, and is not reset after compaction', async () => {
+    const reader = new SyncTestClient(gw.ws(await gw.token('alice')), 'reader');
+    await reader.open([{ collection: 'cars', filter: { color: 'red' } }]);
+    reader.startDownload();
+    await reader.until(() => reader.batches.length > 0);
+    const writer = await client('writer');
+    // Twice the max offline time of writes the reader does not see; old history is compacted.
+    for (let i = 0; i < (2 * MAX_OFFLINE) / SWEEP; i++) {
+      const sent = await writer.upload([car(`w${i}`)], hlc(clock.now().getTime()));
+      const version = sent.data!.uploadChanges.serverVersion;
+      for (let waited = 0; waited < SWEEP; waited += CURSOR_REFRESH / 2) {
+        clock.advance(CURSOR_REFRESH / 2);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await reader.until(() => reader.acknowledgedVersion >= version);
+    }
+    await settle(async () => (await gw.gateway.core.store.readHistory(0, 1))[0]?.version !== 1);
+    expect(reader.docs.size).toBe(0);
+    const empty = reader.batches.slice(1);
+    expect(empty.length).toBeGreaterThan(0);
+    expect(empty.every((b) => b.changes.length === 0)).toBe(true);
+
+    // It reconnects from its acknowledged version, and is not told to reset.
+    reader.stopDownload();
+    const before = reader.batches.length;
+    reader.startDownload();
+    await reader.until(() => reader.batches.length > before);
+    expect(reader.streamError).toBeNull();
+    expect((await view(reader.sessionId)).resetRequired).toBe(false);
+  });
+});
+
+describe('waitForDownload', () => {
+  const WAIT = `mutation ($s: ID!, $ms: Int) { waitForDownload(sessionId: $s, timeoutMs: $ms) {
+    lastDownloadedServerVersion } }`;
+
+  it('waits for the latest version when the history after the acknowledged one was compacted', async () => {
+    const reader = new SyncTestClient(gw.ws(await gw.token('alice')), 'reader');
+    await reader.open([{ collection: 'cars', filter: { color: 'red' } }]);
+    const writer = await client('writer');
+    await writer.upload([car('w1')], hlc(clock.now().getTime()));
+    clock.advance(MAX_OFFLINE / 2);
+    // The reader keeps current by uploading notes, which its queries do not see.
+    const note = {
+      collection: 'notes',
+      id: 'n1',
+      op: 'INSERT' as const,
+      document: { ownerId: 'alice' },
+    };
+    await reader.upload([note], hlc(clock.now().getTime()));
+    clock.advance(MAX_OFFLINE / 2 + SWEEP);
+    await settle(async () => (await gw.gateway.core.store.readHistory(0, 10)).length === 1);
+    const latest = await gw.gateway.core.store.latestVersion();
+
+    const early = reader.request(WAIT, { s: reader.sessionId, ms: 1000 });
+    await settle(async () => gw.gateway.core.sessionUpdates.count(reader.sessionId) === 1);
+    clock.advance(1000);
+    expect((await early).errors?.[0]?.extensions?.code).toBe('TIMEOUT');
+
+    reader.startDownload(); // nothing acknowledged yet: a bootstrap, up to the latest version
+    const wait = await reader.request(WAIT, { s: reader.sessionId });
+    expect(wait.data).toEqual({ waitForDownload: { lastDownloadedServerVersion: latest } });
   });
 });

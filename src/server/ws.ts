@@ -179,7 +179,8 @@ export function attachGraphqlWs(
       },
       onClose: (ctx) => {
         ctx.extra.abort?.abort();
-        if (ctx.extra.info) services.sessions.connections.closed(ctx.extra.info.id);
+        // A failed write leaves the offline time counting from the session's last sync.
+        if (ctx.extra.info) void services.sessions.socketClosed(ctx.extra.info.id).catch(() => {});
       },
       onSubscribe: async (ctx, id, payload) => {
         const info = await operationInfo(services.auth, ctx.extra, id, payload);

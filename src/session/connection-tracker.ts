@@ -69,11 +69,18 @@ export class ConnectionTracker {
     this.apply(sessionId, { type: 'bound', socket });
   }
 
-  /** A socket closed, or keep-alive found it dead. */
-  closed(socket: string): void {
-    for (const id of this.sessionsOfSocket.get(socket) ?? [])
-      this.apply(id, { type: 'closed', socket });
+  /** A socket closed, or keep-alive found it dead; returns the sessions it declared or bound. */
+  closed(socket: string): string[] {
+    const sessions = [...(this.sessionsOfSocket.get(socket) ?? [])];
+    for (const id of sessions) this.apply(id, { type: 'closed', socket });
     this.sessionsOfSocket.delete(socket);
+    return sessions;
+  }
+
+  /** Sessions CONNECTING or CONNECTED here or, by the reports in force, on another gateway. */
+  activeSessions(): string[] {
+    const ids = new Set([...this.links.keys(), ...this.remote.keys()]);
+    return [...ids].filter((id) => this.stateOf(id) !== 'DISCONNECTED');
   }
 
   /**

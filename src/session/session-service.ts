@@ -74,8 +74,28 @@ export class SessionService {
   private scheduleCompaction(intervalMs: number): void {
     this.stopCompaction = this.clock.setTimer(intervalMs, () => {
       this.scheduleCompaction(intervalMs);
-      void this.core.compact();
+      void this.sweep().catch(() => undefined); // the next sweep tries again
     });
+  }
+
+  /**
+   * Expires the sessions past the max offline time and compacts the history; a session
+   * connected to any gateway is not offline, so it counts as synced now first.
+   */
+  async sweep(): Promise<{ expired: number; compacted: number }> {
+    const connected = this.connections.activeSessions();
+    if (connected.length > 0) {
+      await this.core.store.touchSessions(connected, this.clock.now().toISOString());
+    }
+    return this.core.compact();
+  }
+
+  /** A socket closed: the offline time of the sessions it declared or bound counts from now. */
+  async socketClosed(socketId: string): Promise<void> {
+    const sessions = this.connections.closed(socketId);
+    if (sessions.length > 0) {
+      await this.core.store.touchSessions(sessions, this.clock.now().toISOString());
+    }
   }
 
   /** Every stored session (of one user, when given), page by page. */

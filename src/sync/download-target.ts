@@ -1,8 +1,10 @@
 /**
  * What `waitForDownload` waits for: the newest server version in the session's scope
- * that exists now, after what the client has acknowledged.
+ * that exists now, after what the client has acknowledged; the latest version when the
+ * history after that was compacted (the client must bootstrap everything again).
  */
 import type { SyncStore } from '../store/port.js';
+import { historyLost } from './download.js';
 import type { SessionRecord } from './model.js';
 import type { UserPermissions } from './permissions.js';
 import { Scope } from './scope.js';
@@ -14,8 +16,11 @@ export async function downloadTarget(
   perms: UserPermissions,
   batchSize: number,
 ): Promise<number> {
+  const acknowledged = session.lastDownloadedServerVersion;
+  const latest = await store.latestVersion();
+  if (historyLost(acknowledged, await store.readHistory(acknowledged, 1), latest)) return latest;
   const scope = new Scope(session.queries, perms);
-  const meter = new ScopeMeter(store, scope, session.lastDownloadedServerVersion, batchSize);
-  await meter.advanceTo(await store.latestVersion());
+  const meter = new ScopeMeter(store, scope, acknowledged, batchSize);
+  await meter.advanceTo(latest);
   return meter.lastInScope;
 }
