@@ -141,6 +141,23 @@ describe('only a client really away is reset', () => {
     expect(upload.errors).toBeUndefined();
   });
 
+  it('a session connected through another gateway survives the sweep while that gateway reports it', async () => {
+    const a = await client('a');
+    // What the signals from another gateway of the deployment bring (see src/cluster).
+    const report = () => gw.gateway.sessions.connections.report('gw-b', a.sessionId, 'CONNECTED');
+    for (let t = 0; t <= MAX_OFFLINE + SWEEP; t += SWEEP) {
+      report(); // renewed, as ClusterLink does, before the report's 30 s lapse
+      clock.advance(SWEEP);
+    }
+    await a.request('{ __typename }'); // lets the sweeps just fired finish their store work
+    expect(await view(a.sessionId)).toMatchObject({
+      resetRequired: false,
+      connectionState: 'CONNECTED',
+    });
+    clock.advance(MAX_OFFLINE + 2 * SWEEP); // no more reports: it lapses, and is away
+    await settle(async () => (await view(a.sessionId)).resetRequired);
+  });
+
   it('counts the offline time from the disconnect, and shows lastSyncedAt and resetRequired', async () => {
     const a = await client('a');
     const opened = clock.now().getTime();
