@@ -9,7 +9,6 @@ import {
   openSyncedDatabase,
   type App,
 } from '../client/src/index.js';
-import { ManualClock } from '../src/clock.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { car, openCars, sdkApp, untilDb } from './helpers/sdk.js';
 
@@ -135,40 +134,6 @@ describe('the SDK against the real gateway', () => {
     expect(values[values.length - 1]).toBe(1);
     expect(values.filter((v) => v === 1)).toHaveLength(1);
     expect(reader.all('cars')).toHaveLength(50);
-  });
-});
-
-describe('client reset', () => {
-  it('keeps the unsynced changes and replays them on a fresh copy', async () => {
-    const clock = new ManualClock();
-    gw = await startTestGateway({
-      clock,
-      env: { MAX_OFFLINE_MS: '60000', COMPACT_INTERVAL_MS: '10000' },
-    });
-    const one = await openCars(await app(), 'phone');
-    const other = await openCars(await app(), 'tablet');
-    await one.write((tx) => tx.insert('cars', car('synced', 'Kia')));
-    await untilDb(one, () => one.snapshot.serverVersion > 0, 'synced');
-    await one.syncSession.pause();
-    await one.write((tx) => tx.insert('cars', car('unsynced', 'Lincoln')));
-    await other.write((tx) => tx.insert('cars', car('theirs', 'VW')));
-    await other.syncSession.waitForUpload();
-    const reset = untilDb(one, () => one.snapshot.serverVersion === 0, 'reset');
-    clock.advance(70_000);
-    await reset;
-    expect(one.get('cars', 'unsynced')?.make).toBe('Lincoln');
-    expect(one.snapshot.pending.map((cs) => cs.changes[0]?.id)).toEqual(['unsynced']);
-    await one.syncSession.resume();
-    await untilDb(
-      one,
-      () => one.get('cars', 'theirs') !== undefined && one.get('cars', 'synced') !== undefined,
-      'fresh copy',
-    );
-    await one.syncSession.waitForUpload();
-    const [unsynced] = await gw.gateway.core.store.getDocuments([
-      { collection: 'cars', id: 'unsynced' },
-    ]);
-    expect(unsynced?.doc).toEqual({ _id: 'unsynced', make: 'Lincoln', ownerId: 'alice' });
   });
 });
 

@@ -2,13 +2,48 @@
 export { App, type AppOptions, type ConnectionState } from './app.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { CancellationToken } from './cancellation.js';
-export { CancelledError, SyncClientError } from './errors.js';
-export { LocalDatabase, type Doc, type WriteTransaction } from './local-database.js';
-export { MemoryStorage, type Storage } from './storage.js';
+export {
+  type ClientResetConfig,
+  type ClientResetMode,
+  type ClientResetOutcome,
+} from './client-reset.js';
+export {
+  AppClosedError,
+  AuthenticationError,
+  CancelledError,
+  ChangesetRefusedError,
+  ClientResetError,
+  CompensatingWriteError,
+  ConnectionLostError,
+  SessionClosedError,
+  SyncClientError,
+  type CompensatingWrite,
+} from './errors.js';
+export {
+  LocalDatabase,
+  type Doc,
+  type LocalSnapshot,
+  type WriteTransaction,
+} from './local-database.js';
+export {
+  MemoryStorage,
+  type DatabaseState,
+  type Direction,
+  type LegacyStorage,
+  type PendingChangeset,
+  type RefusedChangeset,
+  type Storage,
+  type StorageCommit,
+  type StoredChangeset,
+  type StoredDoc,
+  type StoredState,
+  type SyncMeta,
+} from './storage.js';
 export {
   SyncSession,
   type SessionState,
   type SyncProgress,
   type ConnectionStateChange,
+  type SyncSessionOptions,
 } from './sync-session.js';
-export { openSyncedDatabase, type SyncedDatabase } from './synced-database.js';
+export { openSyncedDatabase, type OpenOptions, type SyncedDatabase } from './synced-database.js';

@@ -1,16 +1,28 @@
 /**
- * A client's local copy: documents as the gateway sent them, plus the client's own
- * changesets not yet acknowledged, applied on top. Writes apply at once, offline or not,
- * and wait in order for the sync session to upload them.
+ * A client's local copy: the documents as the gateway sent them, and the client's own
+ * changesets applied on top until the download shows what the gateway made of them. Writes
+ * apply at once, offline or not, and wait in order for the sync session to upload them.
+ *
+ * Every operation costs in proportion to what it changes: the visible documents are kept
+ * per collection and recomputed only for the documents a change touches, and each change
+ * reaches the storage as a commit of just that.
  */
 import { HybridLogicalClock } from './hlc.js';
 import type { ChangeInput } from './gql/graphql.js';
+import { docKey, LocalState } from './local-state.js';
 import {
+  isLegacyStorage,
+  fromLegacyStorage,
   MemoryStorage,
   type DatabaseState,
+  type Direction,
   type Doc,
+  type LegacyStorage,
   type PendingChangeset,
+  type RefusedChangeset,
   type Storage,
+  type StoredChangeset,
+  type SyncMeta,
 } from './storage.js';
 
 export type { Doc };
@@ -24,64 +36,78 @@ export interface WriteTransaction {
 
 export type ChangeListener = (keys: string[]) => void;
 
-export const docKey = (collection: string, id: string): string => `${collection}/${id}`;
-
-/** One change applied to a document (or to its absence). */
-export function applyLocal(doc: Doc | undefined, change: ChangeInput): Doc | undefined {
-  if (change.op === 'DELETE') return undefined;
-  if (change.op === 'INSERT')
-    return { ...(change.document as Record<string, unknown>), _id: String(change.id) };
-  if (!doc) return undefined;
-  const next: Doc = { ...doc, ...(change.set as Record<string, unknown> | undefined) };
-  for (const field of change.unset ?? []) delete next[field];
-  return next;
+/** The documents and unsynced changesets of a database at one moment (see `copy`). */
+export interface LocalSnapshot {
+  get(collection: string, id: string): Doc | undefined;
+  all(collection: string): Doc[];
+  readonly pending: readonly PendingChangeset[];
 }
+
+export { docKey };
+
+/** One download batch, as the sync session hands it over. */
+export interface DownloadBatch {
+  fromServerVersion: number;
+  toServerVersion: number;
+  bootstrapUntil: number | null;
+  queriesVersion: number;
+  changes: { collection: string; id: string; op: 'UPSERT' | 'REMOVE'; document: unknown }[];
+}
+
+const MAX_REFUSED = 100;
 
 export class LocalDatabase {
   private readonly listeners = new Set<ChangeListener>();
+  private readonly committedListeners = new Set<() => void>();
   private readonly hlc: HybridLogicalClock;
-  private view = new Map<string, Doc>();
+  private committing: Promise<void> = Promise.resolve();
+  /** The newest client version whose changeset is durable in the storage. */
+  private durableVersion: number;
 
   private constructor(
-    private state: DatabaseState,
+    private readonly state: LocalState,
     private readonly storage: Storage,
     now: () => number,
   ) {
     this.hlc = new HybridLogicalClock(now);
-    if (state.lastTimestamp) this.hlc.observe(state.lastTimestamp);
-    this.rebuild();
+    if (state.meta.lastTimestamp) this.hlc.observe(state.meta.lastTimestamp);
+    this.durableVersion = state.meta.clientVersion;
   }
 
   /** Opens the database kept in `storage` (in memory by default), creating it for `clientId`. */
   static async open(options: {
     clientId: string;
-    storage?: Storage;
+    storage?: Storage | LegacyStorage;
     now?: () => number;
   }): Promise<LocalDatabase> {
-    const storage = options.storage ?? new MemoryStorage();
-    const state = (await storage.load()) ?? emptyState(options.clientId);
-    if (state.clientId !== options.clientId) {
-      throw new Error(`storage belongs to client ${state.clientId}, not ${options.clientId}`);
+    const given = options.storage ?? new MemoryStorage();
+    const storage = isLegacyStorage(given) ? fromLegacyStorage(given) : given;
+    const stored = await storage.load();
+    if (stored && stored.meta.clientId !== options.clientId) {
+      throw new Error(`storage belongs to client ${stored.meta.clientId}, not ${options.clientId}`);
     }
+    const state = LocalState.from(stored, options.clientId);
     return new LocalDatabase(state, storage, options.now ?? Date.now);
   }
 
   get clientId(): string {
-    return this.state.clientId;
+    return this.state.meta.clientId;
   }
 
   /** Reads one document, with the client's unsynced changes applied. */
   get(collection: string, id: string): Doc | undefined {
-    return this.view.get(docKey(collection, id));
+    return this.state.visible(collection, id);
   }
 
   /** Every document of a collection. */
   all(collection: string): Doc[] {
-    const prefix = `${collection}/`;
-    return [...this.view].filter(([key]) => key.startsWith(prefix)).map(([, doc]) => doc);
+    return this.state.all(collection);
   }
 
-  /** Calls `listener` with the keys of changed documents after every change; returns the undo. */
+  /**
+   * Calls `listener` after every change (a write, a download, an acknowledgement) with the keys
+   * of the documents it changed, if any; returns the undo.
+   */
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -98,93 +124,164 @@ export class LocalDatabase {
       delete: (collection, id) => changes.push({ collection, id, op: 'DELETE' }),
     });
     if (changes.length === 0) return null;
-    const changeset = {
-      clientVersion: this.state.clientVersion + 1,
+    const { meta } = this.state;
+    const changeset: StoredChangeset = {
+      clientVersion: meta.clientVersion + 1,
       timestamp: this.hlc.next(),
       changes,
+      acknowledgedAt: null,
     };
-    this.state.clientVersion = changeset.clientVersion;
-    this.state.lastTimestamp = changeset.timestamp;
-    this.state.pending.push(changeset);
-    await this.commit(changes.map((c) => docKey(c.collection, String(c.id))));
+    meta.clientVersion = changeset.clientVersion;
+    meta.lastTimestamp = changeset.timestamp;
+    await this.persist(this.state.addChangeset(changeset), changeset.clientVersion);
     return changeset;
   }
 
-  // ---- used by the sync session ----
-
+  /**
+   * The state as a plain object: `pending` (the changesets not yet acknowledged), the client
+   * and server versions, and `serverDocs` (the documents as the gateway sent them).
+   */
   get snapshot(): Readonly<DatabaseState> {
-    return this.state;
+    const { state } = this;
+    const { meta } = state;
+    return {
+      clientId: meta.clientId,
+      pending: state.pending,
+      clientVersion: meta.clientVersion,
+      serverVersion: meta.serverVersion,
+      lastTimestamp: meta.lastTimestamp,
+      get serverDocs() {
+        return state.serverDocs();
+      },
+    };
+  }
+
+  /** A read-only copy of the documents and unsynced changesets as they are now. */
+  copy(): LocalSnapshot {
+    const view = this.state.copyView();
+    const pending = [...this.state.pending];
+    return {
+      get: (collection, id) => view.get(collection)?.get(id),
+      all: (collection) => [...(view.get(collection)?.values() ?? [])],
+      pending,
+    };
+  }
+
+  // ---- for the sync session ----
+
+  /** The sync position and settings (read-only outside this class). */
+  get meta(): Readonly<SyncMeta> {
+    return this.state.meta;
+  }
+
+  /** Calls `listener` after every commit is durable; returns the undo. */
+  onCommitted(listener: () => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  /** Changesets not yet acknowledged, durable here, in order, within the limits (at least one). */
+  unsent(maxChanges: number, maxBytes: number): StoredChangeset[] {
+    const batch: StoredChangeset[] = [];
+    let [changes, bytes] = [0, 0];
+    for (const cs of this.state.pending) {
+      if (cs.clientVersion > this.durableVersion) break;
+      changes += cs.changes.length;
+      bytes += this.state.bytesOf(cs);
+      if (batch.length > 0 && (changes > maxChanges || bytes > maxBytes)) break;
+      batch.push(cs);
+    }
+    return batch;
+  }
+
+  /** Bytes of the changesets not yet acknowledged after `afterVersion`. */
+  pendingBytesAfter(afterVersion: number): number {
+    let bytes = 0;
+    for (const cs of this.state.pending)
+      if (cs.clientVersion > afterVersion) bytes += this.state.bytesOf(cs);
+    return bytes;
+  }
+
+  /** Bytes a changeset counts for in upload progress. */
+  bytesOf(cs: PendingChangeset): number {
+    return this.state.bytesOf(cs);
   }
 
   /**
-   * Drops the changesets the gateway acknowledged. Until the download stream brings them
-   * back (as the gateway merged them), they stay applied, so the view does not flicker.
+   * The gateway integrated every changeset up to `lastIntegrated`, at `serverVersion`;
+   * `refused` are keys of documents whose writes its rules refused: rolled back now.
    */
-  async acknowledgeUpload(lastIntegrated: number, serverVersion: number): Promise<void> {
-    const acked = this.state.pending.filter((cs) => cs.clientVersion <= lastIntegrated);
+  async acknowledge(lastIntegrated: number, serverVersion: number, refused: string[] = []) {
+    const acked = this.state.acknowledge(lastIntegrated, serverVersion);
     if (acked.length === 0) return;
-    this.state.pending = this.state.pending.filter((cs) => cs.clientVersion > lastIntegrated);
-    if (serverVersion > this.state.serverVersion) {
-      for (const c of acked.flatMap((cs) => cs.changes)) this.applyToServerDocs(c);
-    }
-    await this.commit([]);
+    const keys = this.state.dropWrites(acked, new Set(refused));
+    await this.persist([...keys, ...this.state.settle()]);
   }
 
-  private applyToServerDocs(change: ChangeInput): void {
-    const key = docKey(change.collection, String(change.id));
-    const next = applyLocal(this.state.serverDocs[key], change);
-    if (next) this.state.serverDocs[key] = next;
-    else delete this.state.serverDocs[key];
+  /** Takes a refused changeset's changes out (its version is still sent, empty) and lists it. */
+  async refuse(changeset: StoredChangeset, error: Omit<RefusedChangeset, 'changeset' | 'at'>) {
+    const original: PendingChangeset = {
+      clientVersion: changeset.clientVersion,
+      timestamp: changeset.timestamp,
+      changes: [...changeset.changes],
+    };
+    const keys = this.state.empty(changeset);
+    const { meta } = this.state;
+    const entry = { changeset: original, ...error, at: new Date().toISOString() };
+    meta.refused = [...meta.refused, entry].slice(-MAX_REFUSED);
+    await this.persist(keys);
   }
 
-  /** Applies a download batch from the gateway and records its version. */
-  async applyDownload(
-    changes: { collection: string; id: string; op: string; document: unknown }[],
-    toVersion: number,
-  ): Promise<void> {
-    for (const c of changes) {
-      const key = docKey(c.collection, c.id);
-      if (c.op === 'REMOVE') delete this.state.serverDocs[key];
-      else this.state.serverDocs[key] = c.document as Doc;
-    }
-    this.state.serverVersion = Math.max(this.state.serverVersion, toVersion);
-    await this.commit(changes.map((c) => docKey(c.collection, c.id)));
+  /** Applies a download batch (see DownloadBatch) and records its version. */
+  async applyBatch(batch: DownloadBatch): Promise<void> {
+    const keys = this.state.applyBatch(batch);
+    await this.persist([...keys, ...this.state.settle()]);
   }
 
-  /** Client reset: forgets the server's documents, keeps the unsynced changesets. */
-  async resetServerState(): Promise<void> {
-    this.state.serverDocs = {};
-    this.state.serverVersion = 0;
-    await this.commit([...this.view.keys()]);
+  /**
+   * Client reset: the next download is a bootstrap that replaces the synced documents.
+   * Unsynced changesets are kept and stamped anew (so they win), or dropped (`discard`).
+   */
+  async prepareReset(discard: boolean): Promise<void> {
+    const keys = discard ? this.state.dropPending() : this.state.restamp(() => this.hlc.next());
+    const { meta } = this.state;
+    Object.assign(meta, { serverVersion: 0, bootstrapUntil: null, bootstrapped: false });
+    if (!discard && this.state.pending.length > 0)
+      meta.lastTimestamp = this.state.pending.at(-1)!.timestamp;
+    await this.persist(keys);
   }
 
-  private async commit(keys: string[]): Promise<void> {
-    this.rebuild();
-    await this.storage.save(this.state);
-    for (const listener of this.listeners) listener(keys);
+  /**
+   * Makes the unsynced changesets follow the gateway's last integrated version: numbered from
+   * the one after it (a database that never made the versions the gateway has, or dropped some
+   * at a reset, would otherwise be skipped as already integrated, or refused).
+   */
+  async alignWith(serverLastIntegrated: number): Promise<void> {
+    if (!this.state.align(serverLastIntegrated)) return;
+    // Renumbered changesets are uploaded only once stored under their new numbers.
+    this.durableVersion = Math.min(this.durableVersion, serverLastIntegrated);
+    await this.persist([], this.state.meta.clientVersion);
   }
 
-  private rebuild(): void {
-    const view = new Map<string, Doc>(Object.entries(this.state.serverDocs));
-    for (const cs of this.state.pending) {
-      for (const c of cs.changes) {
-        const key = docKey(c.collection, String(c.id));
-        const next = applyLocal(view.get(key), c);
-        if (next) view.set(key, next);
-        else view.delete(key);
-      }
-    }
-    this.view = view;
+  async setPaused(directions: Direction[], synced: boolean): Promise<void> {
+    Object.assign(this.state.meta, { paused: directions, pauseSynced: synced });
+    await this.persist([]);
   }
-}
 
-function emptyState(clientId: string): DatabaseState {
-  return {
-    clientId,
-    serverDocs: {},
-    pending: [],
-    clientVersion: 0,
-    serverVersion: 0,
-    lastTimestamp: null,
-  };
+  /**
+   * Commits what the state recorded, in order; listeners hear of the change at once (it is in
+   * memory), the sync session once it is durable (`durable`: the changesets up to it are).
+   */
+  private persist(keys: string[], durable = 0): Promise<void> {
+    const commit = { ...this.state.takeCommit(), meta: { ...this.state.meta } };
+    for (const listener of [...this.listeners]) listener(keys);
+    const run = async () => {
+      await this.storage.commit(commit);
+      this.durableVersion = Math.max(this.durableVersion, durable);
+      for (const listener of [...this.committedListeners]) listener();
+    };
+    const done = this.committing.then(run, run);
+    this.committing = done.catch(() => undefined);
+    return done;
+  }
 }

@@ -1,72 +1,121 @@
 /**
- * A local database's sync session, shaped like Realm's: state, connection state,
- * pause/resume, waits, progress streams. It uploads the database's changesets in order
- * (each exactly once: re-sending an acknowledged one is harmless), applies and
- * acknowledges the download stream, and follows the gateway's session events.
+ * A local database's sync session, shaped like Realm's: state, connection state, pause and
+ * resume (by direction), waits, progress streams, query updates, client reset and one place
+ * for every sync error. It owns the upload queue (uploader.ts) and the download stream
+ * (downloader.ts), and follows the gateway's session events.
  *
- *   ACTIVE ──pause() or PAUSED event──▶ INACTIVE ──resume() or RESUMED event──▶ ACTIVE
+ *   ACTIVE ──pause(direction?) here, or PAUSED from the gateway──▶ INACTIVE
+ *   INACTIVE ──resume() here, or RESUMED from the gateway──▶ ACTIVE
+ *
+ * A pause or resume made here takes effect at once, online or not, and reaches the gateway
+ * when connected; until it has, what the gateway says of the pause is not adopted.
  */
 import type { App, ConnectionState } from './app.js';
 import { CancellationToken } from './cancellation.js';
-import { slidingQueue } from './sliding-queue.js';
-import { SyncClientError } from './errors.js';
 import {
-  AcknowledgeDownloadDocument,
-  CancelDocument,
-  ChangesDocument,
-  CreateCancellationTokenDocument,
+  DEFAULT_CLIENT_RESET,
+  runClientReset,
+  type ClientResetConfig,
+  type ClientResetMode,
+  type ClientResetOutcome,
+} from './client-reset.js';
+import type { LiveHandle } from './connection.js';
+import { Downloader } from './downloader.js';
+import { ClientResetError, SessionClosedError, SyncClientError, toSyncError } from './errors.js';
+import {
   OpenSessionDocument,
   PauseSessionDocument,
   ProgressDocument,
   ResumeSessionDocument,
   SessionEventsDocument,
-  UploadChangesDocument,
+  UpdateQueriesDocument,
   WaitForDownloadDocument,
-  type ChangesSubscription,
   type ProgressDirection,
   type ProgressMode,
   type SessionEventsSubscription,
+  type SessionFieldsFragment,
   type SyncQueryInput,
 } from './gql/graphql.js';
 import type { LocalDatabase } from './local-database.js';
+import { slidingQueue } from './sliding-queue.js';
+import type { Direction, RefusedChangeset } from './storage.js';
 import { uploadProgress, type SyncProgress } from './upload-progress.js';
+import { Uploader } from './uploader.js';
 
-export type SessionState = 'ACTIVE' | 'INACTIVE';
 export type { SyncProgress };
+export type SessionState = 'ACTIVE' | 'INACTIVE';
 export interface ConnectionStateChange {
   previous: ConnectionState;
   current: ConnectionState;
 }
 
-const UPLOAD_BATCH = 50;
+export interface SyncSessionOptions {
+  clientReset?: ClientResetConfig;
+  /** Every sync error of this session (also `onError`). */
+  onError?: (error: SyncClientError) => void;
+}
+
+type SessionEvent = SessionEventsSubscription['sessionEvents'];
+const BOTH: Direction[] = ['UPLOAD', 'DOWNLOAD'];
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
 
 export class SyncSession {
   private sessionId: string | null = null;
-  private localState: SessionState = 'ACTIVE';
-  private uploading = false;
-  private readonly stops: (() => void)[] = [];
-  /** The session's subscriptions, ended and made again on a client reset. */
-  private streams: (() => void)[] = [];
   private opened: Promise<string>;
+  private readonly errorListeners = new Set<(error: SyncClientError) => void>();
+  private readonly appliedListeners = new Set<() => void>();
+  private readonly stops: (() => void)[] = [];
+  private readonly uploader: Uploader;
+  private downloader: Downloader | null = null;
+  private events: LiveHandle | null = null;
+  private resetting: Promise<void> | null = null;
+  /** Sync stopped: the manual reset mode waits for the app, or the session ended. */
+  private halted = false;
+  private closed = false;
+  private pauseSyncing = false;
 
   constructor(
     private readonly app: App,
     private readonly db: LocalDatabase,
-    private readonly queries: SyncQueryInput[],
+    private queries: SyncQueryInput[],
+    private readonly options: SyncSessionOptions = {},
   ) {
-    this.opened = this.open();
-    this.stops.push(db.onChange(() => void this.flush()));
+    if (options.onError) this.errorListeners.add(options.onError);
+    this.uploader = new Uploader({
+      app,
+      db,
+      target: () => this.uploadTarget(),
+      report: (error) => this.report(error),
+      pausedByGateway: () => void this.adoptPause(['UPLOAD', ...db.meta.paused]),
+      resetRequired: (error) => void this.reset(error),
+    });
     this.stops.push(
-      app.onConnectionChange((_, current) => current === 'CONNECTED' && void this.flush()),
+      db.onCommitted(() => this.uploader.poke()),
+      app.onConnectionChange((_, current) => current === 'CONNECTED' && this.onConnected()),
+      app.onError((error) => this.report(error)),
     );
+    this.opened = this.open();
+    this.opened.catch((error: unknown) => this.report(toSyncError(error)));
   }
 
+  /** ACTIVE, or INACTIVE while paused in either direction. */
   get state(): SessionState {
-    return this.localState;
+    return this.db.meta.paused.length > 0 ? 'INACTIVE' : 'ACTIVE';
+  }
+
+  /** The directions paused now (empty when ACTIVE). */
+  get pausedDirections(): readonly Direction[] {
+    return this.db.meta.paused;
   }
 
   get connectionState(): ConnectionState {
     return this.app.connectionState;
+  }
+
+  /** The changesets the gateway refused as bad input, newest last (at most 100). */
+  get refusedChangesets(): readonly RefusedChangeset[] {
+    return this.db.meta.refused;
   }
 
   /** The gateway's id of this session, once opened. */
@@ -74,146 +123,44 @@ export class SyncSession {
     return this.opened;
   }
 
+  /**
+   * Every sync error of the session: compensating writes, refused changesets, client resets,
+   * session and connection errors (typed classes in errors.ts). Returns the undo.
+   */
+  onError(listener: (error: SyncClientError) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
   /** `{ previous, current }` for every change of the connection, until the loop ends. */
   connectionStateChanges(): AsyncIterable<ConnectionStateChange> {
+    let off = () => {};
     const queue = slidingQueue<ConnectionStateChange>(100, () => off());
-    const off = this.app.onConnectionChange((previous, current) =>
-      queue.push({ previous, current }),
-    );
+    off = this.app.onConnectionChange((previous, current) => queue.push({ previous, current }));
     return queue.stream;
   }
 
-  private async open(): Promise<string> {
-    const { openSession } = await this.app.request(OpenSessionDocument, {
-      input: { clientId: this.db.clientId, queries: this.queries },
-    });
-    this.sessionId = openSession.id;
-    this.app.declareSession(openSession.id);
-    this.localState = openSession.state;
-    this.follow(openSession.id, this.db.snapshot.serverVersion === 0 ? 0 : undefined);
-    void this.flush();
-    return openSession.id;
+  /**
+   * Stops syncing in one direction, or both (no direction), at once: writes stay local, no
+   * download is applied. The gateway is told when connected. Resolves once stored locally.
+   */
+  async pause(direction?: Direction): Promise<void> {
+    const paused = direction ? [...new Set([...this.db.meta.paused, direction])] : BOTH;
+    await this.db.setPaused(paused, false);
+    this.applyPause();
   }
 
-  /** Subscribes to the session's events and download stream. */
-  private follow(sessionId: string, since: number | undefined): void {
-    this.streams.push(
-      this.app.subscribe(
-        SessionEventsDocument,
-        { sessionId },
-        { next: (e) => void this.onEvent(e), error: () => undefined },
-      ),
-      this.app.subscribe(
-        ChangesDocument,
-        { sessionId, since },
-        { next: (b) => void this.onBatch(b), error: () => undefined },
-      ),
-    );
-  }
-
-  private async onBatch({ changes: batch }: ChangesSubscription): Promise<void> {
-    await this.db.applyDownload(
-      batch.changes.map((c) => ({ ...c, id: String(c.id) })),
-      batch.toServerVersion,
-    );
-    if (batch.toServerVersion === 0 || !this.sessionId) return;
-    await this.app
-      .request(AcknowledgeDownloadDocument, {
-        sessionId: this.sessionId,
-        serverVersion: batch.toServerVersion,
-      })
-      .catch(() => undefined); // the next batch or reconnection acknowledges again
-  }
-
-  private async onEvent({ sessionEvents: event }: SessionEventsSubscription): Promise<void> {
-    if (event.type === 'PAUSED') this.localState = 'INACTIVE';
-    if (event.type === 'RESUMED') {
-      this.localState = 'ACTIVE';
-      await this.flush();
-    }
-    if (event.type === 'RECONNECT_REQUESTED') this.app.restartConnection();
-    if (event.type === 'CLIENT_RESET_REQUIRED') await this.clientReset();
-  }
-
-  /** Client reset: a fresh copy from the gateway, with the unsynced changes replayed on it. */
-  async clientReset(): Promise<void> {
-    for (const stop of this.streams.splice(0)) stop();
-    await this.db.resetServerState();
-    this.opened = this.reopenAfterReset();
-    await this.opened;
-  }
-
-  private async reopenAfterReset(): Promise<string> {
-    const { openSession } = await this.app.request(OpenSessionDocument, {
-      input: { clientId: this.db.clientId, queries: this.queries },
-    });
-    this.follow(openSession.id, 0);
-    void this.flush();
-    return openSession.id;
-  }
-
-  /** Uploads pending changesets in order while the session is active and connected. */
-  private async flush(): Promise<void> {
-    if (this.uploading || !this.sessionId || this.localState !== 'ACTIVE') return;
-    this.uploading = true;
-    try {
-      while (
-        this.db.snapshot.pending.length > 0 &&
-        this.localState === 'ACTIVE' &&
-        this.connectionState === 'CONNECTED'
-      ) {
-        await this.uploadBatch(this.sessionId);
-      }
-    } catch (error) {
-      await this.onUploadError(error);
-    } finally {
-      this.uploading = false;
-    }
-  }
-
-  private async uploadBatch(sessionId: string): Promise<void> {
-    const pending = this.db.snapshot.pending;
-    const batch = pending.slice(0, UPLOAD_BATCH);
-    const rest = pending.slice(UPLOAD_BATCH);
-    const { uploadChanges: ack } = await this.app.request(UploadChangesDocument, {
-      sessionId,
-      changesets: batch,
-      latestClientVersion: this.db.snapshot.clientVersion,
-      pendingBytes: rest.reduce((n, cs) => n + JSON.stringify(cs.changes).length, 0),
-    });
-    await this.db.acknowledgeUpload(ack.lastIntegratedClientVersion, ack.serverVersion);
-    const refused = ack.compensatingWrites.map((w) => ({
-      collection: w.collection,
-      id: String(w.id),
-      op: w.document ? 'UPSERT' : 'REMOVE',
-      document: w.document,
-    }));
-    if (refused.length > 0) await this.db.applyDownload(refused, 0);
-  }
-
-  private async onUploadError(error: unknown): Promise<void> {
-    if (!(error instanceof SyncClientError)) return; // the connection dropped: retried on reconnect
-    if (error.code === 'SESSION_PAUSED') this.localState = 'INACTIVE';
-    else if (error.code === 'CLIENT_RESET_REQUIRED') await this.clientReset();
-    else throw error;
-  }
-
-  /** Stops syncing in both directions; writes stay local until `resume()`. */
-  async pause(): Promise<void> {
-    this.localState = 'INACTIVE';
-    await this.app.request(PauseSessionDocument, { id: await this.opened });
-  }
-
+  /** Syncs again in both directions, and connects now if waiting to (the backoff is reset). */
   async resume(): Promise<void> {
-    await this.app.request(ResumeSessionDocument, { id: await this.opened });
-    this.localState = 'ACTIVE';
-    await this.flush();
+    await this.db.setPaused([], false);
+    this.applyPause();
+    this.app.reconnect();
   }
 
   /** Resolves when every changeset made before the call is acknowledged by the gateway. */
   waitForUpload(token?: CancellationToken): Promise<void> {
-    const target = this.db.snapshot.clientVersion;
-    const done = () => this.db.snapshot.pending.every((cs) => cs.clientVersion > target);
+    const target = this.db.meta.clientVersion;
+    const done = () => (this.db.snapshot.pending[0]?.clientVersion ?? Infinity) > target;
     return CancellationToken.race(
       token,
       (onCancel) =>
@@ -225,49 +172,281 @@ export class SyncSession {
     );
   }
 
-  /** Resolves when every change in the session's scope at the call is downloaded and acknowledged. */
+  /**
+   * Resolves when the database holds every change in the session's scope that existed at the
+   * call (and the scope of the latest `updateQueries`). Waits for a connection; goes on
+   * across reconnections and client resets.
+   */
   waitForDownload(token?: CancellationToken): Promise<void> {
     return CancellationToken.race(token, async (onCancel) => {
-      const sessionId = await this.opened;
-      const serverToken = token
-        ? (await this.app.request(CreateCancellationTokenDocument, {})).createCancellationToken.id
-        : null;
-      if (serverToken)
-        onCancel(
-          () =>
-            void this.app
-              .request(CancelDocument, { cancellationToken: serverToken })
-              .catch(() => undefined),
-        );
-      await this.app.request(WaitForDownloadDocument, {
-        sessionId,
-        cancellationToken: serverToken,
-      });
+      const controller = new AbortController();
+      onCancel(() => controller.abort());
+      for (;;) {
+        const sessionId = await this.opened;
+        await this.resetting;
+        try {
+          await this.app.request(WaitForDownloadDocument, { sessionId }, controller.signal);
+          return this.downloader?.settled();
+        } catch (error) {
+          const e = toSyncError(error);
+          if (e.code === 'CONNECTION_LOST' && !this.closed) continue;
+          if (!(e instanceof ClientResetError) || this.halted) throw e;
+          await this.reset(e);
+        }
+      }
     });
+  }
+
+  /** Changes the session's queries; `waitForDownload()` then waits for the new scope. */
+  async updateQueries(queries: SyncQueryInput[]): Promise<void> {
+    const sessionId = await this.opened;
+    await this.retrying(() => this.app.request(UpdateQueriesDocument, { sessionId, queries }));
+    this.queries = queries;
   }
 
   /**
    * Progress values with the gateway's `progress` semantics, as an async iterable. Upload
    * progress is known here (the client's own changesets); download progress comes from the
-   * gateway.
+   * gateway, followed across reconnections.
    */
   getProgressStream(direction: ProgressDirection, mode: ProgressMode): AsyncIterable<SyncProgress> {
     if (direction === 'UPLOAD')
       return uploadProgress(this.db, mode === 'FOR_CURRENTLY_OUTSTANDING_WORK');
-    let end = () => {};
-    const queue = slidingQueue<SyncProgress>(1, () => end());
+    const fixed = mode === 'FOR_CURRENTLY_OUTSTANDING_WORK';
+    let handle: LiveHandle | null = null;
+    const queue = slidingQueue<SyncProgress>(1, () => handle?.stop());
+    let best = 0;
     void this.opened.then((sessionId) => {
-      end = this.app.subscribe(
-        ProgressDocument,
-        { sessionId, direction, mode },
-        { next: (v) => queue.push(v.progress), error: queue.stop, complete: queue.stop },
-      );
-    });
+      handle = this.app.follow(ProgressDocument, () => ({ sessionId, direction, mode }), {
+        next: ({ progress }) => {
+          // A resent subscription fixes a new target: in the fixed mode, never go down.
+          best = fixed ? Math.max(best, progress.progressEstimate) : progress.progressEstimate;
+          queue.push({ ...progress, progressEstimate: best });
+          if (fixed && best === 1) queue.stop();
+        },
+        error: (error) => (this.report(error), queue.stop()),
+        complete: () => queue.stop(),
+      });
+    }, queue.stop);
     return queue.stream;
   }
 
   /** Ends the session's streams (the database and its unsynced writes stay). */
   close(): void {
-    for (const stop of [...this.stops.splice(0), ...this.streams.splice(0)]) stop();
+    this.closed = true;
+    this.stopSyncing();
+    this.uploader.stop();
+    for (const stop of this.stops.splice(0)) stop();
+  }
+
+  // ---- opening, events, pause ----
+
+  private async open(): Promise<string> {
+    const session = await this.openSession();
+    this.sessionId = session.id;
+    this.app.declareSession(session.id);
+    if (this.db.meta.pauseSynced) await this.db.setPaused(session.pausedDirections, true);
+    await this.db.alignWith(session.lastIntegratedClientVersion);
+    this.events = this.app.follow(SessionEventsDocument, () => ({ sessionId: session.id }), {
+      next: (data) => void this.onEvent(data.sessionEvents),
+      error: (error) => this.onStreamError(error),
+    });
+    this.downloader = this.newDownloader(session.id);
+    this.applyPause();
+    return session.id;
+  }
+
+  private async openSession(): Promise<SessionFieldsFragment> {
+    const input = { clientId: this.db.clientId, queries: this.queries };
+    const result = await this.retrying(() => this.app.request(OpenSessionDocument, { input }));
+    return result.openSession;
+  }
+
+  private newDownloader(sessionId: string): Downloader {
+    return new Downloader(
+      {
+        app: this.app,
+        db: this.db,
+        report: (error) => this.report(error),
+        resetRequired: (error) => void this.reset(error),
+        sessionEnded: (error) => this.sessionEnded(error),
+        applied: () => this.appliedListeners.forEach((listener) => listener()),
+      },
+      sessionId,
+    );
+  }
+
+  private async onEvent(event: SessionEvent): Promise<void> {
+    if (event.type === 'PAUSED' || event.type === 'RESUMED') {
+      await this.adoptPause(event.session.pausedDirections);
+    } else if (event.type === 'RECONNECT_REQUESTED') this.app.restartConnection();
+    else if (event.type === 'CLIENT_RESET_REQUIRED') {
+      await this.reset(new ClientResetError('the gateway requires a client reset'));
+    } else if (event.type === 'CLOSED') this.sessionEnded(new SessionClosedError());
+  }
+
+  private onStreamError(error: SyncClientError): void {
+    if (error.code === 'NOT_FOUND') return this.sessionEnded(error);
+    this.report(error);
+  }
+
+  /** What the gateway says of the pause, unless a pause or resume made here has not reached it. */
+  private async adoptPause(directions: readonly Direction[]): Promise<void> {
+    if (!this.db.meta.pauseSynced) return;
+    const paused = BOTH.filter((d) => directions.includes(d));
+    if (!sameSet(paused, this.db.meta.paused)) await this.db.setPaused(paused, true);
+    this.applyPause();
+  }
+
+  /** Starts or stops each direction as the pause says, and tells the gateway if it must. */
+  private applyPause(): void {
+    const { paused } = this.db.meta;
+    if (this.syncing() && !paused.includes('DOWNLOAD')) this.downloader?.start();
+    else this.downloader?.stop();
+    this.uploader.poke();
+    void this.tellGatewayOfPause();
+  }
+
+  /** Sends a pause or resume made here; after a failure, the next connection tries again. */
+  private async tellGatewayOfPause(): Promise<void> {
+    const id = this.sessionId;
+    if (this.pauseSyncing || !id || this.db.meta.pauseSynced || !this.syncing()) return;
+    if (this.app.connectionState !== 'CONNECTED') return;
+    this.pauseSyncing = true;
+    const wanted = [...this.db.meta.paused];
+    try {
+      if (wanted.length === 0) await this.app.request(ResumeSessionDocument, { id });
+      else {
+        const direction = wanted.length === 1 ? wanted[0] : null;
+        await this.app.request(PauseSessionDocument, { id, direction });
+      }
+      if (sameSet(wanted, this.db.meta.paused)) await this.db.setPaused(wanted, true);
+    } catch (error) {
+      return this.handleRequestError(toSyncError(error));
+    } finally {
+      this.pauseSyncing = false;
+    }
+    this.applyPause(); // uploads go on; a pause changed meanwhile is sent now
+  }
+
+  private onConnected(): void {
+    void this.tellGatewayOfPause();
+    this.downloader?.reacknowledge();
+    this.uploader.poke();
+  }
+
+  private uploadTarget(): string | null {
+    const { paused, pauseSynced } = this.db.meta;
+    return this.syncing() && pauseSynced && !paused.includes('UPLOAD') ? this.sessionId : null;
+  }
+
+  private syncing(): boolean {
+    return !this.closed && !this.halted && !this.resetting && this.sessionId !== null;
+  }
+
+  // ---- client reset ----
+
+  /** Resets in the configured mode, or in `mode` when the app performs a manual reset. */
+  private reset(error: ClientResetError, mode?: ClientResetOutcome): Promise<void> {
+    if (this.resetting || this.closed) return this.resetting ?? Promise.resolve();
+    if (this.halted && mode === undefined) return Promise.resolve(); // the app decides
+    this.halted = false;
+    if (mode === undefined) this.report(error);
+    this.downloader?.stop();
+    this.downloader = null;
+    this.resetting = this.runReset(error, mode)
+      .catch((failure: unknown) => this.report(toSyncError(failure)))
+      .finally(() => {
+        this.resetting = null;
+        this.applyPause();
+      });
+    this.uploader.poke();
+    return this.resetting;
+  }
+
+  private async runReset(error: ClientResetError, chosen?: ClientResetOutcome): Promise<void> {
+    const config = this.options.clientReset ?? DEFAULT_CLIENT_RESET;
+    const mode = chosen ?? config.mode;
+    if (mode !== 'manual' && (await this.resetIn(mode)) !== 'manual') return;
+    this.halted = true;
+    error.performReset = async (outcome = 'recoverUnsyncedChanges') => {
+      await this.resetting; // this one, which ends by handing over to the app
+      await this.reset(error, outcome);
+    };
+    config.onManual?.(error);
+  }
+
+  private async resetIn(mode: Exclude<ClientResetMode, 'manual'>) {
+    const outcome = await runClientReset(
+      {
+        db: this.db,
+        config: this.options.clientReset ?? DEFAULT_CLIENT_RESET,
+        reopen: async () => (await this.openSession()).lastIntegratedClientVersion,
+        bootstrapped: () => this.bootstrapped(),
+        report: (failure) => this.report(toSyncError(failure)),
+      },
+      mode,
+    );
+    if (outcome !== 'manual') this.downloader = this.newDownloader(this.sessionId!);
+    return outcome;
+  }
+
+  private bootstrapped(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.db.meta.bootstrapped) return resolve();
+      const check = () =>
+        this.db.meta.bootstrapped && (this.appliedListeners.delete(check), resolve());
+      this.appliedListeners.add(check);
+    });
+  }
+
+  // ---- errors and endings ----
+
+  private sessionEnded(error: SyncClientError): void {
+    this.report(
+      error instanceof SessionClosedError ? error : new SessionClosedError(error.message),
+    );
+    this.halted = true;
+    this.stopSyncing();
+  }
+
+  private stopSyncing(): void {
+    this.downloader?.stop();
+    this.events?.stop();
+    this.events = null;
+    this.uploader.poke();
+  }
+
+  private handleRequestError(error: SyncClientError): void {
+    if (error.code === 'CONNECTION_LOST' || error.code === 'APP_CLOSED') return;
+    if (error instanceof ClientResetError) void this.reset(error);
+    else if (error.code === 'NOT_FOUND') this.sessionEnded(error);
+    else this.report(error);
+  }
+
+  private report(error: SyncClientError): void {
+    if (this.errorListeners.size === 0) {
+      console.warn(
+        `sync session ${this.sessionId ?? '(opening)'}: ${error.name}: ${error.message}`,
+      );
+    }
+    for (const listener of [...this.errorListeners]) {
+      try {
+        listener(error);
+      } catch {
+        // an app's listener failing must not stop the sync
+      }
+    }
+  }
+
+  /** Runs a request again after every lost connection, until it answers or the session closes. */
+  private async retrying<T>(request: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await request();
+      } catch (error) {
+        if (toSyncError(error).code !== 'CONNECTION_LOST' || this.closed) throw error;
+      }
+    }
   }
 }

@@ -1,8 +1,10 @@
 /** Opens a local database with its sync session: Realm's `realm.syncSession`. */
 import type { App } from './app.js';
+import type { ClientResetConfig } from './client-reset.js';
+import type { SyncClientError } from './errors.js';
 import type { SyncQueryInput } from './gql/graphql.js';
 import { LocalDatabase } from './local-database.js';
-import type { Storage } from './storage.js';
+import type { LegacyStorage, Storage } from './storage.js';
 import { SyncSession, type SyncProgress } from './sync-session.js';
 
 export type SyncedDatabase = LocalDatabase & { readonly syncSession: SyncSession };
@@ -11,23 +13,28 @@ export interface OpenOptions {
   clientId: string;
   queries: SyncQueryInput[];
   /** Defaults to memory; `FileStorage` (Node) keeps unsynced writes across restarts. */
-  storage?: Storage;
+  storage?: Storage | LegacyStorage;
   /** Reports download progress of the initial sync, until it reaches 1.0. */
   onOpenProgress?: (progress: SyncProgress) => void;
+  /** What to do when the gateway requires a client reset (default: recover or discard). */
+  clientReset?: ClientResetConfig;
+  /** Every sync error of the session: see `SyncSession.onError`. */
+  onError?: (error: SyncClientError) => void;
 }
 
 export async function openSyncedDatabase(app: App, options: OpenOptions): Promise<SyncedDatabase> {
   const db = await LocalDatabase.open({ clientId: options.clientId, storage: options.storage });
-  const syncSession = new SyncSession(app, db, options.queries);
-  if (options.onOpenProgress) {
-    const report = options.onOpenProgress;
-    void (async () => {
-      for await (const p of syncSession.getProgressStream(
-        'DOWNLOAD',
-        'FOR_CURRENTLY_OUTSTANDING_WORK',
-      ))
-        report(p);
-    })();
-  }
+  const syncSession = new SyncSession(app, db, options.queries, {
+    clientReset: options.clientReset,
+    onError: options.onError,
+  });
+  if (options.onOpenProgress) reportOpenProgress(syncSession, options.onOpenProgress);
   return Object.assign(db, { syncSession });
+}
+
+function reportOpenProgress(session: SyncSession, report: (p: SyncProgress) => void): void {
+  void (async () => {
+    for await (const p of session.getProgressStream('DOWNLOAD', 'FOR_CURRENTLY_OUTSTANDING_WORK'))
+      report(p);
+  })().catch(() => undefined); // the stream's errors reach the session's error handler
 }

@@ -11,8 +11,8 @@ import type { ProgressSubscription } from './gql/graphql.js';
 /** One progress value, as the gateway's `progress` subscription gives it. */
 export type SyncProgress = ProgressSubscription['progress'];
 
-const bytesOf = (list: readonly PendingChangeset[]): number =>
-  list.reduce((n, cs) => n + JSON.stringify(cs.changes).length, 0);
+const bytesOf = (db: LocalDatabase, list: readonly PendingChangeset[]): number =>
+  list.reduce((n, cs) => n + db.bytesOf(cs), 0);
 
 function value(transferred: number, transferable: number, done: boolean): SyncProgress {
   const estimate = done ? 1 : transferable > 0 ? Math.min(0.999, transferred / transferable) : 0;
@@ -30,13 +30,13 @@ const outstanding = (db: LocalDatabase, version: number) =>
 
 export function uploadProgress(db: LocalDatabase, fixed: boolean): AsyncIterable<SyncProgress> {
   const target = db.snapshot.clientVersion;
-  let total = bytesOf(outstanding(db, target));
+  let total = bytesOf(db, outstanding(db, target));
   const measure = (): SyncProgress => {
     if (fixed) {
       const left = outstanding(db, target);
-      return value(total - bytesOf(left), total, left.length === 0);
+      return value(total - bytesOf(db, left), total, left.length === 0);
     }
-    const left = bytesOf(db.snapshot.pending);
+    const left = bytesOf(db, db.snapshot.pending);
     if (left === 0) total = 0;
     else total = Math.max(total, left);
     return value(total - left, total, db.snapshot.pending.length === 0);

@@ -3,15 +3,22 @@ import WebSocket from 'ws';
 import {
   App,
   openSyncedDatabase,
+  type AppOptions,
   type BackoffOptions,
   type Doc,
   type LocalDatabase,
+  type SyncClientError,
 } from '../../client/src/index.js';
 import type { TestGateway } from './gateway.js';
 
 export const FAST_BACKOFF: BackoffOptions = { baseMs: 20, maxMs: 200 };
 
-export async function sdkApp(gw: TestGateway, user: string, backoff = FAST_BACKOFF): Promise<App> {
+export async function sdkApp(
+  gw: TestGateway,
+  user: string,
+  backoff = FAST_BACKOFF,
+  options: Partial<AppOptions> = {},
+): Promise<App> {
   const token = await gw.token(user);
   return new App({
     url: gw.gateway.wsUrl,
@@ -19,11 +26,35 @@ export async function sdkApp(gw: TestGateway, user: string, backoff = FAST_BACKO
     webSocketImpl: WebSocket,
     backoff,
     keepAliveMs: 1000,
+    ...options,
   });
 }
 
-export async function openCars(app: App, clientId: string) {
-  return openSyncedDatabase(app, { clientId, queries: [{ collection: 'cars' }] });
+/** Resolves once the app is CONNECTED (at once if it is). */
+export const untilConnected = (a: App) => untilState(a, 'CONNECTED');
+
+export function untilState(a: App, state: App['connectionState']): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (a.connectionState === state) return resolve();
+    const stop = a.onConnectionChange((_, current) => current === state && (stop(), resolve()));
+  });
+}
+
+/** Collects a session's errors, to assert on what reached the app. */
+export function collectErrors(db: {
+  syncSession: { onError(l: (e: SyncClientError) => void): unknown };
+}) {
+  const errors: SyncClientError[] = [];
+  db.syncSession.onError((e) => errors.push(e));
+  return errors;
+}
+
+export async function openCars(
+  app: App,
+  clientId: string,
+  options: Partial<Parameters<typeof openSyncedDatabase>[1]> = {},
+) {
+  return openSyncedDatabase(app, { clientId, queries: [{ collection: 'cars' }], ...options });
 }
 
 /** Resolves once `predicate` holds for the database (checked after every change). */
@@ -53,3 +84,17 @@ export const car = (id: string, make: string, ownerId = 'alice'): Doc => ({
   make,
   ownerId,
 });
+
+/** Resolves with the session's first error (from now on) that `match` accepts. */
+export function untilError<E extends SyncClientError>(
+  db: { syncSession: { onError(l: (e: SyncClientError) => void): () => void } },
+  match: (e: SyncClientError) => e is E,
+): Promise<E> {
+  return new Promise((resolve) => {
+    const stop = db.syncSession.onError((e) => {
+      if (!match(e)) return;
+      stop();
+      resolve(e);
+    });
+  });
+}

@@ -70,28 +70,37 @@ export type SyncQueryInput = {
   filter?: unknown;
 };
 
-export type SessionFieldsFragment = { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number };
+export type SessionFieldsFragment = { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, pausedDirections: Array<ProgressDirection>, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number, queriesVersion: number, resetRequired: boolean };
 
 export type OpenSessionMutationVariables = Exact<{
   input: OpenSessionInput;
 }>;
 
 
-export type OpenSessionMutation = { openSession: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number } };
+export type OpenSessionMutation = { openSession: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, pausedDirections: Array<ProgressDirection>, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number, queriesVersion: number, resetRequired: boolean } };
 
 export type PauseSessionMutationVariables = Exact<{
   id: string | number;
+  direction?: ProgressDirection | null | undefined;
 }>;
 
 
-export type PauseSessionMutation = { pauseSession: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number } };
+export type PauseSessionMutation = { pauseSession: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, pausedDirections: Array<ProgressDirection>, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number, queriesVersion: number, resetRequired: boolean } };
 
 export type ResumeSessionMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ResumeSessionMutation = { resumeSession: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number } };
+export type ResumeSessionMutation = { resumeSession: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, pausedDirections: Array<ProgressDirection>, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number, queriesVersion: number, resetRequired: boolean } };
+
+export type UpdateQueriesMutationVariables = Exact<{
+  sessionId: string | number;
+  queries: Array<SyncQueryInput> | SyncQueryInput;
+}>;
+
+
+export type UpdateQueriesMutation = { updateQueries: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, pausedDirections: Array<ProgressDirection>, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number, queriesVersion: number, resetRequired: boolean } };
 
 export type WaitForDownloadMutationVariables = Exact<{
   sessionId: string | number;
@@ -118,7 +127,7 @@ export type SessionEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type SessionEventsSubscription = { sessionEvents: { type: SessionEventType, at: string, session: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number } } };
+export type SessionEventsSubscription = { sessionEvents: { type: SessionEventType, at: string, session: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, pausedDirections: Array<ProgressDirection>, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number, queriesVersion: number, resetRequired: boolean } } };
 
 export type ProgressSubscriptionVariables = Exact<{
   sessionId: string | number;
@@ -142,6 +151,7 @@ export type UploadChangesMutation = { uploadChanges: { lastIntegratedClientVersi
 export type AcknowledgeDownloadMutationVariables = Exact<{
   sessionId: string | number;
   serverVersion: number;
+  queriesVersion?: number | null | undefined;
 }>;
 
 
@@ -150,10 +160,11 @@ export type AcknowledgeDownloadMutation = { acknowledgeDownload: { lastDownloade
 export type ChangesSubscriptionVariables = Exact<{
   sessionId: string | number;
   since?: number | null | undefined;
+  bootstrapUntil?: number | null | undefined;
 }>;
 
 
-export type ChangesSubscription = { changes: { fromServerVersion: number, toServerVersion: number, latestServerVersion: number, changes: Array<{ serverVersion: number, collection: string, id: string, op: DownloadOp, document: unknown }> } };
+export type ChangesSubscription = { changes: { fromServerVersion: number, toServerVersion: number, latestServerVersion: number, remainingChanges: number, bootstrapUntil: number | null, queriesVersion: number, changes: Array<{ serverVersion: number, collection: string, id: string, op: DownloadOp, document: unknown }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -179,8 +190,11 @@ export const SessionFieldsFragmentDoc = new TypedDocumentString(`
   clientId
   state
   connectionState
+  pausedDirections
   lastIntegratedClientVersion
   lastDownloadedServerVersion
+  queriesVersion
+  resetRequired
 }
     `, {"fragmentName":"SessionFields"}) as unknown as TypedDocumentString<SessionFieldsFragment, unknown>;
 export const OpenSessionDocument = new TypedDocumentString(`
@@ -194,12 +208,15 @@ export const OpenSessionDocument = new TypedDocumentString(`
   clientId
   state
   connectionState
+  pausedDirections
   lastIntegratedClientVersion
   lastDownloadedServerVersion
+  queriesVersion
+  resetRequired
 }`) as unknown as TypedDocumentString<OpenSessionMutation, OpenSessionMutationVariables>;
 export const PauseSessionDocument = new TypedDocumentString(`
-    mutation PauseSession($id: ID!) {
-  pauseSession(id: $id) {
+    mutation PauseSession($id: ID!, $direction: ProgressDirection) {
+  pauseSession(id: $id, direction: $direction) {
     ...SessionFields
   }
 }
@@ -208,8 +225,11 @@ export const PauseSessionDocument = new TypedDocumentString(`
   clientId
   state
   connectionState
+  pausedDirections
   lastIntegratedClientVersion
   lastDownloadedServerVersion
+  queriesVersion
+  resetRequired
 }`) as unknown as TypedDocumentString<PauseSessionMutation, PauseSessionMutationVariables>;
 export const ResumeSessionDocument = new TypedDocumentString(`
     mutation ResumeSession($id: ID!) {
@@ -222,9 +242,29 @@ export const ResumeSessionDocument = new TypedDocumentString(`
   clientId
   state
   connectionState
+  pausedDirections
   lastIntegratedClientVersion
   lastDownloadedServerVersion
+  queriesVersion
+  resetRequired
 }`) as unknown as TypedDocumentString<ResumeSessionMutation, ResumeSessionMutationVariables>;
+export const UpdateQueriesDocument = new TypedDocumentString(`
+    mutation UpdateQueries($sessionId: ID!, $queries: [SyncQueryInput!]!) {
+  updateQueries(sessionId: $sessionId, queries: $queries) {
+    ...SessionFields
+  }
+}
+    fragment SessionFields on SyncSession {
+  id
+  clientId
+  state
+  connectionState
+  pausedDirections
+  lastIntegratedClientVersion
+  lastDownloadedServerVersion
+  queriesVersion
+  resetRequired
+}`) as unknown as TypedDocumentString<UpdateQueriesMutation, UpdateQueriesMutationVariables>;
 export const WaitForDownloadDocument = new TypedDocumentString(`
     mutation WaitForDownload($sessionId: ID!, $cancellationToken: ID) {
   waitForDownload(sessionId: $sessionId, cancellationToken: $cancellationToken) {
@@ -262,8 +302,11 @@ export const SessionEventsDocument = new TypedDocumentString(`
   clientId
   state
   connectionState
+  pausedDirections
   lastIntegratedClientVersion
   lastDownloadedServerVersion
+  queriesVersion
+  resetRequired
 }`) as unknown as TypedDocumentString<SessionEventsSubscription, SessionEventsSubscriptionVariables>;
 export const ProgressDocument = new TypedDocumentString(`
     subscription Progress($sessionId: ID!, $direction: ProgressDirection!, $mode: ProgressMode!) {
@@ -295,18 +338,25 @@ export const UploadChangesDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<UploadChangesMutation, UploadChangesMutationVariables>;
 export const AcknowledgeDownloadDocument = new TypedDocumentString(`
-    mutation AcknowledgeDownload($sessionId: ID!, $serverVersion: Int!) {
-  acknowledgeDownload(sessionId: $sessionId, serverVersion: $serverVersion) {
+    mutation AcknowledgeDownload($sessionId: ID!, $serverVersion: Int!, $queriesVersion: Int) {
+  acknowledgeDownload(
+    sessionId: $sessionId
+    serverVersion: $serverVersion
+    queriesVersion: $queriesVersion
+  ) {
     lastDownloadedServerVersion
   }
 }
     `) as unknown as TypedDocumentString<AcknowledgeDownloadMutation, AcknowledgeDownloadMutationVariables>;
 export const ChangesDocument = new TypedDocumentString(`
-    subscription Changes($sessionId: ID!, $since: Int) {
-  changes(sessionId: $sessionId, since: $since) {
+    subscription Changes($sessionId: ID!, $since: Int, $bootstrapUntil: Int) {
+  changes(sessionId: $sessionId, since: $since, bootstrapUntil: $bootstrapUntil) {
     fromServerVersion
     toServerVersion
     latestServerVersion
+    remainingChanges
+    bootstrapUntil
+    queriesVersion
     changes {
       serverVersion
       collection

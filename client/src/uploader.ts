@@ -1,0 +1,151 @@
+/**
+ * The upload queue of one session: sends the database's changesets in order, each exactly
+ * once as far as the gateway is concerned (re-sending an acknowledged one is harmless), and
+ * never stalls:
+ *
+ *   idle ──commit, connected, resumed──▶ uploading ──ack──▶ (next batch | idle)
+ *   uploading ──connection lost──▶ idle (until connected again)
+ *   uploading ──a changeset refused as bad input──▶ it is emptied, listed and reported; go on
+ *   uploading ──too many changes for one upload──▶ smaller batches
+ *   uploading ──SESSION_PAUSED / CLIENT_RESET_REQUIRED──▶ handed to the session
+ *   uploading ──anything else──▶ reported, retried after a backoff
+ */
+import type { App } from './app.js';
+import { backoffDelay } from './backoff.js';
+import {
+  ChangesetRefusedError,
+  ClientResetError,
+  CompensatingWriteError,
+  SyncClientError,
+  toSyncError,
+} from './errors.js';
+import { UploadChangesDocument } from './gql/graphql.js';
+import { docKey, type LocalDatabase } from './local-database.js';
+import type { StoredChangeset } from './storage.js';
+
+/** The gateway's default limit of changes per upload (MAX_CHANGES_PER_UPLOAD). */
+const MAX_CHANGES = 1000;
+const MAX_BYTES = 1024 * 1024;
+const RETRY_BACKOFF = { baseMs: 250, maxMs: 10_000 };
+const CHANGESET_FIELD = /^changesets\[(\d+)\]/;
+
+export interface UploaderHost {
+  app: App;
+  db: LocalDatabase;
+  /** The session to upload to, once opened and while uploads are allowed; else null. */
+  target(): string | null;
+  report(error: SyncClientError): void;
+  /** The gateway paused uploads (SESSION_PAUSED). */
+  pausedByGateway(): void;
+  resetRequired(error: ClientResetError): void;
+}
+
+export class Uploader {
+  private woken = false;
+  private wake: (() => void) | null = null;
+  private stopped = false;
+  private failures = 0;
+  private maxChanges = MAX_CHANGES;
+
+  constructor(private readonly host: UploaderHost) {
+    void this.run();
+  }
+
+  /** Something changed (a commit, a connection, a resume): look for work again. */
+  poke(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.poke();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const sessionId = this.host.target();
+      const connected = this.host.app.connectionState === 'CONNECTED';
+      const batch = sessionId && connected ? this.host.db.unsent(this.maxChanges, MAX_BYTES) : [];
+      if (batch.length === 0) {
+        await this.sleep();
+        continue;
+      }
+      try {
+        await this.upload(sessionId!, batch);
+        this.failures = 0;
+      } catch (error) {
+        await this.onError(toSyncError(error), batch);
+      }
+    }
+  }
+
+  private async upload(sessionId: string, batch: StoredChangeset[]): Promise<void> {
+    const { app, db } = this.host;
+    const changesets = batch.map(({ clientVersion, timestamp, changes }) => ({
+      clientVersion,
+      timestamp,
+      changes,
+    }));
+    const { uploadChanges: ack } = await app.request(UploadChangesDocument, {
+      sessionId,
+      changesets,
+      latestClientVersion: db.meta.clientVersion,
+      pendingBytes: db.pendingBytesAfter(batch.at(-1)!.clientVersion),
+    });
+    const writes = ack.compensatingWrites.map((w) => ({ ...w, id: String(w.id) }));
+    // Told before the acknowledgement, so a waitForUpload resolved by it finds the error there.
+    if (writes.length > 0) this.host.report(new CompensatingWriteError(writes));
+    const refused = writes.map((w) => docKey(w.collection, w.id));
+    await db.acknowledge(ack.lastIntegratedClientVersion, ack.serverVersion, refused);
+    this.maxChanges = MAX_CHANGES;
+  }
+
+  private async onError(error: SyncClientError, batch: StoredChangeset[]): Promise<void> {
+    if (error.code === 'CONNECTION_LOST') return; // the loop waits for the next connection
+    if (error.code === 'APP_CLOSED') return this.stop();
+    if (error.code === 'SESSION_PAUSED') return this.host.pausedByGateway();
+    if (error instanceof ClientResetError) return this.host.resetRequired(error);
+    if (error.code === 'BAD_USER_INPUT') return this.refused(error, batch);
+    this.host.report(error);
+    await this.sleep(backoffDelay((this.failures += 1), RETRY_BACKOFF));
+  }
+
+  /** Bad input: find the changeset the gateway named and take it out; or send fewer at once. */
+  private async refused(error: SyncClientError, batch: StoredChangeset[]): Promise<void> {
+    const index = Number(CHANGESET_FIELD.exec(error.field ?? '')?.[1] ?? -1);
+    const named = batch[index];
+    if (named && error.field === `changesets[${index}].clientVersion`) {
+      // The gateway expects another number: follow its count (see LocalDatabase.alignWith).
+      const expected = Number(/next expected is (\d+)/.exec(error.message)?.[1] ?? NaN);
+      if (Number.isInteger(expected)) return this.host.db.alignWith(expected - 1);
+    }
+    if (!named && batch.length > 1) {
+      const changes = batch.reduce((n, cs) => n + cs.changes.length, 0);
+      this.maxChanges = Math.max(1, Math.floor(changes / 2));
+      return;
+    }
+    const changeset = named ?? batch[0]!;
+    await this.host.db.refuse(changeset, {
+      code: error.code,
+      message: error.message,
+      field: error.field,
+    });
+    this.host.report(new ChangesetRefusedError(changeset, error.code, error.message, error.field));
+  }
+
+  /** Until poked (or `ms` pass); returns at once if poked since the last sleep. */
+  private async sleep(ms?: number): Promise<void> {
+    if (!this.woken) {
+      await new Promise<void>((resolve) => {
+        const timer = ms === undefined ? null : setTimeout(resolve, ms);
+        this.wake = () => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.wake = null;
+    this.woken = false;
+  }
+}
