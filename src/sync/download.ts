@@ -217,6 +217,12 @@ interface Following {
   first: boolean;
   former: Former | null;
   sent: Sent | null;
+  /**
+   * The client's uploads integrated as of the last batch sent. A batch past newer ones goes
+   * out even when the scope sees nothing of them: the client shows its own writes until its
+   * download passes them (a write outside its queries, or one the merge made a no-op).
+   */
+  integrated: number | null;
 }
 
 /** The stream's scope version, as of the session read now. */
@@ -253,7 +259,7 @@ async function* sendRescope(deps: DownloadDeps, f: Following, session: SessionRe
 async function* sendHistory(
   deps: DownloadDeps,
   f: Following,
-  scope: Scope,
+  { scope, session }: Pick<Seen, 'scope' | 'session'>,
 ): AsyncGenerator<DownloadBatch, boolean | null> {
   const { at, sent } = f;
   const latest = await deps.store.latestVersion();
@@ -268,11 +274,13 @@ async function* sendHistory(
   const versions = { queriesVersion: f.scopeVersion! };
   // While a re-scoping waits for its acknowledgement, every batch goes out, so the client
   // can acknowledge past it even when nothing in its scope changes.
+  const owed = session.lastIntegratedClientVersion !== f.integrated;
   if (changes.length > 0 || f.first || (sent && to > sent.past)) {
     yield sending(deps, at, makeBatch(at.cursor, to, changes, latest, versions));
-  } else if (caughtUp && refreshDue(deps, at, to)) {
+  } else if (caughtUp && to > at.sentTo && (owed || refreshDue(deps, at, to))) {
     yield sending(deps, at, makeBatch(at.sentTo, to, [], latest, versions));
   }
+  if (caughtUp) f.integrated = session.lastIntegratedClientVersion;
   f.first = false;
   at.cursor = to;
   return caughtUp;
@@ -286,12 +294,19 @@ async function* followHistory(
   signal: AbortSignal,
 ): AsyncGenerator<DownloadBatch> {
   const at = { cursor: from, sentTo: from, sentAt: deps.clock.now().getTime() };
-  const f: Following = { at, scopeVersion, first: true, former: null, sent: null };
+  const f: Following = {
+    at,
+    scopeVersion,
+    first: true,
+    former: null,
+    sent: null,
+    integrated: null,
+  };
   let seen: Seen | null = null;
   while (!signal.aborted) {
     seen = await refresh(deps, sessionId, seen);
     if (!seen) return;
-    const { session, scope, pokes } = seen;
+    const { session, pokes } = seen;
     if (isPaused(session.pause, 'DOWNLOAD', deps.clock.now())) {
       await waitForPoke(deps, sessionId, pokes, signal);
       continue;
@@ -306,7 +321,7 @@ async function* followHistory(
       [f.sent, seen] = [null, null];
       continue;
     }
-    const caughtUp = yield* sendHistory(deps, f, scope);
+    const caughtUp = yield* sendHistory(deps, f, seen);
     if (caughtUp === null) return deps.onHistoryLost(sessionId);
     if (caughtUp) await waitForHistory(deps, at, { sessionId, pokes }, signal);
   }
