@@ -64,13 +64,20 @@ export const toSession = (r: SessionRow): SessionRecord => ({
   updatedAt: r.updated_at,
 });
 
-export const toDocument = (r: DocumentRow): StoredDocument => ({
-  collection: r.collection,
-  id: r.id,
-  state: JSON.parse(r.state) as StoredDocument['state'],
-  doc: parseOrNull(r.doc),
-  version: r.version,
-});
+/** The conflict state is parsed when first read: bootstraps and scans never read it. */
+export function toDocument(r: DocumentRow): StoredDocument {
+  let state: StoredDocument['state'] | undefined;
+  const stored = {
+    collection: r.collection,
+    id: r.id,
+    doc: parseOrNull(r.doc),
+    version: r.version,
+  };
+  return Object.defineProperty(stored, 'state', {
+    enumerable: true,
+    get: () => (state ??= JSON.parse(r.state) as StoredDocument['state']),
+  }) as StoredDocument;
+}
 
 export const toHistory = (r: HistoryRow): HistoryEntry => ({
   version: r.version,
