@@ -144,14 +144,18 @@ export class MemoryStorage implements Storage {
   }
 }
 
-/** Applies a commit to maps of documents and changesets (copying what it stores). */
+/**
+ * Applies a commit to maps of documents and changesets. Documents are kept as given: the
+ * database never changes a document object once stored (it stores a new one); changesets,
+ * which it does update, are copied.
+ */
 export function applyCommit(
   commit: StorageCommit,
   docs: Map<string, StoredDoc>,
   changesets: Map<number, StoredChangeset>,
 ): void {
   for (const key of commit.deleteDocs ?? []) docs.delete(key);
-  for (const [key, doc] of commit.putDocs ?? []) docs.set(key, structuredClone(doc));
+  for (const [key, doc] of commit.putDocs ?? []) docs.set(key, doc);
   for (const version of commit.deleteChangesets ?? []) changesets.delete(version);
   for (const cs of commit.putChangesets ?? [])
     changesets.set(cs.clientVersion, structuredClone(cs));
