@@ -5,7 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BenchClient, request, type Batch } from './ws-client.js';
-import type { Command, LoadClient, Reply } from './protocol.js';
+import type { Command, LoadClient, Reply, SdkScenario } from './protocol.js';
+import { rawCatchUp, rawLive, sdkCatchUp, sdkLive, type Target } from './sdk-clients.js';
 
 const reply = (message: Reply) => process.send!(message);
 
@@ -146,6 +147,18 @@ async function measureLatency(command: Extract<Command, { type: 'latency' }>): P
   reply({ type: 'latency-done', ...out });
 }
 
+const SDK_SCENARIOS: Record<SdkScenario, (t: Target, count: number) => Promise<number>> = {
+  'sdk-live': sdkLive,
+  'raw-live': rawLive,
+  'sdk-catch-up': sdkCatchUp,
+  'raw-catch-up': rawCatchUp,
+};
+
+async function runSdk(command: Extract<Command, { type: 'sdk' }>): Promise<void> {
+  const ms = await SDK_SCENARIOS[command.scenario](command, command.count);
+  reply({ type: 'sdk-done', ms });
+}
+
 async function handle(command: Command): Promise<void> {
   switch (command.type) {
     case 'load-setup':
@@ -156,6 +169,8 @@ async function handle(command: Command): Promise<void> {
       return stopLoad();
     case 'latency':
       return measureLatency(command);
+    case 'sdk':
+      return runSdk(command);
     case 'exit':
       process.exit(0);
   }

@@ -20,10 +20,22 @@ export type Command =
       samples: number;
       warmup: number;
     }
+  | {
+      type: 'sdk';
+      scenario: SdkScenario;
+      wsUrl: string;
+      token: string;
+      userId: string;
+      count: number;
+    }
   | { type: 'exit' };
+
+/** The SDK scenarios and their raw-protocol floors (bench/sdk-clients.ts). */
+export type SdkScenario = 'sdk-live' | 'raw-live' | 'sdk-catch-up' | 'raw-catch-up';
 
 export type Reply =
   | { type: 'load-ready' }
   | { type: 'load-done'; acks: number; errors: string[]; cpuMs: number; wallMs: number }
   | { type: 'latency-done'; e2e: number[]; roundTrip: number[]; ack: number[] }
+  | { type: 'sdk-done'; ms: number }
   | { type: 'error'; message: string };

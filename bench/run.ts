@@ -9,12 +9,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { ClientProcess } from './client-driver.js';
 import { latencyRep, type LatencyRep, type LatencySettings } from './latency.js';
+import { catchUpRep, liveRep, type CatchUpRep, type LiveRep, type SdkSettings } from './sdk.js';
 import { fmt, medianOf, spread, table } from './stats.js';
 import { throughputRep, type ThroughputRep, type ThroughputSettings } from './throughput.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const THROUGHPUT: ThroughputSettings = { clients: 50, warmupMs: 1000, windowMs: 3000 };
 const LATENCY: LatencySettings = { samples: 500, warmup: 50 };
+const SDK: SdkSettings = { liveChanges: 10_000, catchUpSizes: [10_000, 20_000, 40_000, 100_000] };
 
 function logThroughput(i: number, r: ThroughputRep): void {
   console.log(
@@ -31,6 +33,20 @@ function logLatency(i: number, r: LatencyRep): void {
   );
 }
 
+function logLive(i: number, r: LiveRep): void {
+  console.log(
+    `  rep ${i + 1}: SDK ${fmt.int(r.sdkPerSec)} changes/s, raw protocol ${fmt.int(r.rawPerSec)}/s,` +
+      ` ratio ${fmt.ratio(r.ratio)}`,
+  );
+}
+
+function logCatchUp(i: number, r: CatchUpRep): void {
+  const sizes = SDK.catchUpSizes.map(
+    (n) => `${n / 1000}k SDK ${fmt.ms(r[`sdk${n}`]!)} raw ${fmt.ms(r[`raw${n}`]!)}`,
+  );
+  console.log(`  rep ${i + 1}: ${sizes.join('; ')}`);
+}
+
 async function repeat<T>(label: string, rep: () => Promise<T>, log: (i: number, r: T) => void) {
   console.log(label);
   const reps: T[] = [];
@@ -43,7 +59,7 @@ async function repeat<T>(label: string, rep: () => Promise<T>, log: (i: number, 
 
 const ratioRange = <T>(reps: T[], pick: (r: T) => number) => spread(reps.map(pick), fmt.ratio);
 
-function summaryTable(throughput: ThroughputRep[], latency: LatencyRep[]): string {
+function summaryTable(throughput: ThroughputRep[], latency: LatencyRep[]): string[][] {
   const t = medianOf(throughput);
   const l = medianOf(latency);
   const tRatios = ratioRange(throughput, (r) => r.ratio);
@@ -51,7 +67,7 @@ function summaryTable(throughput: ThroughputRep[], latency: LatencyRep[]): strin
     ratioRange(latency, (r) => r.ratioP50),
     ratioRange(latency, (r) => r.ratioP99),
   ];
-  return table([
+  return [
     ['', 'gateway', 'floor', 'ratio', 'ratio min–max'],
     [
       '1. upload throughput /s',
@@ -62,7 +78,27 @@ function summaryTable(throughput: ThroughputRep[], latency: LatencyRep[]): strin
     ],
     ['2. upload→event p50', fmt.ms(l.p50), fmt.ms(l.floorP50), fmt.ratio(l.ratioP50), p50Ratios],
     ['2. upload→event p99', fmt.ms(l.p99), fmt.ms(l.floorP99), fmt.ratio(l.ratioP99), p99Ratios],
-  ]);
+  ];
+}
+
+function sdkRows(live: LiveRep[], catchUp: CatchUpRep[]): string[][] {
+  const l = medianOf(live);
+  const c = medianOf(catchUp);
+  const rows = [
+    ['3. SDK live sync changes/s', fmt.int(l.sdkPerSec), fmt.int(l.rawPerSec), fmt.ratio(l.ratio)],
+  ];
+  rows[0]!.push(ratioRange(live, (r) => r.ratio));
+  for (const n of SDK.catchUpSizes) {
+    const key = `ratio${n}`;
+    rows.push([
+      `4. SDK catch-up ${n / 1000}k docs`,
+      fmt.ms(c[`sdk${n}`]!),
+      fmt.ms(c[`raw${n}`]!),
+      fmt.ratio(c[key]!),
+      ratioRange(catchUp, (r) => r[key]!),
+    ]);
+  }
+  return rows;
 }
 
 function summaryNotes(throughput: ThroughputRep[], latency: LatencyRep[]): string {
@@ -78,13 +114,21 @@ function summaryNotes(throughput: ThroughputRep[], latency: LatencyRep[]): strin
   ].join('\n');
 }
 
-function summary(throughput: ThroughputRep[], latency: LatencyRep[]): string {
+function summary(reps: Results): string {
   return [
-    `\nMedians of ${REPS} repetitions; ratio = gateway / floor, the median of per-repetition ratios\n`,
-    summaryTable(throughput, latency),
+    `\nMedians of ${REPS} repetitions; ratio = gateway (or SDK) / floor, the median of per-repetition ratios\n`,
+    table([...summaryTable(reps.throughput, reps.latency), ...sdkRows(reps.live, reps.catchUp)]),
     '',
-    summaryNotes(throughput, latency),
+    summaryNotes(reps.throughput, reps.latency),
+    `        3, 4 = the raw protocol over graphql-ws doing the same transfer (bench/sdk-clients.ts).`,
   ].join('\n');
+}
+
+interface Results {
+  throughput: ThroughputRep[];
+  latency: LatencyRep[];
+  live: LiveRep[];
+  catchUp: CatchUpRep[];
 }
 
 /** The commit measured, "+dirty" when src/ has local changes; null outside a git checkout. */
@@ -100,14 +144,16 @@ function gitCommit(): string | null {
   }
 }
 
-function writeResults(throughput: ThroughputRep[], latency: LatencyRep[]): void {
+function writeResults(reps: Results): void {
   const results = {
     date: new Date().toISOString(),
     commit: gitCommit(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
     repetitions: REPS,
-    throughput: { settings: THROUGHPUT, median: medianOf(throughput), reps: throughput },
-    latency: { settings: LATENCY, unit: 'ms', median: medianOf(latency), reps: latency },
+    throughput: { settings: THROUGHPUT, median: medianOf(reps.throughput), reps: reps.throughput },
+    latency: { settings: LATENCY, unit: 'ms', median: medianOf(reps.latency), reps: reps.latency },
+    sdkLive: { settings: SDK, median: medianOf(reps.live), reps: reps.live },
+    sdkCatchUp: { settings: SDK, unit: 'ms', median: medianOf(reps.catchUp), reps: reps.catchUp },
   };
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/results.json', JSON.stringify(results, null, 2) + '\n');
@@ -127,8 +173,19 @@ async function main(): Promise<void> {
       () => latencyRep(proc, LATENCY),
       logLatency,
     );
-    console.log(summary(throughput, latency));
-    writeResults(throughput, latency);
+    const live = await repeat(
+      `3. SDK live sync, client to client: ${fmt.int(SDK.liveChanges)} one-insert changesets`,
+      () => liveRep(proc, SDK),
+      logLive,
+    );
+    const catchUp = await repeat(
+      `4. SDK catch-up of a fresh client: ${SDK.catchUpSizes.map((n) => `${n / 1000}k`).join(', ')} documents`,
+      () => catchUpRep(proc, SDK),
+      logCatchUp,
+    );
+    const reps = { throughput, latency, live, catchUp };
+    console.log(summary(reps));
+    writeResults(reps);
     console.log('\nwrote .bench/results.json');
   } finally {
     await proc.stop();
