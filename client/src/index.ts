@@ -21,10 +21,13 @@ export {
 } from './errors.js';
 export {
   LocalDatabase,
+  type Collections,
   type Doc,
   type LocalSnapshot,
+  type NameOf,
   type WriteTransaction,
 } from './local-database.js';
+export { LiveQuery, runQuery, type Filter, type QueryOptions } from './local-query.js';
 export {
   MemoryStorage,
   type DatabaseState,

@@ -10,6 +10,7 @@
 import { HybridLogicalClock } from './hlc.js';
 import type { ChangeInput } from './gql/graphql.js';
 import { docKey, LocalState } from './local-state.js';
+import { LiveQuery, runQuery, type Filter, type QueryOptions } from './local-query.js';
 import {
   isLegacyStorage,
   fromLegacyStorage,
@@ -27,11 +28,25 @@ import {
 
 export type { Doc };
 
+/**
+ * The document type of each collection, e.g. `{ cars: Car }` (what `sync-gateway types`
+ * generates from the collections' JSON Schemas). By default any collection holds `Doc`s.
+ */
+export type Collections = Record<string, Doc>;
+
+/** The collection names of `C`. */
+export type NameOf<C> = keyof C & string;
+
 /** What `write(fn)` gives `fn`: the changes of one changeset. */
-export interface WriteTransaction {
-  insert(collection: string, doc: Doc): void;
-  update(collection: string, id: string, set: Record<string, unknown>, unset?: string[]): void;
-  delete(collection: string, id: string): void;
+export interface WriteTransaction<C = Collections> {
+  insert<K extends NameOf<C>>(collection: K, doc: C[K]): void;
+  update<K extends NameOf<C>>(
+    collection: K,
+    id: string,
+    set: Partial<Omit<C[K], '_id'>>,
+    unset?: (keyof C[K] & string)[],
+  ): void;
+  delete<K extends NameOf<C>>(collection: K, id: string): void;
 }
 
 export type ChangeListener = (keys: string[]) => void;
@@ -56,7 +71,7 @@ export interface DownloadBatch {
 
 const MAX_REFUSED = 100;
 
-export class LocalDatabase {
+export class LocalDatabase<C = Collections> {
   private readonly listeners = new Set<ChangeListener>();
   private readonly committedListeners = new Set<() => void>();
   private readonly hlc: HybridLogicalClock;
@@ -75,11 +90,11 @@ export class LocalDatabase {
   }
 
   /** Opens the database kept in `storage` (in memory by default), creating it for `clientId`. */
-  static async open(options: {
+  static async open<C = Collections>(options: {
     clientId: string;
     storage?: Storage | LegacyStorage;
     now?: () => number;
-  }): Promise<LocalDatabase> {
+  }): Promise<LocalDatabase<C>> {
     const given = options.storage ?? new MemoryStorage();
     const storage = isLegacyStorage(given) ? fromLegacyStorage(given) : given;
     const stored = await storage.load();
@@ -87,7 +102,7 @@ export class LocalDatabase {
       throw new Error(`storage belongs to client ${stored.meta.clientId}, not ${options.clientId}`);
     }
     const state = LocalState.from(stored, options.clientId);
-    return new LocalDatabase(state, storage, options.now ?? Date.now);
+    return new LocalDatabase<C>(state, storage, options.now ?? Date.now);
   }
 
   get clientId(): string {
@@ -95,30 +110,51 @@ export class LocalDatabase {
   }
 
   /** Reads one document, with the client's unsynced changes applied. */
-  get(collection: string, id: string): Doc | undefined {
-    return this.state.visible(collection, id);
+  get<K extends NameOf<C>>(collection: K, id: string): C[K] | undefined {
+    return this.state.visible(collection, id) as C[K] | undefined;
   }
 
   /** Every document of a collection. */
-  all(collection: string): Doc[] {
-    return this.state.all(collection);
+  all<K extends NameOf<C>>(collection: K): C[K][] {
+    return this.state.all(collection) as C[K][];
+  }
+
+  /** The documents of a collection matching a MongoDB filter, sorted, skipped and limited. */
+  query<K extends NameOf<C>>(collection: K, filter?: Filter, options?: QueryOptions): C[K][] {
+    return runQuery(this.state.all(collection), filter, options) as C[K][];
+  }
+
+  /**
+   * A query's live result: `current`, `subscribe(listener)` (told after every change of the
+   * result, local or synced), and `for await` over its results.
+   */
+  observe<K extends NameOf<C>>(
+    collection: K,
+    filter?: Filter,
+    options?: QueryOptions,
+  ): LiveQuery<C[K] & Doc> {
+    const source = {
+      all: () => this.state.all(collection) as (C[K] & Doc)[],
+      onChange: this.onChange,
+    };
+    return new LiveQuery(source, collection, filter, options);
   }
 
   /**
    * Calls `listener` after every change (a write, a download, an acknowledgement) with the keys
    * of the documents it changed, if any; returns the undo.
    */
-  onChange(listener: ChangeListener): () => void {
+  onChange = (listener: ChangeListener): (() => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
+  };
 
   /** Runs `fn` as one changeset: applied locally at once, uploaded when the session can. */
-  async write(fn: (tx: WriteTransaction) => void): Promise<PendingChangeset | null> {
+  async write(fn: (tx: WriteTransaction<C>) => void): Promise<PendingChangeset | null> {
     const changes: ChangeInput[] = [];
     fn({
       insert: (collection, doc) =>
-        changes.push({ collection, id: doc._id, op: 'INSERT', document: doc }),
+        changes.push({ collection, id: (doc as Doc)._id, op: 'INSERT', document: doc }),
       update: (collection, id, set, unset) =>
         changes.push({ collection, id, op: 'UPDATE', set, unset }),
       delete: (collection, id) => changes.push({ collection, id, op: 'DELETE' }),

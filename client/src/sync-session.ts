@@ -425,6 +425,7 @@ export class SyncSession {
   }
 
   private report(error: SyncClientError): void {
+    if (error.code === 'APP_CLOSED') return; // the app closed it: nothing to tell
     if (this.errorListeners.size === 0) {
       console.warn(
         `sync session ${this.sessionId ?? '(opening)'}: ${error.name}: ${error.message}`,

@@ -3,11 +3,14 @@ import type { App } from './app.js';
 import type { ClientResetConfig } from './client-reset.js';
 import type { SyncClientError } from './errors.js';
 import type { SyncQueryInput } from './gql/graphql.js';
-import { LocalDatabase } from './local-database.js';
+import { LocalDatabase, type Collections } from './local-database.js';
 import type { LegacyStorage, Storage } from './storage.js';
 import { SyncSession, type SyncProgress } from './sync-session.js';
 
-export type SyncedDatabase = LocalDatabase & { readonly syncSession: SyncSession };
+/** A local database and its sync session; `C` types its collections (see `Collections`). */
+export type SyncedDatabase<C = Collections> = LocalDatabase<C> & {
+  readonly syncSession: SyncSession;
+};
 
 export interface OpenOptions {
   clientId: string;
@@ -22,9 +25,13 @@ export interface OpenOptions {
   onError?: (error: SyncClientError) => void;
 }
 
-export async function openSyncedDatabase(app: App, options: OpenOptions): Promise<SyncedDatabase> {
-  const db = await LocalDatabase.open({ clientId: options.clientId, storage: options.storage });
-  const syncSession = new SyncSession(app, db, options.queries, {
+export async function openSyncedDatabase<C = Collections>(
+  app: App,
+  options: OpenOptions,
+): Promise<SyncedDatabase<C>> {
+  const db = await LocalDatabase.open<C>({ clientId: options.clientId, storage: options.storage });
+  // The session works on documents of any collection: the types are the app's view.
+  const syncSession = new SyncSession(app, db as unknown as LocalDatabase, options.queries, {
     clientReset: options.clientReset,
     onError: options.onError,
   });
