@@ -168,22 +168,32 @@ export class Connection {
     if (client !== this.client) throw new ConnectionLostError();
     return new Promise<R>((resolve, reject) => {
       let result: R | undefined;
-      const onAbort = () => (unsubscribe(), reject(new CancelledError()));
+      const settle = (finish: () => void) => {
+        signal?.removeEventListener('abort', onAbort);
+        finish();
+      };
+      const onAbort = () => settle(() => (unsubscribe(), reject(new CancelledError())));
       const unsubscribe = client.subscribe<R>(payload, {
         next: (value) => {
-          if (value.errors?.length) reject(fromGraphQLErrors(value.errors));
+          if (value.errors?.length) settle(() => reject(fromGraphQLErrors(value.errors!)));
           else result = value.data as R;
         },
-        error: (error) => reject(toSyncError(error)),
-        complete: () => {
-          signal?.removeEventListener('abort', onAbort);
-          if (result !== undefined) resolve(result);
-          else if (client !== this.client) reject(new ConnectionLostError());
-          else reject(new SyncClientError('UNKNOWN', 'the gateway answered nothing'));
-        },
+        error: (error) => settle(() => reject(toSyncError(error))),
+        complete: () => settle(() => this.complete(client, result, resolve, reject)),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private complete<R>(
+    client: Client,
+    result: R | undefined,
+    resolve: (r: R) => void,
+    reject: (e: unknown) => void,
+  ) {
+    if (result !== undefined) resolve(result);
+    else if (client !== this.client) reject(new ConnectionLostError());
+    else reject(new SyncClientError('UNKNOWN', 'the gateway answered nothing'));
   }
 
   /** A subscription kept alive across connections (see LiveSink). */
@@ -238,24 +248,24 @@ export class Connection {
     this.clearTimer('retry');
     this.retryAtDate = null;
     // Handlers may run while createClient is still connecting, before `client` is assigned.
-    const attempt: { client: Client | null; connects: number } = { client: null, connects: 0 };
+    const attempt: { client: Client | null } = { client: null };
     const mine = () => attempt.client !== null && attempt.client === this.client;
+    const { connectTimeoutMs, handshakeTimeoutMs } = this.options;
     const client = createClient({
       ...this.clientOptions(),
       on: {
-        // graphql-ws retries a socket closed with 1000 by itself: this client must not.
-        connecting: () => (attempt.connects += 1) > 1 && attempt.client?.terminate(),
-        opened: () => this.clearTimer('connect'),
+        // Cut as well as closed: a dead link would keep a graceful close waiting for long.
+        opened: () => mine() && this.arm('connect', handshakeTimeoutMs, 'handshake timeout'),
         connected: () => mine() && this.dispatch({ type: 'acknowledged' }),
-        ping: (received) => received || (mine() && this.armPongTimeout(attempt.client!)),
+        ping: (received) =>
+          received || (mine() && this.arm('pong', this.options.pongTimeoutMs, 'pong timeout')),
         pong: (received) => received && this.clearTimer('pong'),
         closed: (event) => attempt.client && this.onSocketClosed(attempt.client, event),
       },
     });
     attempt.client = client;
     this.client = client;
-    const timeout = this.options.connectTimeoutMs;
-    this.connectTimer = setTimeout(() => this.kill(client, 'connect timeout'), timeout);
+    this.arm('connect', connectTimeoutMs, 'connect timeout');
   }
 
   private clientOptions() {
@@ -265,18 +275,29 @@ export class Connection {
       webSocketImpl: quiet(options.webSocketImpl),
       lazy: false,
       retryAttempts: 0,
+      // graphql-ws retries a socket closed with 1000 by itself: this client never does.
+      retryWait: () => new Promise<void>(() => {}),
       keepAlive: options.keepAliveMs,
-      connectionAckWaitTimeout: options.handshakeTimeoutMs,
       connectionParams: async () => ({
         authToken: await options.token(),
         sessionIds: options.sessionIds(),
       }),
-      onNonLazyError: () => undefined, // the `closed` event (or the connect timeout) says it
+      onNonLazyError: () => undefined, // the `closed` event (or a timeout) says it
     };
+  }
+
+  /** Kills the current connection unless `name`'s timer is cleared within `ms`. */
+  private arm(name: 'connect' | 'pong', ms: number, reason: string): void {
+    this.clearTimer(name);
+    const client = this.client;
+    const timer = setTimeout(() => client && this.kill(client, reason), ms);
+    if (name === 'connect') this.connectTimer = timer;
+    else this.pongTimer = timer;
   }
 
   private onConnected(): void {
     const client = this.client!;
+    this.clearTimer('connect');
     for (const waiter of this.waiters) waiter.resolve(client);
     this.waiters.clear();
     for (const live of this.lives) this.send(live, client);
@@ -328,13 +349,14 @@ export class Connection {
     if (this.phase.name === 'closed') return Promise.reject(new AppClosedError());
     if (this.client && this.phase.name === 'connected') return Promise.resolve(this.client);
     return new Promise<Client>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
+      const onAbort = () => this.waiters.delete(waiter) && reject(new CancelledError());
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      const waiter: Waiter = {
+        resolve: (client) => (done(), resolve(client)),
+        reject: (error) => (done(), reject(error)),
+      };
       this.waiters.add(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => this.waiters.delete(waiter) && reject(new CancelledError()),
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

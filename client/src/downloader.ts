@@ -79,6 +79,7 @@ export class Downloader {
   }
 
   stop(): void {
+    this.acks.stop();
     this.handle?.stop();
     this.handle = null;
     this.epoch = -1;
@@ -147,6 +148,8 @@ class Acknowledger {
   private target = { version: 0, queries: 0 };
   private sent = { version: 0, queries: 0 };
   private busy = false;
+  private failures = 0;
+  private retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly host: DownloaderHost,
@@ -175,6 +178,7 @@ class Acknowledger {
         queriesVersion: target.queries,
       });
       this.sent = target;
+      this.failures = 0;
     } catch (error) {
       this.failed(toSyncError(error));
     } finally {
@@ -187,5 +191,15 @@ class Acknowledger {
     if (error.code === 'CONNECTION_LOST' || error.code === 'APP_CLOSED') return; // resent on the next connection
     if (error instanceof ClientResetError) return this.host.resetRequired(error);
     this.host.report(error);
+    // Not only with the next batch: on a quiet scope, waits would hang on this one.
+    if (!this.retry) {
+      const delay = backoffDelay((this.failures += 1), RESTART_BACKOFF);
+      this.retry = setTimeout(() => ((this.retry = null), void this.send()), delay);
+    }
+  }
+
+  stop(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
   }
 }

@@ -20,8 +20,10 @@ export {
   type CompensatingWrite,
 } from './errors.js';
 export {
+  DEFAULT_LIMITS,
   LocalDatabase,
   type Collections,
+  type WriteLimits,
   type Doc,
   type LocalSnapshot,
   type NameOf,

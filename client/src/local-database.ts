@@ -7,9 +7,10 @@
  * per collection and recomputed only for the documents a change touches, and each change
  * reaches the storage as a commit of just that.
  */
+import { SyncClientError } from './errors.js';
 import { HybridLogicalClock } from './hlc.js';
 import type { ChangeInput } from './gql/graphql.js';
-import { docKey, LocalState } from './local-state.js';
+import { docKey, LocalState, type Ops } from './local-state.js';
 import { LiveQuery, runQuery, type Filter, type QueryOptions } from './local-query.js';
 import {
   isLegacyStorage,
@@ -71,11 +72,27 @@ export interface DownloadBatch {
 
 const MAX_REFUSED = 100;
 
+/**
+ * What one changeset may hold: the gateway's default MAX_CHANGES_PER_UPLOAD, and half its
+ * socket's message limit (8 MiB). Raise them only with the gateway's.
+ */
+export interface WriteLimits {
+  maxChangesPerChangeset: number;
+  maxChangesetBytes: number;
+}
+
+export const DEFAULT_LIMITS: WriteLimits = {
+  maxChangesPerChangeset: 1000,
+  maxChangesetBytes: 4 * 1024 * 1024,
+};
+
 export class LocalDatabase<C = Collections> {
   private readonly listeners = new Set<ChangeListener>();
   private readonly committedListeners = new Set<() => void>();
   private readonly hlc: HybridLogicalClock;
   private committing: Promise<void> = Promise.resolve();
+  /** The operations of a commit that failed, to go with the next one. */
+  private failed: Ops | null = null;
   /** The newest client version whose changeset is durable in the storage. */
   private durableVersion: number;
 
@@ -83,6 +100,7 @@ export class LocalDatabase<C = Collections> {
     private readonly state: LocalState,
     private readonly storage: Storage,
     now: () => number,
+    private readonly limits: WriteLimits,
   ) {
     this.hlc = new HybridLogicalClock(now);
     if (state.meta.lastTimestamp) this.hlc.observe(state.meta.lastTimestamp);
@@ -94,6 +112,7 @@ export class LocalDatabase<C = Collections> {
     clientId: string;
     storage?: Storage | LegacyStorage;
     now?: () => number;
+    limits?: Partial<WriteLimits>;
   }): Promise<LocalDatabase<C>> {
     const given = options.storage ?? new MemoryStorage();
     const storage = isLegacyStorage(given) ? fromLegacyStorage(given) : given;
@@ -102,7 +121,8 @@ export class LocalDatabase<C = Collections> {
       throw new Error(`storage belongs to client ${stored.meta.clientId}, not ${options.clientId}`);
     }
     const state = LocalState.from(stored, options.clientId);
-    return new LocalDatabase<C>(state, storage, options.now ?? Date.now);
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    return new LocalDatabase<C>(state, storage, options.now ?? Date.now, limits);
   }
 
   get clientId(): string {
@@ -160,6 +180,7 @@ export class LocalDatabase<C = Collections> {
       delete: (collection, id) => changes.push({ collection, id, op: 'DELETE' }),
     });
     if (changes.length === 0) return null;
+    this.checkLimits(changes);
     const { meta } = this.state;
     const changeset: StoredChangeset = {
       clientVersion: meta.clientVersion + 1,
@@ -171,6 +192,24 @@ export class LocalDatabase<C = Collections> {
     meta.lastTimestamp = changeset.timestamp;
     await this.persist(this.state.addChangeset(changeset), changeset.clientVersion);
     return changeset;
+  }
+
+  /** A changeset the gateway could never take is refused here, before anything is applied. */
+  private checkLimits(changes: ChangeInput[]): void {
+    const { maxChangesPerChangeset, maxChangesetBytes } = this.limits;
+    if (changes.length > maxChangesPerChangeset) {
+      throw new SyncClientError(
+        'LIMIT_EXCEEDED',
+        `a changeset holds at most ${maxChangesPerChangeset} changes, this one ${changes.length}: split the write`,
+      );
+    }
+    const bytes = JSON.stringify(changes).length;
+    if (bytes > maxChangesetBytes) {
+      throw new SyncClientError(
+        'LIMIT_EXCEEDED',
+        `a changeset holds at most ${maxChangesetBytes} bytes, this one ${bytes}: split the write`,
+      );
+    }
   }
 
   /**
@@ -236,6 +275,11 @@ export class LocalDatabase<C = Collections> {
     for (const cs of this.state.pending)
       if (cs.clientVersion > afterVersion) bytes += this.state.bytesOf(cs);
     return bytes;
+  }
+
+  /** The server version the download must reach for every acknowledged write to settle. */
+  awaitingVersion(): number {
+    return this.state.awaitingVersion();
   }
 
   /** Bytes a changeset counts for in upload progress. */
@@ -306,14 +350,24 @@ export class LocalDatabase<C = Collections> {
 
   /**
    * Commits what the state recorded, in order; listeners hear of the change at once (it is in
-   * memory), the sync session once it is durable (`durable`: the changesets up to it are).
+   * memory), the sync session once it is durable (`durable`: the changesets up to it are). A
+   * commit that fails is not forgotten: its operations go again with the next one, so the
+   * storage never records a position past what it holds.
    */
   private persist(keys: string[], durable = 0): Promise<void> {
-    const commit = { ...this.state.takeCommit(), meta: { ...this.state.meta } };
+    const ops = this.state.takeCommit();
+    const meta = { ...this.state.meta };
     for (const listener of [...this.listeners]) listener(keys);
     const run = async () => {
-      await this.storage.commit(commit);
-      this.durableVersion = Math.max(this.durableVersion, durable);
+      const all = this.failed ? this.failed.merge(ops) : ops;
+      this.failed = null;
+      try {
+        await this.storage.commit({ ...all.toCommit(), meta });
+      } catch (error) {
+        this.failed = all;
+        throw error;
+      }
+      this.durableVersion = Math.max(this.durableVersion, durable, ...all.storedVersions());
       for (const listener of [...this.committedListeners]) listener();
     };
     const done = this.committing.then(run, run);

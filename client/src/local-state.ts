@@ -46,8 +46,38 @@ interface BatchLike {
   changes: { collection: string; id: string; op: 'UPSERT' | 'REMOVE'; document: unknown }[];
 }
 
-type Ops = Required<Omit<StorageCommit, 'meta'>>;
-const noOps = (): Ops => ({ putDocs: [], deleteDocs: [], putChangesets: [], deleteChangesets: [] });
+/**
+ * What a commit must store: per document key and per changeset version, the last thing done
+ * to it (null: deleted), so a put then a delete of one key in one commit is a delete.
+ */
+export class Ops {
+  readonly docs = new Map<string, StoredDoc | null>();
+  readonly changesets = new Map<number, StoredChangeset | null>();
+
+  /** `later` applied after these. */
+  merge(later: Ops): Ops {
+    for (const [key, doc] of later.docs) this.docs.set(key, doc);
+    for (const [version, cs] of later.changesets) this.changesets.set(version, cs);
+    return this;
+  }
+
+  /** The client versions of the changesets these operations store. */
+  storedVersions(): number[] {
+    return [...this.changesets].filter(([, cs]) => cs !== null).map(([version]) => version);
+  }
+
+  toCommit(): Omit<StorageCommit, 'meta'> {
+    const put = <K, V>(m: Map<K, V | null>) => [...m].filter((e): e is [K, V] => e[1] !== null);
+    const gone = <K, V>(m: Map<K, V | null>) =>
+      [...m].filter(([, v]) => v === null).map(([k]) => k);
+    return {
+      putDocs: put(this.docs),
+      deleteDocs: gone(this.docs),
+      putChangesets: put(this.changesets).map(([, cs]) => cs),
+      deleteChangesets: gone(this.changesets),
+    };
+  }
+}
 
 export class LocalState {
   private readonly server = new Map<string, StoredDoc>();
@@ -58,7 +88,7 @@ export class LocalState {
   private readonly changesOf = new Map<string, { cs: StoredChangeset; change: ChangeInput }[]>();
   private readonly view = new Map<string, Map<string, Doc>>();
   private readonly sizes = new WeakMap<PendingChangeset, number>();
-  private ops: Ops = noOps();
+  private ops = new Ops();
 
   private constructor(readonly meta: SyncMeta) {}
 
@@ -78,7 +108,7 @@ export class LocalState {
   /** The storage operations recorded since the last call. */
   takeCommit(): Ops {
     const ops = this.ops;
-    this.ops = noOps();
+    this.ops = new Ops();
     return ops;
   }
 
@@ -107,7 +137,7 @@ export class LocalState {
 
   addChangeset(cs: StoredChangeset): string[] {
     this.pending.push(cs);
-    this.ops.putChangesets.push(cs);
+    this.ops.changesets.set(cs.clientVersion, cs);
     const keys: string[] = [];
     for (const change of cs.changes) {
       const key = keyOf(change);
@@ -128,7 +158,7 @@ export class LocalState {
       const cs = this.pending.shift()!;
       cs.acknowledgedAt = serverVersion;
       this.awaiting.push(cs);
-      this.ops.putChangesets.push(cs);
+      this.ops.changesets.set(cs.clientVersion, cs);
       acked.push(cs);
     }
     return acked;
@@ -143,7 +173,7 @@ export class LocalState {
       for (const key of dropped) this.removeEntries(key, cs);
       cs.changes = cs.changes.filter((c) => !dropped.has(keyOf(c)));
       this.sizes.delete(cs);
-      this.ops.putChangesets.push(cs);
+      this.ops.changesets.set(cs.clientVersion, cs);
       dropped.forEach((key) => keys.add(key));
     }
     keys.forEach((key) => this.refresh(key));
@@ -155,9 +185,14 @@ export class LocalState {
     const keys = this.unindex(cs);
     cs.changes = [];
     this.sizes.delete(cs);
-    this.ops.putChangesets.push(cs);
+    this.ops.changesets.set(cs.clientVersion, cs);
     keys.forEach((key) => this.refresh(key));
     return keys;
+  }
+
+  /** The highest server version an acknowledged changeset still waits for the download to reach. */
+  awaitingVersion(): number {
+    return this.awaiting.reduce((max, cs) => Math.max(max, cs.acknowledgedAt ?? 0), 0);
   }
 
   /** Drops the acknowledged changesets the download has caught up with; returns the keys. */
@@ -169,7 +204,7 @@ export class LocalState {
     const keys = new Set<string>();
     for (const cs of done) {
       this.unindex(cs).forEach((k) => keys.add(k));
-      this.ops.deleteChangesets.push(cs.clientVersion);
+      this.ops.changesets.set(cs.clientVersion, null);
     }
     keys.forEach((key) => this.refresh(key));
     return [...keys];
@@ -201,10 +236,10 @@ export class LocalState {
     if (c.op === 'UPSERT') {
       const stored: StoredDoc = { doc: c.document as Doc, gen: this.meta.generation };
       this.server.set(key, stored);
-      this.ops.putDocs.push([key, stored]);
+      this.ops.docs.set(key, stored);
     } else {
       this.server.delete(key);
-      this.ops.deleteDocs.push(key);
+      this.ops.docs.set(key, null);
     }
     return key;
   }
@@ -217,7 +252,7 @@ export class LocalState {
     }
     for (const key of gone) {
       this.server.delete(key);
-      this.ops.deleteDocs.push(key);
+      this.ops.docs.set(key, null);
     }
     Object.assign(this.meta, { bootstrapUntil: null, bootstrapped: true });
     return gone;
@@ -228,7 +263,7 @@ export class LocalState {
     const keys = new Set<string>();
     for (const cs of this.pending) {
       this.unindex(cs).forEach((k) => keys.add(k));
-      this.ops.deleteChangesets.push(cs.clientVersion);
+      this.ops.changesets.set(cs.clientVersion, null);
     }
     this.pending = [];
     keys.forEach((key) => this.refresh(key));
@@ -239,7 +274,7 @@ export class LocalState {
   restamp(next: () => string): string[] {
     for (const cs of this.pending) {
       cs.timestamp = next();
-      this.ops.putChangesets.push(cs);
+      this.ops.changesets.set(cs.clientVersion, cs);
     }
     return [];
   }
@@ -251,14 +286,12 @@ export class LocalState {
       meta.clientVersion < serverLast
         ? this.pending
         : this.pending.filter((cs) => cs.clientVersion > serverLast);
-    let changed = false;
-    follow.forEach((cs, i) => {
-      if (cs.clientVersion === serverLast + 1 + i) return;
-      this.ops.deleteChangesets.push(cs.clientVersion);
-      cs.clientVersion = serverLast + 1 + i;
-      this.ops.putChangesets.push(cs);
-      changed = true;
-    });
+    const moved = follow.filter((cs, i) => cs.clientVersion !== serverLast + 1 + i);
+    // All old numbers go first: a renumbered changeset may take the number of another.
+    for (const cs of moved) this.ops.changesets.set(cs.clientVersion, null);
+    follow.forEach((cs, i) => (cs.clientVersion = serverLast + 1 + i));
+    for (const cs of moved) this.ops.changesets.set(cs.clientVersion, cs);
+    let changed = moved.length > 0;
     const last = Math.max(serverLast, this.pending.at(-1)?.clientVersion ?? 0);
     if (meta.clientVersion !== last) [meta.clientVersion, changed] = [last, true];
     return changed;

@@ -11,6 +11,7 @@
  * when connected; until it has, what the gateway says of the pause is not adopted.
  */
 import type { App, ConnectionState } from './app.js';
+import { backoffDelay } from './backoff.js';
 import { CancellationToken } from './cancellation.js';
 import {
   DEFAULT_CLIENT_RESET,
@@ -27,6 +28,7 @@ import {
   PauseSessionDocument,
   ProgressDocument,
   ResumeSessionDocument,
+  SessionDocument,
   SessionEventsDocument,
   UpdateQueriesDocument,
   WaitForDownloadDocument,
@@ -74,6 +76,10 @@ export class SyncSession {
   private halted = false;
   private closed = false;
   private pauseSyncing = false;
+  /** The changesets follow the gateway's client versions (alignWith ran): uploads may go. */
+  private aligned = false;
+  private resetFailures = 0;
+  private readonly retries = new Retries();
 
   constructor(
     private readonly app: App,
@@ -159,8 +165,9 @@ export class SyncSession {
 
   /** Resolves when every changeset made before the call is acknowledged by the gateway. */
   waitForUpload(token?: CancellationToken): Promise<void> {
-    const target = this.db.meta.clientVersion;
-    const done = () => (this.db.snapshot.pending[0]?.clientVersion ?? Infinity) > target;
+    // The changesets themselves, not their numbers: aligning may renumber them.
+    const waiting = new Set<object>(this.db.snapshot.pending);
+    const done = () => !this.db.snapshot.pending.some((cs) => waiting.has(cs));
     return CancellationToken.race(
       token,
       (onCancel) =>
@@ -186,7 +193,7 @@ export class SyncSession {
         await this.resetting;
         try {
           await this.app.request(WaitForDownloadDocument, { sessionId }, controller.signal);
-          return this.downloader?.settled();
+          return await this.caughtUpLocally(controller.signal);
         } catch (error) {
           const e = toSyncError(error);
           if (e.code === 'CONNECTION_LOST' && !this.closed) continue;
@@ -200,8 +207,27 @@ export class SyncSession {
   /** Changes the session's queries; `waitForDownload()` then waits for the new scope. */
   async updateQueries(queries: SyncQueryInput[]): Promise<void> {
     const sessionId = await this.opened;
+    this.queries = queries; // a reset meanwhile reopens with them
     await this.retrying(() => this.app.request(UpdateQueriesDocument, { sessionId, queries }));
-    this.queries = queries;
+  }
+
+  /**
+   * After the gateway's wait: the batches it sent are applied, a bootstrap under way is
+   * complete, and the download has passed this client's own acknowledged writes.
+   */
+  private async caughtUpLocally(signal: AbortSignal): Promise<void> {
+    await this.downloader?.settled();
+    const { db } = this;
+    const target = db.awaitingVersion();
+    const done = () =>
+      db.meta.bootstrapped && db.meta.bootstrapUntil === null && db.meta.serverVersion >= target;
+    if (done()) return;
+    await new Promise<void>((resolve, reject) => {
+      const stop = db.onChange(() => done() && (finish(), resolve()));
+      const onAbort = () => (finish(), reject(new SyncClientError('CANCELLED', 'cancelled')));
+      const finish = () => (stop(), signal.removeEventListener('abort', onAbort));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /**
@@ -235,6 +261,7 @@ export class SyncSession {
   close(): void {
     this.closed = true;
     this.stopSyncing();
+    this.retries.clear();
     this.uploader.stop();
     for (const stop of this.stops.splice(0)) stop();
   }
@@ -243,17 +270,27 @@ export class SyncSession {
 
   private async open(): Promise<string> {
     const session = await this.openSession();
+    await this.db.alignWith(session.lastIntegratedClientVersion);
+    this.aligned = true;
     this.sessionId = session.id;
     this.app.declareSession(session.id);
     if (this.db.meta.pauseSynced) await this.db.setPaused(session.pausedDirections, true);
-    await this.db.alignWith(session.lastIntegratedClientVersion);
-    this.events = this.app.follow(SessionEventsDocument, () => ({ sessionId: session.id }), {
-      next: (data) => void this.onEvent(data.sessionEvents),
-      error: (error) => this.onStreamError(error),
-    });
+    this.followEvents(session.id);
     this.downloader = this.newDownloader(session.id);
     this.applyPause();
     return session.id;
+  }
+
+  private followEvents(sessionId: string): void {
+    let restarts = 0;
+    const restartLater = () =>
+      this.retries.after('events', backoffDelay((restarts += 1), RETRY), () => handle.restart());
+    const handle = this.app.follow(SessionEventsDocument, () => ({ sessionId }), {
+      next: (data) => ((restarts = 0), void this.onEvent(data.sessionEvents)),
+      error: (error) => (this.onStreamError(error), this.events && restartLater()),
+      complete: () => this.events && restartLater(),
+    });
+    this.events = handle;
   }
 
   private async openSession(): Promise<SessionFieldsFragment> {
@@ -322,22 +359,47 @@ export class SyncSession {
       }
       if (sameSet(wanted, this.db.meta.paused)) await this.db.setPaused(wanted, true);
     } catch (error) {
-      return this.handleRequestError(toSyncError(error));
+      const e = toSyncError(error);
+      this.handleRequestError(e);
+      if (e.code !== 'CONNECTION_LOST' && e.code !== 'APP_CLOSED') this.retryPauseLater();
+      return;
     } finally {
       this.pauseSyncing = false;
     }
+    this.pauseFailures = 0;
     this.applyPause(); // uploads go on; a pause changed meanwhile is sent now
+  }
+
+  private pauseFailures = 0;
+
+  private retryPauseLater(): void {
+    const delay = backoffDelay((this.pauseFailures += 1), RETRY);
+    this.retries.after('pause', delay, () => void this.tellGatewayOfPause());
   }
 
   private onConnected(): void {
     void this.tellGatewayOfPause();
+    void this.refreshPause();
     this.downloader?.reacknowledge();
     this.uploader.poke();
   }
 
+  /** Events sent while disconnected are not sent again: read the pause as it is now. */
+  private async refreshPause(): Promise<void> {
+    const id = this.sessionId;
+    if (!id || !this.db.meta.pauseSynced) return;
+    try {
+      const { session } = await this.app.request(SessionDocument, { id });
+      if (session) await this.adoptPause(session.pausedDirections);
+    } catch (error) {
+      this.handleRequestError(toSyncError(error));
+    }
+  }
+
   private uploadTarget(): string | null {
     const { paused, pauseSynced } = this.db.meta;
-    return this.syncing() && pauseSynced && !paused.includes('UPLOAD') ? this.sessionId : null;
+    const allowed = this.syncing() && this.aligned && pauseSynced && !paused.includes('UPLOAD');
+    return allowed ? this.sessionId : null;
   }
 
   private syncing(): boolean {
@@ -355,9 +417,21 @@ export class SyncSession {
     this.downloader?.stop();
     this.downloader = null;
     this.resetting = this.runReset(error, mode)
-      .catch((failure: unknown) => this.report(toSyncError(failure)))
+      .then(
+        () => {
+          this.resetFailures = 0;
+        },
+        (failure: unknown) => {
+          this.resetFailures += 1;
+          this.report(toSyncError(failure));
+        },
+      )
       .finally(() => {
         this.resetting = null;
+        // Even after a failure: the next download starts from what the database says, and the
+        // gateway's CLIENT_RESET_REQUIRED, if it still holds, starts the reset again.
+        if (!this.downloader && this.sessionId)
+          this.downloader = this.newDownloader(this.sessionId);
         this.applyPause();
       });
     this.uploader.poke();
@@ -365,6 +439,7 @@ export class SyncSession {
   }
 
   private async runReset(error: ClientResetError, chosen?: ClientResetOutcome): Promise<void> {
+    if (this.resetFailures > 0) await sleep(backoffDelay(this.resetFailures, RETRY));
     const config = this.options.clientReset ?? DEFAULT_CLIENT_RESET;
     const mode = chosen ?? config.mode;
     if (mode !== 'manual' && (await this.resetIn(mode)) !== 'manual') return;
@@ -387,7 +462,6 @@ export class SyncSession {
       },
       mode,
     );
-    if (outcome !== 'manual') this.downloader = this.newDownloader(this.sessionId!);
     return outcome;
   }
 
@@ -449,5 +523,27 @@ export class SyncSession {
         if (toSyncError(error).code !== 'CONNECTION_LOST' || this.closed) throw error;
       }
     }
+  }
+}
+
+const RETRY = { baseMs: 250, maxMs: 10_000 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Named retry timers: one pending per name, all cleared on close. */
+class Retries {
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  after(name: string, ms: number, run: () => void): void {
+    if (this.timers.has(name)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(name);
+      run();
+    }, ms);
+    this.timers.set(name, timer);
+  }
+
+  clear(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
   }
 }

@@ -3,7 +3,7 @@ import type { App } from './app.js';
 import type { ClientResetConfig } from './client-reset.js';
 import type { SyncClientError } from './errors.js';
 import type { SyncQueryInput } from './gql/graphql.js';
-import { LocalDatabase, type Collections } from './local-database.js';
+import { LocalDatabase, type Collections, type WriteLimits } from './local-database.js';
 import type { LegacyStorage, Storage } from './storage.js';
 import { SyncSession, type SyncProgress } from './sync-session.js';
 
@@ -23,13 +23,16 @@ export interface OpenOptions {
   clientReset?: ClientResetConfig;
   /** Every sync error of the session: see `SyncSession.onError`. */
   onError?: (error: SyncClientError) => void;
+  /** What one changeset may hold (the gateway's defaults); raise only with the gateway's. */
+  limits?: Partial<WriteLimits>;
 }
 
 export async function openSyncedDatabase<C = Collections>(
   app: App,
   options: OpenOptions,
 ): Promise<SyncedDatabase<C>> {
-  const db = await LocalDatabase.open<C>({ clientId: options.clientId, storage: options.storage });
+  const { clientId, storage, limits } = options;
+  const db = await LocalDatabase.open<C>({ clientId, storage, limits });
   // The session works on documents of any collection: the types are the app's view.
   const syncSession = new SyncSession(app, db as unknown as LocalDatabase, options.queries, {
     clientReset: options.clientReset,

@@ -104,7 +104,10 @@ export class Uploader {
   private async onError(error: SyncClientError, batch: StoredChangeset[]): Promise<void> {
     if (error.code === 'CONNECTION_LOST') return; // the loop waits for the next connection
     if (error.code === 'APP_CLOSED') return this.stop();
-    if (error.code === 'SESSION_PAUSED') return this.host.pausedByGateway();
+    if (error.code === 'SESSION_PAUSED') {
+      this.host.pausedByGateway(); // adopted (the loop then waits), or a resume is on its way
+      return this.sleep(backoffDelay((this.failures += 1), RETRY_BACKOFF));
+    }
     if (error instanceof ClientResetError) return this.host.resetRequired(error);
     if (error.code === 'BAD_USER_INPUT') return this.refused(error, batch);
     this.host.report(error);

@@ -138,6 +138,13 @@ export type ProgressSubscriptionVariables = Exact<{
 
 export type ProgressSubscription = { progress: { direction: ProgressDirection, progressEstimate: number, transferredBytes: number, transferableBytes: number } };
 
+export type SessionQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SessionQuery = { session: { id: string, clientId: string, state: SessionState, connectionState: ConnectionState, pausedDirections: Array<ProgressDirection>, lastIntegratedClientVersion: number, lastDownloadedServerVersion: number, queriesVersion: number, resetRequired: boolean } | null };
+
 export type UploadChangesMutationVariables = Exact<{
   sessionId: string | number;
   changesets: Array<ChangesetInput> | ChangesetInput;
@@ -318,6 +325,23 @@ export const ProgressDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ProgressSubscription, ProgressSubscriptionVariables>;
+export const SessionDocument = new TypedDocumentString(`
+    query Session($id: ID!) {
+  session(id: $id) {
+    ...SessionFields
+  }
+}
+    fragment SessionFields on SyncSession {
+  id
+  clientId
+  state
+  connectionState
+  pausedDirections
+  lastIntegratedClientVersion
+  lastDownloadedServerVersion
+  queriesVersion
+  resetRequired
+}`) as unknown as TypedDocumentString<SessionQuery, SessionQueryVariables>;
 export const UploadChangesDocument = new TypedDocumentString(`
     mutation UploadChanges($sessionId: ID!, $changesets: [ChangesetInput!]!, $latestClientVersion: Int, $pendingBytes: Float) {
   uploadChanges(
