@@ -49,17 +49,20 @@ describe('a database behind the gateway', () => {
       await first.write((tx) => tx.insert('cars', car(`old${i}`, 'Kia')));
     await first.syncSession.waitForUpload();
     first.syncSession.close();
-    // The same client with a new, empty database (a reinstall): its versions start at 1 again.
-    const again = await openCars(await app(), 'phone', { storage: new SlowStorage() });
-    await again.write((tx) => tx.insert('cars', car('new0', 'VW')));
-    await again.write((tx) => tx.insert('cars', car('new1', 'VW')));
+    // The same client with a new database (a reinstall), written to before it syncs: its
+    // versions start at 1 again, below what the gateway has integrated.
+    const storage = new SlowStorage();
+    const offline = await LocalDatabase.open({ clientId: 'phone', storage });
+    await offline.write((tx) => tx.insert('cars', car('new0', 'VW')));
+    await offline.write((tx) => tx.insert('cars', car('new1', 'VW')));
+    const again = await openCars(await app(), 'phone', { storage });
     await again.syncSession.waitForUpload();
     const [new0, new1] = await gw.gateway.core.store.getDocuments([
       { collection: 'cars', id: 'new0' },
       { collection: 'cars', id: 'new1' },
     ]);
-    expect(new0?.doc).not.toBeNull();
-    expect(new1?.doc).not.toBeNull();
+    expect(new0?.doc).toMatchObject({ make: 'VW' });
+    expect(new1?.doc).toMatchObject({ make: 'VW' });
     await again.syncSession.waitForDownload();
     await expectSameAsServer(again);
   });
