@@ -30,6 +30,7 @@ export {
   type WriteTransaction,
 } from './local-database.js';
 export { LiveQuery, runQuery, type Filter, type QueryOptions } from './local-query.js';
+export { IndexedDbStorage, StorageLockedError } from './indexeddb-storage.js';
 export {
   MemoryStorage,
   type DatabaseState,

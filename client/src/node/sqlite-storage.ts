@@ -8,8 +8,9 @@
  * from their own copy of the state.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type {
   Storage,
   StorageCommit,
@@ -40,6 +41,19 @@ CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), meta TEX
 
 type DocRow = [key: string, doc: string, gen: number];
 
+/**
+ * better-sqlite3 is an optional peer of the SDK: loaded when a SqliteStorage is made, so an
+ * app without it can still use the rest of `@graphql-sync-gateway/client/node`.
+ */
+function loadDriver(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  } catch (error) {
+    const message = 'SqliteStorage needs better-sqlite3: npm install better-sqlite3';
+    throw new Error(message, { cause: error });
+  }
+}
+
 export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly apply: (commit: StorageCommit) => void;
@@ -51,7 +65,8 @@ export class SqliteStorage implements Storage {
     options: SqliteStorageOptions = {},
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    const Driver = loadDriver();
+    this.db = new Driver(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     ensureSchema(this.db, path);

@@ -1,0 +1,111 @@
+/**
+ * The example to-do app (examples/todo: the SDK, its React hooks, IndexedDbStorage, a
+ * service worker; bundled with esbuild) in real Chromium, two tabs against a real gateway in
+ * development mode: a write made offline in one tab survives a reload while still offline,
+ * syncs once the network is back, and shows in the other tab; both tabs end equal to the
+ * server. The gateway is reached through a fault proxy, so "offline" really cuts the socket.
+ * Needs Debian's Chromium at /usr/bin/chromium (CI installs it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTodo } from '../examples/todo/build.js';
+import { serveStatic } from '../examples/todo/serve.js';
+import { loadConfig } from '../src/config.js';
+import { startGateway, type Gateway } from '../src/server/gateway.js';
+import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+let dir: string;
+let gateway: Gateway;
+let proxy: FaultProxy;
+let site: Server;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'todo-example-'));
+  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SQLITE_FILE: ':memory:' };
+  gateway = await startGateway(loadConfig([], env), { logger: pino({ level: 'silent' }) });
+  proxy = await startFaultProxy({ upstreamPort: gateway.port });
+  site = await serveStatic(await buildTodo(join(dir, 'site')), 0);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  site?.close();
+  await proxy?.close();
+  await gateway?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const siteUrl = () => {
+  const { port } = site.address() as { port: number };
+  return `http://127.0.0.1:${port}/?gateway=${encodeURIComponent(proxy.url())}`;
+};
+
+const status = (page: Page) => page.getByTestId('status');
+const todos = (page: Page) => page.getByTestId('todo').allInnerTexts();
+
+async function openTab(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(siteUrl());
+  await expect.poll(() => status(page).innerText(), { timeout: 15_000 }).toMatch(/^CONNECTED/);
+  // The service worker controls the page: from now on the page opens offline too.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, {
+    timeout: 15_000,
+  });
+  return page;
+}
+
+async function serverTodos(): Promise<string[]> {
+  const docs = await gateway.core.store.scanDocuments('todos', '', 1000);
+  return docs.map((d) => String((d.doc as { text: string }).text)).sort();
+}
+
+const texts = (items: string[]) => items.map((t) => t.replace(/✕$/, '').trim()).sort();
+
+describe('the to-do example', () => {
+  it('keeps an offline write across a reload, syncs it when online, and shows it in the other tab', async () => {
+    const context = await browser.newContext();
+    const a = await openTab(context);
+    const b = await openTab(context);
+    expect(await status(a).innerText()).toMatch(/todo-1$/);
+    expect(await status(b).innerText()).toMatch(/todo-2$/);
+
+    await context.setOffline(true);
+    proxy.refuse(true);
+    proxy.reset();
+    await expect.poll(() => status(a).innerText(), { timeout: 15_000 }).not.toMatch(/^CONNECTED/);
+    await a.getByTestId('new').fill('buy milk, offline');
+    await a.getByTestId('new').press('Enter');
+    await expect.poll(() => todos(a)).toHaveLength(1);
+
+    await a.reload(); // still offline: the service worker serves the page, IndexedDB the write
+    await expect.poll(() => todos(a), { timeout: 15_000 }).toHaveLength(1);
+    expect(await status(a).innerText()).toMatch(/todo-1$/);
+    expect(await serverTodos()).toEqual([]);
+
+    proxy.refuse(false);
+    await context.setOffline(false);
+    await expect.poll(() => todos(b), { timeout: 20_000 }).toHaveLength(1);
+    expect(texts(await todos(b))).toEqual(['buy milk, offline']);
+    expect(await serverTodos()).toEqual(['buy milk, offline']);
+    expect(texts(await todos(a))).toEqual(await serverTodos());
+    expect(texts(await todos(b))).toEqual(await serverTodos());
+    await context.close();
+  }, 90_000);
+});
