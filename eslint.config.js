@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/', '**/node_modules/', 'data/', 'client/src/gql/'] },
+  { ignores: ['**/dist/', '**/node_modules/', 'data/', 'client/src/gql/', '.tmp/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
