@@ -13,11 +13,11 @@ import { MongoSignals } from '../cluster/mongo-signals.js';
 import { SqliteSignals } from '../cluster/sqlite-signals.js';
 import { BackendWatch } from '../store/mongodb/backend-watch.js';
 import { MongoStore } from '../store/mongodb/mongo-store.js';
-import type { GatewayConfig } from '../config.js';
+import { ConfigError, type GatewayConfig } from '../config.js';
 import { SessionService } from '../session/session-service.js';
 import type { SyncStore } from '../store/port.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { loadRules } from '../sync/permissions.js';
+import { loadRules, type RulesConfig } from '../sync/permissions.js';
 import type { DocumentKey } from '../sync/model.js';
 import { SyncCore } from '../sync/sync-core.js';
 
@@ -64,6 +64,15 @@ async function openBackend(
   return { store: store ?? new SqliteStore(sqlitePath(config)), signals };
 }
 
+/** The rules file, read before anything opens: a bad one stops the start in one line. */
+function rulesOf(config: GatewayConfig): RulesConfig {
+  try {
+    return loadRules(config.rulesFile ?? undefined);
+  } catch (error) {
+    throw new ConfigError(`--rules / RULES_FILE: ${(error as Error).message}`);
+  }
+}
+
 export async function openDeployment(
   config: GatewayConfig,
   deps: {
@@ -74,11 +83,12 @@ export async function openDeployment(
     onError?: (error: unknown) => void;
   },
 ): Promise<Deployment> {
+  const rules = rulesOf(config);
   const gatewayId = randomUUID();
   const { store, signals, mongo } = await openBackend(config, gatewayId, deps.store, deps.onError);
   const core = new SyncCore({
     store,
-    rules: loadRules(config.rulesFile ?? undefined),
+    rules,
     clock: deps.clock,
     limits: {
       maxDocumentBytes: config.maxDocumentBytes,

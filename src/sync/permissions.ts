@@ -2,8 +2,10 @@
  * Per-collection read and write rules over the user. A rule is `true`, `false` or a
  * MongoDB filter in which the string "%%user.id" stands for the caller's id. The default,
  * when no rules file names a collection: readable and writable by the user in `ownerId`.
+ * A named collection may also have a `schema` (JSON Schema draft-07) its uploads must match.
  */
 import { readFileSync } from 'node:fs';
+import { documentSchema } from './document-schema.js';
 import { compileFilter, type Matcher } from './query-match.js';
 import { isJsonObject, type Json, type JsonObject } from './model.js';
 
@@ -11,6 +13,8 @@ export type Rule = boolean | JsonObject;
 export interface CollectionRules {
   read: Rule;
   write: Rule;
+  /** What a document of the collection looks like (document-schema.ts); none: anything. */
+  schema?: JsonObject;
 }
 export interface RulesConfig {
   default: CollectionRules;
@@ -77,12 +81,29 @@ function parseRule(where: string, value: unknown): Rule {
   return value;
 }
 
-function parseCollectionRules(where: string, value: unknown): CollectionRules {
+/** A document schema ajv compiles (compiled here once, for the gateway to use). */
+function parseSchema(where: string, value: unknown): JsonObject {
+  if (!isJsonObject(value)) throw new Error(`${where} must be a JSON Schema object`);
+  if (value.type !== undefined && value.type !== 'object') {
+    throw new Error(`${where}.type must be "object": a document is an object`);
+  }
+  try {
+    documentSchema(value);
+  } catch (error) {
+    throw new Error(`${where} is not a schema ajv can compile: ${(error as Error).message}`);
+  }
+  return value;
+}
+
+function parseCollectionRules(where: string, value: unknown, named: boolean): CollectionRules {
   if (!isJsonObject(value)) throw new Error(`${where} must be an object with read and write`);
-  return {
+  const rules = {
     read: parseRule(`${where}.read`, value.read),
     write: parseRule(`${where}.write`, value.write),
   };
+  if (value.schema === undefined) return rules;
+  if (!named) throw new Error(`${where}.schema: a schema belongs to a named collection`);
+  return { ...rules, schema: parseSchema(`${where}.schema`, value.schema) };
 }
 
 /** Parses a rules document; throws naming the bad entry. */
@@ -92,12 +113,12 @@ export function parseRules(value: unknown): RulesConfig {
   const named = value.collections ?? {};
   if (!isJsonObject(named)) throw new Error('rules.collections must be an object');
   for (const [name, rules] of Object.entries(named)) {
-    collections[name] = parseCollectionRules(`rules.collections.${name}`, rules);
+    collections[name] = parseCollectionRules(`rules.collections.${name}`, rules, true);
   }
   const fallback =
     value.default === undefined
       ? OWNER_RULES
-      : parseCollectionRules('rules.default', value.default);
+      : parseCollectionRules('rules.default', value.default, false);
   return { default: fallback, collections };
 }
 

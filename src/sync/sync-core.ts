@@ -9,6 +9,7 @@ import type { SessionExpectation, SessionPatch, SyncStore } from '../store/port.
 import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
 import { downloadStream, historyLost, type DownloadBatch, type StreamStart } from './download.js';
+import { documentSchema, type DocumentSchema } from './document-schema.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type { DocumentKey, SessionRecord, StoredDocument, SyncQuery, Viewer } from './model.js';
@@ -76,11 +77,18 @@ export class SyncCore {
   private readonly signals: CoreSignals;
   private readonly inflight = new Set<Promise<UploadAck>>();
   private readonly perms = new Map<string, UserPermissions>();
+  /** The collections that have a schema, by name. */
+  private readonly schemas: Map<string, DocumentSchema>;
   private backendSession: Promise<string> | null = null;
 
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
     this.signals = options.signals ?? NO_OTHER_GATEWAYS;
+    this.schemas = new Map(
+      Object.entries(options.rules.collections).flatMap(([name, rules]) =>
+        rules.schema ? [[name, documentSchema(rules.schema)] as const] : [],
+      ),
+    );
   }
 
   /** Call once at start so live streams know the newest committed version. */
@@ -280,7 +288,12 @@ export class SyncCore {
     report: UploadReportInput,
   ): Promise<UploadAck> {
     const session = await this.getSyncSession(viewer, id);
-    const changesets = validateChangesets(inputs, this.options.limits, this.options.clock.now());
+    const changesets = validateChangesets(
+      inputs,
+      this.options.limits,
+      this.options.clock.now(),
+      (c) => this.schemas.get(c),
+    );
     validateReport(report);
     const keys = changesets.flatMap((cs) =>
       cs.changes.map((c) => ({ collection: c.collection, id: c.id })),

@@ -3,6 +3,7 @@
  * names the offending field by its path in the request (`changesets[0].changes[2].id`).
  */
 import { badInput } from '../errors.js';
+import type { SchemaLookup } from './document-schema.js';
 import { EJSON_TYPES, isEjsonWrapper, normalizeEjson } from './ejson.js';
 import { MAX_QUERIES } from './scope.js';
 import { isJsonObject } from './model.js';
@@ -119,7 +120,15 @@ function validateObject(field: string, value: unknown, limits: UploadLimits): Js
   return value;
 }
 
-function validateInsert(path: string, input: ChangeInputLike, limits: UploadLimits): Change {
+/** No collection has a schema. */
+const NO_SCHEMAS: SchemaLookup = () => undefined;
+
+function validateInsert(
+  path: string,
+  input: ChangeInputLike,
+  limits: UploadLimits,
+  schemaOf: SchemaLookup,
+): Change {
   if (input.set != null || input.unset != null) {
     throw badInput(`${path}.set`, 'INSERT takes a whole document, not set or unset');
   }
@@ -128,10 +137,16 @@ function validateInsert(path: string, input: ChangeInputLike, limits: UploadLimi
   if ('_id' in document && document._id !== input.id) {
     throw badInput(`${path}.document._id`, 'must equal the change id when present');
   }
+  schemaOf(input.collection)?.checkDocument(`${path}.document`, input.id, document);
   return { collection: input.collection, id: input.id, op: 'INSERT', document };
 }
 
-function validateUpdate(path: string, input: ChangeInputLike, limits: UploadLimits): Change {
+function validateUpdate(
+  path: string,
+  input: ChangeInputLike,
+  limits: UploadLimits,
+  schemaOf: SchemaLookup,
+): Change {
   if (input.document != null) throw badInput(`${path}.document`, 'UPDATE takes set and unset');
   if (input.set == null && (input.unset == null || input.unset.length === 0)) {
     throw badInput(`${path}.set`, 'UPDATE needs set or unset');
@@ -140,16 +155,24 @@ function validateUpdate(path: string, input: ChangeInputLike, limits: UploadLimi
   if (set && '_id' in set) throw badInput(`${path}.set._id`, '_id cannot be changed');
   const unset = input.unset ? [...input.unset] : undefined;
   unset?.forEach((name, i) => validateFieldName(`${path}.unset[${i}]`, name));
+  const schema = schemaOf(input.collection);
+  if (set) schema?.checkSet(`${path}.set`, set);
+  if (unset) schema?.checkUnset(`${path}.unset`, unset);
   return { collection: input.collection, id: input.id, op: 'UPDATE', set, unset };
 }
 
-function validateChange(path: string, input: ChangeInputLike, limits: UploadLimits): Change {
+function validateChange(
+  path: string,
+  input: ChangeInputLike,
+  limits: UploadLimits,
+  schemaOf: SchemaLookup,
+): Change {
   validateCollection(`${path}.collection`, input.collection);
   if (input.id.length === 0 || input.id.length > MAX_ID_LENGTH) {
     throw badInput(`${path}.id`, `must be 1 to ${MAX_ID_LENGTH} characters`);
   }
-  if (input.op === 'INSERT') return validateInsert(path, input, limits);
-  if (input.op === 'UPDATE') return validateUpdate(path, input, limits);
+  if (input.op === 'INSERT') return validateInsert(path, input, limits, schemaOf);
+  if (input.op === 'UPDATE') return validateUpdate(path, input, limits, schemaOf);
   if (input.document != null || input.set != null || input.unset != null) {
     throw badInput(`${path}.document`, 'DELETE takes no document, set or unset');
   }
@@ -180,11 +203,15 @@ export function validateTimestamp(field: string, value: string, now: Date): void
   }
 }
 
-/** Validates every changeset of one upload; throws on the first problem. */
+/**
+ * Validates every changeset of one upload, documents against their collection's schema
+ * when it has one; throws on the first problem.
+ */
 export function validateChangesets(
   inputs: readonly ChangesetInputLike[],
   limits: UploadLimits,
   now: Date,
+  schemaOf: SchemaLookup = NO_SCHEMAS,
 ): Changeset[] {
   const total = inputs.reduce((n, c) => n + c.changes.length, 0);
   if (total > limits.maxChangesPerUpload) {
@@ -204,7 +231,9 @@ export function validateChangesets(
     }
     previous = input.clientVersion;
     validateTimestamp(`${path}.timestamp`, input.timestamp, now);
-    const changes = input.changes.map((c, j) => validateChange(`${path}.changes[${j}]`, c, limits));
+    const changes = input.changes.map((c, j) =>
+      validateChange(`${path}.changes[${j}]`, c, limits, schemaOf),
+    );
     return { clientVersion: input.clientVersion, timestamp: input.timestamp, changes };
   });
 }
