@@ -3,6 +3,7 @@
  * sync-gateway [start] [--port N] [--data-dir DIR] [--jwt-secret S] [--rules FILE] ...
  * sync-gateway token --sub USER [--admin] [--expires 30d] [--data-dir DIR] [--jwt-secret S]
  * sync-gateway migrate [--from SQLITE_FILE] [--to MONGODB_URI] [--db NAME]
+ * sync-gateway types [--rules FILE] [--out FILE]
  */
 import { parseArgs } from 'node:util';
 import { mintToken } from './auth/jwt.js';
@@ -12,6 +13,7 @@ import { MigrationError } from './store/migrate.js';
 import { migrateCommand } from './migrate-command.js';
 import { loadOrCreateDevSecret } from './server/dev-secret.js';
 import { startGateway } from './server/gateway.js';
+import { typesCommand } from './types-command.js';
 
 async function start(argv: string[]): Promise<void> {
   const config = loadConfig(argv, process.env);
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'token') return token(rest);
   if (command === 'migrate') return migrateCommand(rest);
+  if (command === 'types') return typesCommand(rest);
   if (command === 'start') return start(rest);
   return start(process.argv.slice(2));
 }
