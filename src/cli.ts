@@ -13,7 +13,6 @@ import { MigrationError } from './store/migrate.js';
 import { migrateCommand } from './migrate-command.js';
 import { loadOrCreateDevSecret } from './server/dev-secret.js';
 import { startGateway } from './server/gateway.js';
-import { typesCommand } from './types-command.js';
 
 async function start(argv: string[]): Promise<void> {
   const config = loadConfig(argv, process.env);
@@ -69,7 +68,8 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'token') return token(rest);
   if (command === 'migrate') return migrateCommand(rest);
-  if (command === 'types') return typesCommand(rest);
+  // Loaded only here: json-schema-to-typescript (and prettier) would slow every gateway start.
+  if (command === 'types') return (await import('./types-command.js')).typesCommand(rest);
   if (command === 'start') return start(rest);
   return start(process.argv.slice(2));
 }
