@@ -8,8 +8,8 @@ import { storageContract } from './storage-contract.js';
 
 storageContract('MemoryStorage', async () => {
   const storage = new MemoryStorage();
-  // Nothing to close. Not held to refusing whole: it keeps documents as given, and an
-  // uncloneable changeset or meta throws after the documents before it were applied.
+  // Nothing to close. It keeps documents as given (memory holds anything): only an
+  // uncloneable changeset or meta is refused, and then whole.
   return {
     storage,
     another: async () => storage,

@@ -203,7 +203,13 @@ export class LocalDatabase<C = Collections> {
         `a changeset holds at most ${maxChangesPerChangeset} changes, this one ${changes.length}: split the write`,
       );
     }
-    const bytes = JSON.stringify(changes).length;
+    let bytes: number;
+    try {
+      bytes = JSON.stringify(changes).length;
+    } catch (error) {
+      // A value JSON cannot hold (a BigInt, a cycle) could never be stored or sent.
+      throw new SyncClientError('BAD_USER_INPUT', `a changeset must be JSON: ${String(error)}`);
+    }
     if (bytes > maxChangesetBytes) {
       throw new SyncClientError(
         'LIMIT_EXCEEDED',

@@ -138,16 +138,19 @@ export class MemoryStorage implements Storage {
     });
   }
 
+  /** Whole or not at all: what it copies is copied before anything is applied. */
   async commit(commit: StorageCommit): Promise<void> {
-    applyCommit(commit, this.docs, this.changesets);
-    this.meta = structuredClone(commit.meta);
+    const meta = structuredClone(commit.meta);
+    const putChangesets = commit.putChangesets?.map((cs) => structuredClone(cs));
+    applyCommit({ ...commit, putChangesets }, this.docs, this.changesets);
+    this.meta = meta;
   }
 }
 
 /**
- * Applies a commit to maps of documents and changesets. Documents are kept as given: the
- * database never changes a document object once stored (it stores a new one); changesets,
- * which it does update, are copied.
+ * Applies a commit to maps of documents and changesets, keeping the objects given (copy
+ * what may change later first). Documents may be kept as given: the database never changes
+ * a document object once stored (it stores a new one); changesets it does update.
  */
 export function applyCommit(
   commit: StorageCommit,
@@ -157,8 +160,7 @@ export function applyCommit(
   for (const key of commit.deleteDocs ?? []) docs.delete(key);
   for (const [key, doc] of commit.putDocs ?? []) docs.set(key, doc);
   for (const version of commit.deleteChangesets ?? []) changesets.delete(version);
-  for (const cs of commit.putChangesets ?? [])
-    changesets.set(cs.clientVersion, structuredClone(cs));
+  for (const cs of commit.putChangesets ?? []) changesets.set(cs.clientVersion, cs);
 }
 
 /** A LegacyStorage used through commits: the whole state is rebuilt and saved each time. */
