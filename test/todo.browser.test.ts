@@ -71,6 +71,23 @@ async function openTab(context: BrowserContext): Promise<Page> {
   return page;
 }
 
+/** How many changesets the tab's IndexedDB database holds, read in the page. */
+function storedChangesets(page: Page, name: string): Promise<number> {
+  return page.evaluate(
+    (db) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open(db);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const count = open.result.transaction('changesets').objectStore('changesets').count();
+          count.onsuccess = () => (open.result.close(), resolve(count.result));
+          count.onerror = () => reject(count.error);
+        };
+      }),
+    name,
+  );
+}
+
 async function serverTodos(): Promise<string[]> {
   const docs = await gateway.core.store.scanDocuments('todos', '', 1000);
   return docs.map((d) => String((d.doc as { text: string }).text)).sort();
@@ -93,6 +110,8 @@ describe('the to-do example', () => {
     await a.getByTestId('new').fill('buy milk, offline');
     await a.getByTestId('new').press('Enter');
     await expect.poll(() => todos(a)).toHaveLength(1);
+    // Shown at once; reload only once IndexedDB has it (its transaction committed).
+    await expect.poll(() => storedChangesets(a, 'todo-1'), { timeout: 15_000 }).toBe(1);
 
     await a.reload(); // still offline: the service worker serves the page, IndexedDB the write
     await expect.poll(() => todos(a), { timeout: 15_000 }).toHaveLength(1);
