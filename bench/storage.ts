@@ -9,8 +9,11 @@
  * both see the same disk and CPU (a shared machine's fsync varies several-fold over a run).
  * Target: a median of at most 1 ms per write at 100k documents on SqliteStorage (FULL).
  * BENCH_WRITES overrides the 1,000 writes.
+ *
+ * Then IndexedDbStorage in headless Chromium at 10k and 100k documents, with an IndexedDB
+ * floor (bench/storage-browser.ts); skipped without /usr/bin/chromium.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +23,7 @@ import { LocalDatabase } from '../client/src/local-database.js';
 import { SqliteStorage } from '../client/src/node/sqlite-storage.js';
 import { emptyMeta, MemoryStorage, type Storage, type StoredDoc } from '../client/src/storage.js';
 import { fmt, median, percentile, table } from './stats.js';
+import { benchIndexedDb, CHROMIUM } from './storage-browser.js';
 
 const WRITES = Number(process.env.BENCH_WRITES ?? 1000);
 const WARMUP = 50;
@@ -39,11 +43,17 @@ interface Case {
   floor: Synchronous | null;
 }
 
-interface Row extends Case {
+/** One line of the table. */
+interface Measured {
+  label: string;
+  docs: number;
+  writes: number;
   openMs: number;
   times: number[];
   floorTimes: number[];
 }
+
+interface Row extends Case, Measured {}
 
 const dirs: string[] = [];
 function tempPath(file: string): string {
@@ -113,14 +123,15 @@ async function run(c: Case): Promise<Row> {
   }
   floor?.close();
   await storage.close?.();
-  return { ...c, openMs, times, floorTimes };
+  const label = c.floor ? `${c.name} ${c.floor}` : c.name;
+  return { ...c, label, openMs, times, floorTimes };
 }
 
-function report(rows: Row[]): string {
+function report(rows: Measured[]): string {
   const header = ['', 'documents', 'writes', 'open', 'median', 'p99', 'floor median', 'floor p99'];
   const optional = (xs: number[], f: (xs: number[]) => number) => (xs.length ? fmt.ms(f(xs)) : '');
   const lines = rows.map((r) => [
-    r.floor ? `${r.name} ${r.floor}` : r.name,
+    r.label,
     fmt.int(r.docs),
     fmt.int(r.writes),
     fmt.ms(r.openMs),
@@ -132,13 +143,11 @@ function report(rows: Row[]): string {
   return table([header, ...lines]);
 }
 
-function verdict(rows: Row[]): string {
-  const row = rows.find(
-    (r) => r.name === 'SqliteStorage' && r.floor === 'FULL' && r.docs === 100_000,
-  )!;
+/** Whether `row` meets the target, and by how much it is above its floor. */
+function verdict(what: string, row: Measured): string {
   const [ms, floor] = [median(row.times), median(row.floorTimes)];
   return (
-    `target (SqliteStorage FULL, 100k documents, median ≤ ${TARGET_MS} ms per write): ` +
+    `target (${what}, ${fmt.int(row.docs)} documents, median ≤ ${TARGET_MS} ms per write): ` +
     `${ms <= TARGET_MS ? 'met' : 'NOT met'}, ${fmt.ms(ms)}; ${fmt.ms(ms - floor)} above the floor`
   );
 }
@@ -173,7 +182,19 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const c of CASES) rows.push(await run(c));
   console.log(report(rows));
-  console.log(verdict(rows));
+  const target = rows.find((r) => r.label === 'SqliteStorage FULL' && r.docs === 100_000)!;
+  console.log(verdict('SqliteStorage FULL', target));
+  await browser();
+}
+
+/** IndexedDbStorage in Chromium, its own table after Node's. */
+async function browser(): Promise<void> {
+  if (!existsSync(CHROMIUM)) return console.log(`IndexedDbStorage: skipped, no ${CHROMIUM}`);
+  const { version, results } = await benchIndexedDb([10_000, 100_000], WRITES, WARMUP);
+  const label = `IndexedDbStorage (Chromium ${version})`;
+  const rows = results.map((r): Measured => ({ ...r, label, writes: WRITES }));
+  console.log(`\n${report(rows)}`);
+  console.log(verdict('IndexedDbStorage', rows.at(-1)!));
 }
 
 try {
