@@ -1,9 +1,10 @@
 /**
  * The example to-do app (examples/todo: the SDK, its React hooks, IndexedDbStorage, a
- * service worker; bundled with esbuild) in real Chromium, two tabs against a real gateway in
- * development mode: a write made offline in one tab survives a reload while still offline,
- * syncs once the network is back, and shows in the other tab; both tabs end equal to the
- * server. The gateway is reached through a fault proxy, so "offline" really cuts the socket.
+ * service worker; bundled with esbuild) in real Chromium on a profile on disk, two tabs
+ * against a real gateway in development mode: a write made offline in one tab survives a
+ * reload and a browser restart while still offline, syncs once the network is back, and
+ * shows in the other tab; both tabs end equal to the server. The gateway is reached through
+ * a fault proxy, so "offline" really cuts the socket.
  * Needs Debian's Chromium at /usr/bin/chromium (CI installs it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTodo } from '../examples/todo/build.js';
 import { serveStatic } from '../examples/todo/serve.js';
@@ -33,7 +34,7 @@ let dir: string;
 let gateway: Gateway;
 let proxy: FaultProxy;
 let site: Server;
-let browser: Browser;
+let profile: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'todo-example-'));
@@ -41,11 +42,14 @@ beforeAll(async () => {
   gateway = await startGateway(loadConfig([], env), { logger: pino({ level: 'silent' }) });
   proxy = await startFaultProxy({ upstreamPort: gateway.port });
   site = await serveStatic(await buildTodo(join(dir, 'site')), 0);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  profile = join(dir, 'profile');
 }, 60_000);
 
+/** The browser, on the same profile (IndexedDB, service worker, localStorage) every time. */
+const launch = () =>
+  chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS });
+
 afterAll(async () => {
-  await browser?.close();
   site?.close();
   await proxy?.close();
   await gateway?.close();
@@ -96,14 +100,14 @@ async function serverTodos(): Promise<string[]> {
 const texts = (items: string[]) => items.map((t) => t.replace(/✕$/, '').trim()).sort();
 
 describe('the to-do example', () => {
-  it('keeps an offline write across a reload, syncs it when online, and shows it in the other tab', async () => {
-    const context = await browser.newContext();
-    const a = await openTab(context);
-    const b = await openTab(context);
+  it('keeps an offline write across a reload and a browser restart, syncs it when online, and shows it in the other tab', async () => {
+    let browser = await launch();
+    const a = await openTab(browser);
+    const b = await openTab(browser);
     expect(await status(a).innerText()).toMatch(/todo-1$/);
     expect(await status(b).innerText()).toMatch(/todo-2$/);
 
-    await context.setOffline(true);
+    await browser.setOffline(true);
     proxy.refuse(true);
     proxy.reset();
     await expect.poll(() => status(a).innerText(), { timeout: 15_000 }).not.toMatch(/^CONNECTED/);
@@ -116,15 +120,24 @@ describe('the to-do example', () => {
     await a.reload(); // still offline: the service worker serves the page, IndexedDB the write
     await expect.poll(() => todos(a), { timeout: 15_000 }).toHaveLength(1);
     expect(await status(a).innerText()).toMatch(/todo-1$/);
+
+    await browser.close(); // a browser restart, still unsynced, the gateway still out of reach
+    browser = await launch();
+    await browser.setOffline(true);
+    const again = await browser.newPage();
+    await again.goto(siteUrl());
+    await expect.poll(() => todos(again), { timeout: 15_000 }).toHaveLength(1);
+    expect(await status(again).innerText()).toMatch(/todo-1$/);
     expect(await serverTodos()).toEqual([]);
 
+    await browser.setOffline(false);
     proxy.refuse(false);
-    await context.setOffline(false);
-    await expect.poll(() => todos(b), { timeout: 20_000 }).toHaveLength(1);
-    expect(texts(await todos(b))).toEqual(['buy milk, offline']);
+    const other = await openTab(browser); // the other slot, todo-2, a client of its own
+    await expect.poll(() => todos(other), { timeout: 20_000 }).toHaveLength(1);
+    expect(texts(await todos(other))).toEqual(['buy milk, offline']);
     expect(await serverTodos()).toEqual(['buy milk, offline']);
-    expect(texts(await todos(a))).toEqual(await serverTodos());
-    expect(texts(await todos(b))).toEqual(await serverTodos());
-    await context.close();
-  }, 90_000);
+    expect(texts(await todos(again))).toEqual(await serverTodos());
+    expect(texts(await todos(other))).toEqual(await serverTodos());
+    await browser.close();
+  }, 120_000);
 });
