@@ -31,6 +31,20 @@ export interface GatewayConfig {
   cursorRefreshMs: number;
   /** Several gateway processes share the SQLite file: signal each other through it. */
   multiGateway: boolean;
+  /** GraphiQL at /graphql (default: on in development, off with NODE_ENV=production). */
+  graphiql: boolean;
+  /** Introspection queries (default: on in development, off with NODE_ENV=production). */
+  introspection: boolean;
+  /** How far ahead of the gateway's clock a changeset's timestamp may be. */
+  maxClockSkewMs: number;
+  /** Operations (HTTP requests and socket operations) per second one user may start; 0: no limit. */
+  userOpsPerSecond: number;
+  /** Changesets per second one client may upload; 0: no limit. */
+  clientChangesetsPerSecond: number;
+  /** graphql-ws sockets one user may hold open at once; 0: no limit. */
+  maxSocketsPerUser: number;
+  /** After SIGTERM, how long in-flight work may take before connections are cut. */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -65,6 +79,17 @@ const SETTINGS = {
   compactIntervalMs: { flag: 'compact-interval-ms', env: 'COMPACT_INTERVAL_MS', type: 'string' },
   cursorRefreshMs: { flag: 'cursor-refresh-ms', env: 'CURSOR_REFRESH_MS', type: 'string' },
   multiGateway: { flag: 'multi-gateway', env: 'MULTI_GATEWAY', type: 'string' },
+  graphiql: { flag: 'graphiql', env: 'GRAPHIQL', type: 'string' },
+  introspection: { flag: 'introspection', env: 'INTROSPECTION', type: 'string' },
+  maxClockSkewMs: { flag: 'max-clock-skew-ms', env: 'MAX_CLOCK_SKEW_MS', type: 'string' },
+  userOpsPerSecond: { flag: 'user-ops-per-second', env: 'USER_OPS_PER_SECOND', type: 'string' },
+  clientChangesetsPerSecond: {
+    flag: 'client-changesets-per-second',
+    env: 'CLIENT_CHANGESETS_PER_SECOND',
+    type: 'string',
+  },
+  maxSocketsPerUser: { flag: 'max-sockets-per-user', env: 'MAX_SOCKETS_PER_USER', type: 'string' },
+  shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'SHUTDOWN_TIMEOUT_MS', type: 'string' },
 } satisfies Record<string, Setting>;
 
 type Raw = Partial<Record<keyof typeof SETTINGS, string>>;
@@ -88,9 +113,10 @@ function intSetting(
   return value;
 }
 
-function boolSetting(raw: Raw, key: keyof typeof SETTINGS): boolean {
+function boolSetting(raw: Raw, key: keyof typeof SETTINGS, fallback = false): boolean {
   const text = raw[key];
-  if (text === undefined || text === 'false' || text === '0') return false;
+  if (text === undefined) return fallback;
+  if (text === 'false' || text === '0') return false;
   if (text === 'true' || text === '1') return true;
   const s = SETTINGS[key];
   throw new ConfigError(`--${s.flag} / ${s.env}: "${text}" is not true or false`);
@@ -130,6 +156,7 @@ function storeSetting(raw: Raw): 'sqlite' | 'mongodb' {
 /** Parses and validates the configuration; throws ConfigError naming the bad setting. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfig {
   const raw = readRaw(argv, env);
+  const development = env.NODE_ENV !== 'production';
   if (raw.jwtSecret !== undefined && raw.jwtSecret.length < 32) {
     throw new ConfigError('--jwt-secret / JWT_SECRET: must be at least 32 characters for HS256');
   }
@@ -151,5 +178,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfi
     compactIntervalMs: intSetting(raw, 'compactIntervalMs', 60 * 60 * 1000, 1000, 30 * DAY_MS),
     cursorRefreshMs: intSetting(raw, 'cursorRefreshMs', 30_000, 10, 30 * DAY_MS),
     multiGateway: boolSetting(raw, 'multiGateway'),
+    graphiql: boolSetting(raw, 'graphiql', development),
+    introspection: boolSetting(raw, 'introspection', development),
+    maxClockSkewMs: intSetting(raw, 'maxClockSkewMs', 5 * 60 * 1000, 0, DAY_MS),
+    userOpsPerSecond: intSetting(raw, 'userOpsPerSecond', 1000, 0, 1_000_000),
+    clientChangesetsPerSecond: intSetting(raw, 'clientChangesetsPerSecond', 1000, 0, 1_000_000),
+    maxSocketsPerUser: intSetting(raw, 'maxSocketsPerUser', 100, 0, 1_000_000),
+    shutdownTimeoutMs: intSetting(raw, 'shutdownTimeoutMs', 10_000, 0, 600_000),
   };
 }
