@@ -4,7 +4,9 @@
  * versions, increasing HLC timestamps, often equal across clients to exercise the client-id
  * tie break) over a tiny id space; a random interleaving that keeps each client's own order
  * is uploaded through the real SyncCore over SQLite, and the final documents must equal
- * those of the canonical order (all of client A, then B, then C).
+ * those of the canonical order (all of client A, then B, then C). Every id is inserted
+ * first, earlier than any of them, as a client can only update or delete a document that
+ * exists (one never created is refused, whatever the order: see integrate.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -123,6 +125,17 @@ const canonical = (all: Changeset[][]): Upload[] =>
 
 // ---- running an order through the real core -----------------------------------------
 
+/** Every id, inserted empty before any client's changesets. */
+async function seedDocuments(core: SyncCore) {
+  const seed = await core.openSession(VIEWER, 'client-seed', []);
+  const changes = IDS.map((id) => ({ collection: COLLECTION, id, op: 'INSERT' as const }));
+  const timestamp = `${new Date(BASE_MS - 1000).toISOString()}-0000`;
+  const ack = await core.uploadChanges(VIEWER, seed.id, [
+    { clientVersion: 1, timestamp, changes: changes.map((c) => ({ ...c, document: {} })) },
+  ]);
+  expect(ack.compensatingWrites).toEqual([]);
+}
+
 async function finalDocuments(uploads: Upload[]) {
   const store = new SqliteStore(':memory:');
   try {
@@ -134,6 +147,7 @@ async function finalDocuments(uploads: Upload[]) {
       downloadBatchSize: 100,
       maxOfflineMs: Number.MAX_SAFE_INTEGER,
     });
+    await seedDocuments(core);
     const sessions = [];
     for (const clientId of CLIENTS) sessions.push(await core.openSession(VIEWER, clientId, []));
     for (const u of uploads) {

@@ -6,8 +6,30 @@
 export class HybridLogicalClock {
   private lastMs = 0;
   private counter = 0;
+  /** Added to the device's time: the gateway's clock minus the device's, once learnt. */
+  private offsetMs = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * Follows the gateway's clock from now on (`gatewayNowMs` read at the device's `now()`)
+   * and goes back to just after `floor`, the newest timestamp the gateway accepted (or the
+   * start), so timestamps of a fast device's clock that the gateway refused are not kept.
+   */
+  follow(gatewayNowMs: number, floor: string | null): void {
+    this.offsetMs = gatewayNowMs - this.now();
+    [this.lastMs, this.counter] = [0, 0];
+    if (floor) this.observe(floor);
+  }
+
+  /** The offset learnt by `follow` (kept in the database's metadata across restarts). */
+  get offset(): number {
+    return this.offsetMs;
+  }
+
+  set offset(ms: number) {
+    this.offsetMs = ms;
+  }
 
   /** Restores the clock past a timestamp already issued (after a restart). */
   observe(timestamp: string): void {
@@ -20,7 +42,7 @@ export class HybridLogicalClock {
   }
 
   next(): string {
-    const ms = this.now();
+    const ms = this.now() + this.offsetMs;
     if (ms > this.lastMs) {
       this.lastMs = ms;
       this.counter = 0;

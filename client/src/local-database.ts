@@ -104,6 +104,7 @@ export class LocalDatabase<C = Collections> {
   ) {
     this.hlc = new HybridLogicalClock(now);
     if (state.meta.lastTimestamp) this.hlc.observe(state.meta.lastTimestamp);
+    this.hlc.offset = state.meta.clockOffsetMs ?? 0;
     this.durableVersion = state.meta.clientVersion;
   }
 
@@ -300,8 +301,23 @@ export class LocalDatabase<C = Collections> {
   async acknowledge(lastIntegrated: number, serverVersion: number, refused: string[] = []) {
     const acked = this.state.acknowledge(lastIntegrated, serverVersion);
     if (acked.length === 0) return;
+    this.state.meta.lastAcceptedTimestamp = acked.at(-1)!.timestamp;
     const keys = this.state.dropWrites(acked, new Set(refused));
     await this.persist([...keys, ...this.state.settle()]);
+  }
+
+  /**
+   * The gateway refused a timestamp as too far ahead of its clock (a device whose clock runs
+   * fast): the clock follows the gateway's from now on, and the unsynced changesets are
+   * stamped anew by it, still after everything the gateway accepted from this client.
+   */
+  async followGatewayClock(gatewayNowMs: number): Promise<void> {
+    const { meta } = this.state;
+    this.hlc.follow(gatewayNowMs, meta.lastAcceptedTimestamp ?? null);
+    meta.clockOffsetMs = this.hlc.offset;
+    const keys = this.state.restamp(() => this.hlc.next());
+    meta.lastTimestamp = this.state.pending.at(-1)?.timestamp ?? meta.lastAcceptedTimestamp ?? null;
+    await this.persist(keys);
   }
 
   /** Takes a refused changeset's changes out (its version is still sent, empty) and lists it. */

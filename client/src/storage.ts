@@ -56,6 +56,10 @@ export interface SyncMeta {
   pauseSynced: boolean;
   /** The most recent changesets the gateway refused (at most 100). */
   refused: RefusedChangeset[];
+  /** Added in 0.3: the newest timestamp the gateway integrated (the clock never goes below). */
+  lastAcceptedTimestamp?: string | null;
+  /** Added in 0.3: the gateway's clock minus the device's, learnt when it refused a timestamp. */
+  clockOffsetMs?: number;
 }
 
 /** A document as the gateway sent it, with the bootstrap generation that last saw it. */

@@ -25,14 +25,16 @@ export interface OpenOptions {
   onError?: (error: SyncClientError) => void;
   /** What one changeset may hold (the gateway's defaults); raise only with the gateway's. */
   limits?: Partial<WriteLimits>;
+  /** The device's clock, in ms (default Date.now); timestamps follow the gateway's when it is off. */
+  now?: () => number;
 }
 
 export async function openSyncedDatabase<C = Collections>(
   app: App,
   options: OpenOptions,
 ): Promise<SyncedDatabase<C>> {
-  const { clientId, storage, limits } = options;
-  const db = await LocalDatabase.open<C>({ clientId, storage, limits });
+  const { clientId, storage, limits, now } = options;
+  const db = await LocalDatabase.open<C>({ clientId, storage, limits, now });
   // The session works on documents of any collection: the types are the app's view.
   const syncSession = new SyncSession(app, db as unknown as LocalDatabase, options.queries, {
     clientReset: options.clientReset,

@@ -28,6 +28,8 @@ const MAX_CHANGES = 1000;
 const MAX_BYTES = 1024 * 1024;
 const RETRY_BACKOFF = { baseMs: 250, maxMs: 10_000 };
 const CHANGESET_FIELD = /^changesets\[(\d+)\]/;
+/** The gateway's time, in its refusal of a timestamp too far ahead (see validateTimestamp). */
+const AHEAD_OF_GATEWAY = /ahead of the gateway's clock \((\S+)\)/;
 
 export interface UploaderHost {
   app: App;
@@ -46,6 +48,8 @@ export class Uploader {
   private stopped = false;
   private failures = 0;
   private maxChanges = MAX_CHANGES;
+  /** The clock followed the gateway's since the last upload went through. */
+  private followedClock = false;
 
   constructor(private readonly host: UploaderHost) {
     void this.run();
@@ -99,6 +103,7 @@ export class Uploader {
     const refused = writes.map((w) => docKey(w.collection, w.id));
     await db.acknowledge(ack.lastIntegratedClientVersion, ack.serverVersion, refused);
     this.maxChanges = MAX_CHANGES;
+    this.followedClock = false;
   }
 
   private async onError(error: SyncClientError, batch: StoredChangeset[]): Promise<void> {
@@ -128,6 +133,8 @@ export class Uploader {
       this.maxChanges = Math.max(1, Math.floor(changes / 2));
       return;
     }
+    const gatewayNow = named && this.clockToFollow(error, index);
+    if (gatewayNow) return this.host.db.followGatewayClock(gatewayNow);
     const changeset = named ?? batch[0]!;
     await this.host.db.refuse(changeset, {
       code: error.code,
@@ -135,6 +142,18 @@ export class Uploader {
       field: error.field,
     });
     this.host.report(new ChangesetRefusedError(changeset, error.code, error.message, error.field));
+  }
+
+  /**
+   * A timestamp the gateway found ahead of its clock: the gateway's time it named, the first
+   * time for this upload (a changeset refused again after the clock followed is refused).
+   */
+  private clockToFollow(error: SyncClientError, index: number): number | null {
+    if (error.field !== `changesets[${index}].timestamp`) return null;
+    const named = Date.parse(AHEAD_OF_GATEWAY.exec(error.message)?.[1] ?? '');
+    if (Number.isNaN(named) || this.followedClock) return null;
+    this.followedClock = true;
+    return named;
   }
 
   /** Until poked (or `ms` pass); returns at once if poked since the last sleep. */

@@ -112,13 +112,15 @@ class Integration {
       doc: null,
     };
     const before = current.doc;
-    if (before && !this.perms.canWrite(change.collection, before))
-      return this.refuse(change, before);
+    if (!this.mayChange(change, current)) return;
     const state = applyChange(current.state, change, stamp);
     const after = visibleDocument(change.id, state);
     // A write that leaves nothing visible is checked against what it wrote into.
     const checked = after ?? before ?? lastKnownDocument(change.id, state);
-    if (!this.perms.canWrite(change.collection, checked)) return this.refuse(change, before);
+    if (!this.perms.canWrite(change.collection, checked)) {
+      this.refuse(change, before);
+      return;
+    }
     this.docs.set(key, { ...current, state, doc: after, copyIntact: false });
     this.touched.add(key);
     if (JSON.stringify(before) === JSON.stringify(after)) return;
@@ -133,20 +135,49 @@ class Integration {
     });
   }
 
+  /**
+   * Whether the user may write to the document as it is; else the change is refused. An
+   * UPDATE or DELETE of a deleted document is judged by what it was, so nobody plants
+   * fields in another user's document.
+   */
+  private mayChange(change: Change, current: Working): boolean {
+    const before = current.doc;
+    if (!before && change.op !== 'INSERT') {
+      if (current.state.ins === null) return this.refuseMissing(change);
+      const was = lastKnownDocument(change.id, current.state);
+      return this.perms.canWrite(change.collection, was) || this.refuse(change, null);
+    }
+    return !before || this.perms.canWrite(change.collection, before) || this.refuse(change, before);
+  }
+
   changedDocuments(): Working[] {
     return [...this.touched]
       .map((key) => this.docs.get(key))
       .filter((d): d is Working => d !== undefined);
   }
 
-  private refuse(change: Change, serverDoc: JsonObject | null): void {
+  /**
+   * A write rule refused the change. The server's copy goes back only to a caller who may
+   * read it: anyone else learns nothing of the document, and drops their copy.
+   */
+  private refuse(change: Change, serverDoc: JsonObject | null): false {
     const reason = `PERMISSION_DENIED: ${change.op} refused by the ${this.perms.describeWrite(change.collection)}`;
-    this.compensating.push({
-      collection: change.collection,
-      id: change.id,
-      reason,
-      document: serverDoc,
-    });
+    const readable = serverDoc && this.perms.canRead(change.collection, serverDoc);
+    return this.compensate(change, reason, readable ? serverDoc : null);
+  }
+
+  /**
+   * An UPDATE or DELETE of a document that was never created: it would plant fields, or a
+   * delete stamp, into a document somebody may create later.
+   */
+  private refuseMissing(change: Change): false {
+    const reason = `NOT_FOUND: ${change.op} of a document that does not exist; insert it first`;
+    return this.compensate(change, reason, null);
+  }
+
+  private compensate(change: Change, reason: string, document: JsonObject | null): false {
+    this.compensating.push({ collection: change.collection, id: change.id, reason, document });
+    return false;
   }
 }
 

@@ -221,6 +221,24 @@ export class SyncCore {
     );
   }
 
+  /**
+   * A session whose data the viewer reads or writes: its own only. An admin manages every
+   * session (state, pause, resume, reconnect, close, waits, progress, events), but reads and
+   * writes documents only through its own sessions, under the rules, as itself.
+   */
+  async getDataSession(viewer: Viewer, id: string): Promise<SessionRecord> {
+    return this.ownData(viewer, await this.getSyncSession(viewer, id));
+  }
+
+  private ownData(viewer: Viewer, session: SessionRecord): SessionRecord {
+    if (session.userId === viewer.id) return session;
+    throw new SyncError(
+      'FORBIDDEN',
+      `sessionId: session "${session.id}" belongs to another user: an admin manages it but reads and writes data only through its own sessions`,
+      'sessionId',
+    );
+  }
+
   isExpired(session: SessionRecord): boolean {
     const offline = this.options.clock.now().getTime() - Date.parse(session.lastSyncedAt);
     return offline > this.options.maxOfflineMs;
@@ -253,7 +271,7 @@ export class SyncCore {
   }
 
   async updateQueries(viewer: Viewer, id: string, inputs: readonly QueryInput[]) {
-    const session = await this.getOpenSession(viewer, id);
+    const session = this.ownData(viewer, await this.getOpenSession(viewer, id));
     return this.rescope(session, validateQueries(inputs, checkFilter));
   }
 
@@ -287,7 +305,7 @@ export class SyncCore {
     inputs: readonly ChangesetInputLike[],
     report: UploadReportInput,
   ): Promise<UploadAck> {
-    const session = await this.getSyncSession(viewer, id);
+    const session = await this.getDataSession(viewer, id);
     const changesets = validateChangesets(
       inputs,
       this.options.limits,
@@ -357,7 +375,7 @@ export class SyncCore {
     serverVersion: number,
     queriesVersion: number | null = null,
   ) {
-    const session = await this.getSyncSession(viewer, id);
+    const session = await this.getDataSession(viewer, id);
     const latest = await this.store.latestVersion();
     if (!Number.isInteger(serverVersion) || serverVersion < 0 || serverVersion > latest) {
       throw badInput(
@@ -395,7 +413,7 @@ export class SyncCore {
    * lost history (after `bootstrapUntil` for a bootstrap resumed, after the cursor otherwise).
    */
   async checkChanges(viewer: Viewer, id: string, start: StreamStart): Promise<SessionRecord> {
-    const session = await this.getSyncSession(viewer, id);
+    const session = await this.getDataSession(viewer, id);
     const latest = await this.store.latestVersion();
     const { since, bootstrapUntil: until } = start;
     if (since !== null && (!Number.isInteger(since) || since < 0 || since > latest)) {

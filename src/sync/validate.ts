@@ -12,6 +12,8 @@ import type { Change, ChangeOp, Changeset, Json, JsonObject, SyncQuery } from '.
 export interface UploadLimits {
   maxDocumentBytes: number;
   maxChangesPerUpload: number;
+  /** How far ahead of the gateway's clock a timestamp may be (DEFAULT_CLOCK_SKEW_MS). */
+  maxClockSkewMs?: number;
 }
 
 export interface ChangeInputLike {
@@ -179,11 +181,16 @@ function validateChange(
   return { collection: input.collection, id: input.id, op: 'DELETE' };
 }
 
-/** How far ahead of the gateway's clock a client's clock may run. */
-export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
+/** How far ahead of the gateway's clock a client's clock may run, unless configured. */
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /** A real instant (no 30 February), not too far in the future: it would win every conflict. */
-export function validateTimestamp(field: string, value: string, now: Date): void {
+export function validateTimestamp(
+  field: string,
+  value: string,
+  now: Date,
+  maxSkewMs = DEFAULT_CLOCK_SKEW_MS,
+): void {
   const time = Date.parse(value.slice(0, 24));
   if (
     !TIMESTAMP.test(value) ||
@@ -195,10 +202,10 @@ export function validateTimestamp(field: string, value: string, now: Date): void
       'must be an ISO-8601 UTC time with milliseconds, a dash and a 4-digit counter',
     );
   }
-  if (time > now.getTime() + MAX_CLOCK_SKEW_MS) {
+  if (time > now.getTime() + maxSkewMs) {
     throw badInput(
       field,
-      `is more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the gateway's clock`,
+      `is more than ${maxSkewMs / 1000} s ahead of the gateway's clock (${now.toISOString()}): set the device's clock`,
     );
   }
 }
@@ -230,7 +237,7 @@ export function validateChangesets(
       );
     }
     previous = input.clientVersion;
-    validateTimestamp(`${path}.timestamp`, input.timestamp, now);
+    validateTimestamp(`${path}.timestamp`, input.timestamp, now, limits.maxClockSkewMs);
     const changes = input.changes.map((c, j) =>
       validateChange(`${path}.changes[${j}]`, c, limits, schemaOf),
     );
