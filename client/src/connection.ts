@@ -102,6 +102,14 @@ function quiet(impl: unknown): unknown {
 
 /** Close codes that say the credentials were refused (graphql-ws Forbidden, Unauthorized). */
 const AUTH_CLOSE_CODES = new Set([4401, 4403]);
+/**
+ * The gateway closes an accepted connection with 4403 when its token expires: the SDK then
+ * connects again at once, asking the token function for a fresh one. Only a refusal while
+ * connecting (the fresh token refused too) reaches the app, as AuthenticationError.
+ */
+const TOKEN_EXPIRED_CLOSE_CODE = 4403;
+/** The gateway's close code for a user past its sockets cap (MAX_SOCKETS_PER_USER). */
+const SOCKET_LIMIT_CLOSE_CODE = 4430;
 
 export class Connection {
   private phase: Phase = { name: 'waiting', attempt: 0 };
@@ -323,10 +331,20 @@ export class Connection {
     this.client = null;
     for (const name of ['connect', 'pong'] as const) this.clearTimer(name);
     for (const live of this.lives) this.unsubscribe(live);
-    if (isCloseEvent(event) && AUTH_CLOSE_CODES.has(event.code)) {
-      this.report(new AuthenticationError(`the gateway refused the credentials: ${event.reason}`));
+    const code = isCloseEvent(event) ? event.code : null;
+    const reason = isCloseEvent(event) ? event.reason : '';
+    const expired = code === TOKEN_EXPIRED_CLOSE_CODE && this.phase.name === 'connected';
+    if (code !== null && AUTH_CLOSE_CODES.has(code) && !expired) {
+      this.report(new AuthenticationError(`the gateway refused the credentials: ${reason}`));
+    }
+    if (code === SOCKET_LIMIT_CLOSE_CODE) {
+      this.report(
+        new SyncClientError('LIMIT_EXCEEDED', `the gateway refused the connection: ${reason}`),
+      );
     }
     this.dispatch({ type: 'lost' });
+    // The token expired: connect again now with a fresh one (a refusal then backs off).
+    if (expired) this.reconnect();
   }
 
   private scheduleRetry(attempt: number): void {

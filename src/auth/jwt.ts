@@ -5,31 +5,58 @@ import type { Viewer } from '../sync/model.js';
 
 const encode = (secret: string) => new TextEncoder().encode(secret);
 
-export async function verifyToken(secret: string, token: string): Promise<Viewer> {
+/** A verified token: its viewer, and when it stops being valid (null: no `exp` claim). */
+export interface VerifiedToken {
+  viewer: Viewer;
+  expiresAt: Date | null;
+}
+
+/**
+ * Verifies a token at `now` (the gateway's clock; a token is expired from its `exp` second
+ * on); throws UNAUTHENTICATED naming the problem.
+ */
+export async function verifyTokenAt(
+  secret: string,
+  token: string,
+  now: Date = new Date(),
+): Promise<VerifiedToken> {
   try {
-    const { payload } = await jwtVerify(token, encode(secret), { algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, encode(secret), {
+      algorithms: ['HS256'],
+      currentDate: now,
+    });
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('no sub claim');
     if (payload.sub.startsWith('__')) throw new Error('user ids starting with "__" are reserved');
     const roles = Array.isArray(payload.roles)
       ? payload.roles.filter((r): r is string => typeof r === 'string')
       : [];
-    return { id: payload.sub, roles };
+    const expiresAt = typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : null;
+    return { viewer: { id: payload.sub, roles }, expiresAt };
   } catch (error) {
     throw new SyncError('UNAUTHENTICATED', `invalid token: ${(error as Error).message}`);
   }
 }
 
+export async function verifyToken(secret: string, token: string): Promise<Viewer> {
+  return (await verifyTokenAt(secret, token)).viewer;
+}
+
+/**
+ * A token for `sub`. `expiresIn` is a jose time span ('30d', '2s') from now, or a Date
+ * (the `exp` claim is in whole seconds: a Date is rounded down to its second).
+ */
 export async function mintToken(
   secret: string,
   sub: string,
   roles: string[] = [],
-  expiresIn = '30d',
+  expiresIn: string | Date = '30d',
 ): Promise<string> {
+  const exp = expiresIn instanceof Date ? Math.floor(expiresIn.getTime() / 1000) : expiresIn;
   return new SignJWT({ roles })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuedAt()
-    .setExpirationTime(expiresIn)
+    .setExpirationTime(exp)
     .sign(encode(secret));
 }
 

@@ -1,8 +1,23 @@
-/** `uploadChanges`: the client's changesets to the sync core, answered once durable. */
+/**
+ * `uploadChanges`: the client's changesets to the sync core, answered once durable. The
+ * changesets are first taken from the client's rate budget (the server puts the limiter in
+ * the context; see server/limits.ts): past it, LIMIT_EXCEEDED with `extensions.retryAfterMs`
+ * and nothing is validated or written.
+ */
+import { GraphQLError } from 'graphql';
 import { builder } from '../schema/builder.js';
 import { viewerOf } from '../schema/access.js';
+import type { GatewayContext } from '../schema/context.js';
 import { ChangesetInput, UploadAckRef } from '../schema/upload.js';
+import type { RateLimiter } from '../session/rate-limit.js';
+import { isAdmin } from '../sync/model.js';
 import type { ChangesetInputLike } from '../sync/validate.js';
+
+/** What the server adds to every operation's context for this resolver. */
+export interface ChangesetLimitContext {
+  /** Changesets per second per client id; null or absent: no limit. */
+  changesetLimiter?: RateLimiter | null;
+}
 
 type ChangesetArg = (typeof ChangesetInput)['$inferInput'];
 
@@ -15,6 +30,32 @@ const changesetOf = (cs: ChangesetArg): ChangesetInputLike => ({
     set: c.set ?? undefined,
   })),
 });
+
+/**
+ * Takes `count` changesets from the budget of the session's client. A session the viewer
+ * may not see is not counted (nobody drains another's budget): the sync core refuses it.
+ */
+async function takeChangesets(ctx: GatewayContext, sessionId: string, count: number) {
+  const limiter = (ctx as GatewayContext & ChangesetLimitContext).changesetLimiter;
+  if (!limiter || count === 0 || !ctx.viewer) return;
+  const session = await ctx.loaders.sessions.load(sessionId);
+  if (!session || (session.userId !== ctx.viewer.id && !isAdmin(ctx.viewer))) return;
+  const decision = limiter.take(session.clientId, count);
+  if (decision.ok) return;
+  const { retryAfterMs } = decision;
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  throw new GraphQLError(
+    `changesets: client ${session.clientId} may upload at most ${limiter.ratePerSecond} changesets per second; retry in ${retryAfterMs} ms`,
+    {
+      extensions: {
+        code: 'LIMIT_EXCEEDED',
+        retryAfterMs,
+        // Over HTTP: status 429 and Retry-After (Yoga takes them out of the answer's body).
+        ...(ctx.socketId ? {} : { http: { status: 429, headers: { 'Retry-After': retryAfter } } }),
+      },
+    },
+  );
+}
 
 builder.mutationFields((t) => ({
   uploadChanges: t.field({
@@ -31,10 +72,17 @@ builder.mutationFields((t) => ({
         description: 'Bytes the client still has to send after this request (for upload progress).',
       }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.core.uploadChanges(viewerOf(ctx), args.sessionId, args.changesets.map(changesetOf), {
-        latestClientVersion: args.latestClientVersion,
-        pendingBytes: args.pendingBytes,
-      }),
+    resolve: async (_root, args, ctx) => {
+      await takeChangesets(ctx, args.sessionId, args.changesets.length);
+      return ctx.core.uploadChanges(
+        viewerOf(ctx),
+        args.sessionId,
+        args.changesets.map(changesetOf),
+        {
+          latestClientVersion: args.latestClientVersion,
+          pendingBytes: args.pendingBytes,
+        },
+      );
+    },
   }),
 }));

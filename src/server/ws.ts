@@ -3,28 +3,82 @@
  * Yoga's envelop (same plugins, same parse/validate caches, same masking as HTTP).
  * Each socket gets an id and an abort signal; it may declare the sessions it is for in
  * `connectionParams.sessionIds`, and binds a session by subscribing to its streams.
+ *
+ * Close codes a client may see besides graphql-ws's own:
+ * - 4403 Forbidden: the token was refused at `connection_init`, or it expired while the
+ *   socket was open (a timer per socket, at the token's `exp`; reason "Forbidden: token
+ *   expired"). A client reconnects with a fresh token.
+ * - 4430 (SOCKET_LIMIT_CLOSE_CODE): the user already holds `maxSocketsPerUser` sockets.
+ * - 4400: a malformed message (not JSON, a bad shape, or a type only a server sends); it is
+ *   logged once per socket, at warn, without a stack trace.
+ *
+ * The socket adapter is ours (graphql-ws's `makeServer` on `ws`, as graphql-ws/use/ws does)
+ * so that malformed frames and client mistakes go to the gateway's logger as one line.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
-import type { Authenticator } from '../auth/authenticator.js';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Authenticated, Authenticator } from '../auth/authenticator.js';
 import { bearer } from '../auth/jwt.js';
+import { systemClock, type Clock } from '../clock.js';
 import { SyncError } from '../errors.js';
+import type { ChangesetLimitContext } from '../resolvers/upload.js';
 import type { SessionService } from '../session/session-service.js';
+import {
+  callerKey,
+  checkUploadSize,
+  createGatewayLimits,
+  SOCKET_LIMIT_CLOSE_CODE,
+  takeOperation,
+  type GatewayLimits,
+} from './limits.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
 
 export interface SocketOptions {
   keepAliveMs: number;
   maxPayloadBytes: number;
+  /** Shared with Yoga's limits plugin; default: the defaults of config.ts. */
+  limits?: GatewayLimits;
+  /** Times token expiry; default: the system clock. */
+  clock?: Clock;
+  /** Default: a pino logger at LOG_LEVEL (info). */
+  logger?: Logger;
 }
 
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
-type Extra = { info?: SocketInfo; abort?: AbortController; ops?: Map<string, () => void> };
+type Extra = {
+  socket: WebSocket;
+  request: IncomingMessage;
+  info?: SocketInfo;
+  abort?: AbortController;
+  ops?: Map<string, () => void>;
+  /** When the connection's token expires (ms since the epoch), if it does. */
+  expiresAt?: number | null;
+  cancelExpiry?: () => void;
+  /** The key the socket is counted under in the sockets per user. */
+  counted?: string;
+  closed?: boolean;
+  /** A malformed message has been logged for this socket. */
+  warned?: boolean;
+};
+type Params = Record<string, unknown> | undefined;
+
+interface Deps {
+  yoga: GatewayYoga;
+  auth: Authenticator;
+  sessions: SessionService;
+  limits: GatewayLimits;
+  clock: Clock;
+}
 
 /** Operations one socket may have running at once. */
 const MAX_OPERATIONS_PER_SOCKET = 200;
+/** Message types only a server sends: graphql-ws throws on them (we close with 4400). */
+const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
+const CLIENT_MESSAGE_TYPES = new Set(['connection_init', 'ping', 'pong', 'subscribe', 'complete']);
 
 type Payload = {
   query: string;
@@ -41,6 +95,12 @@ function operationToken(payload: Payload): string | null | undefined {
   return entry && typeof entry[1] === 'string' ? bearer(entry[1]) : undefined;
 }
 
+/** Ends an operation's waits and streams and frees its slot (again: nothing happens). */
+function release(extra: Extra, id: string): void {
+  extra.ops?.get(id)?.();
+  extra.ops?.delete(id);
+}
+
 /**
  * graphql-ws does not tell the server when a client completes an operation still being
  * executed (a wait sent as a mutation), so the socket's `complete` messages, which are
@@ -52,10 +112,9 @@ function watchClientCompletes(socket: WebSocket, extra: Extra): void {
     try {
       const message = JSON.parse(String(data)) as { type?: unknown; id?: unknown };
       if (message.type !== 'complete' || typeof message.id !== 'string') return;
-      extra.ops?.get(message.id)?.();
-      extra.ops?.delete(message.id);
+      release(extra, message.id);
     } catch {
-      // not JSON: graphql-ws itself answers malformed messages
+      // not JSON: the adapter closes the socket with 4400
     }
   });
 }
@@ -64,22 +123,35 @@ const refuse = (code: string, message: string) => [
   new GraphQLError(message, { extensions: { code } }),
 ];
 
-/** The operation's view of its socket: its own viewer and an abort signal of its own. */
-async function operationInfo(auth: Authenticator, extra: Extra, id: string, payload: Payload) {
+/**
+ * The operation's view of its socket: its own viewer and an abort signal of its own. Every
+ * subscribe message, valid or not, takes one operation from its user's budget first.
+ */
+async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payload) {
   const socket = extra.info!;
-  const ops = (extra.ops ??= new Map());
-  if (ops.size >= MAX_OPERATIONS_PER_SOCKET) {
-    return refuse('LIMIT_EXCEEDED', `at most ${MAX_OPERATIONS_PER_SOCKET} operations per socket`);
-  }
   let viewer = socket.viewer;
+  let refusal: GraphQLError[] | null = null;
   const token = operationToken(payload);
   if (token) {
     try {
-      viewer = await auth.viewer(token);
+      viewer = await deps.auth.viewer(token);
     } catch (error) {
-      if (error instanceof SyncError) return refuse(error.code, error.message);
-      throw error;
+      if (!(error instanceof SyncError)) throw error;
+      refusal = refuse(error.code, error.message);
     }
+  }
+  const limited = takeOperation(deps.limits, callerKey(viewer, extra.request.socket.remoteAddress));
+  if (limited) return [limited];
+  if (refusal) return refusal;
+  if (extra.expiresAt != null && extra.expiresAt <= deps.clock.now().getTime()) {
+    return refuse(
+      'UNAUTHENTICATED',
+      "the connection's token has expired: reconnect with a new one",
+    );
+  }
+  const ops = (extra.ops ??= new Map());
+  if (ops.size >= MAX_OPERATIONS_PER_SOCKET) {
+    return refuse('LIMIT_EXCEEDED', `at most ${MAX_OPERATIONS_PER_SOCKET} operations per socket`);
   }
   const controller = new AbortController();
   const abort = () => controller.abort();
@@ -90,24 +162,66 @@ async function operationInfo(auth: Authenticator, extra: Extra, id: string, payl
   });
   return { ...socket, viewer, signal: controller.signal };
 }
-type Params = Record<string, unknown> | undefined;
 
 /**
  * Authenticates the connection: a bad `authToken` closes it (4403); none leaves it
  * anonymous, and each operation may then bring its own token (GraphiQL sends its headers
  * in the subscribe message's `extensions.headers`).
  */
-async function authenticate(auth: Authenticator, params: Params, extra: Extra): Promise<boolean> {
+async function authenticate(auth: Authenticator, params: Params): Promise<Authenticated | null> {
   const token = params?.authToken;
   try {
-    const viewer = await auth.viewer(typeof token === 'string' ? token : null);
-    extra.abort = new AbortController();
-    extra.info = { id: randomUUID(), viewer, signal: extra.abort.signal };
-    return true;
+    return await auth.authenticate(typeof token === 'string' ? token : null);
   } catch (error) {
-    if (error instanceof SyncError) return false;
+    if (error instanceof SyncError) return null;
     throw error;
   }
+}
+
+/** Sockets open per caller key, against the cap. */
+class SocketCounts {
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly max: number) {}
+
+  /** Counts one more socket for `key`, or false at the cap. */
+  open(key: string): boolean {
+    const count = this.counts.get(key) ?? 0;
+    if (this.max > 0 && count >= this.max) return false;
+    this.counts.set(key, count + 1);
+    return true;
+  }
+
+  close(key: string): void {
+    const count = (this.counts.get(key) ?? 1) - 1;
+    if (count > 0) this.counts.set(key, count);
+    else this.counts.delete(key);
+  }
+}
+
+/**
+ * Accepts a connection (true), or refuses it: a bad token (false: graphql-ws closes with
+ * 4403), or the user's cap of sockets (closed here with SOCKET_LIMIT_CLOSE_CODE). Arms the
+ * timer that closes the socket when its token expires.
+ */
+async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: Extra) {
+  const who = await authenticate(deps.auth, params);
+  if (!who || extra.closed) return false;
+  const key = callerKey(who.viewer, extra.request.socket.remoteAddress);
+  if (!counts.open(key)) {
+    const max = deps.limits.maxSocketsPerUser;
+    extra.socket.close(SOCKET_LIMIT_CLOSE_CODE, `Too many sockets: at most ${max} per user`);
+    return false;
+  }
+  extra.counted = key;
+  extra.abort = new AbortController();
+  extra.info = { id: randomUUID(), viewer: who.viewer, signal: extra.abort.signal };
+  extra.expiresAt = who.expiresAt?.getTime() ?? null;
+  if (extra.expiresAt !== null) {
+    extra.cancelExpiry = deps.clock.setTimer(extra.expiresAt - deps.clock.now().getTime(), () =>
+      extra.socket.close(CloseCode.Forbidden, 'Forbidden: token expired'),
+    );
+  }
+  return true;
 }
 
 /** Marks the sessions a socket says it is for (only the viewer's own) as CONNECTING. */
@@ -125,17 +239,9 @@ async function declareSessions(sessions: SessionService, params: Params, info: S
   if (!info.signal.aborted) sessions.connections.declare(info.id, visible);
 }
 
-async function executionArgs(
-  yoga: GatewayYoga,
-  info: SocketInfo,
-  ctx: object,
-  payload: {
-    query: string;
-    operationName?: string | null;
-    variables?: Record<string, unknown> | null;
-  },
-) {
-  const enveloped = yoga.getEnveloped({ ...ctx, params: payload, socket: info });
+async function executionArgs(deps: Deps, info: SocketInfo, ctx: object, payload: Payload) {
+  const context: ChangesetLimitContext = { changesetLimiter: deps.limits.changesets };
+  const enveloped = deps.yoga.getEnveloped({ ...ctx, ...context, params: payload, socket: info });
   let document;
   try {
     document = enveloped.parse(payload.query);
@@ -145,6 +251,9 @@ async function executionArgs(
   }
   const errors = enveloped.validate(enveloped.schema, document);
   if (errors.length > 0) return errors;
+  const max = deps.limits.maxChangesPerUpload;
+  const tooMany = checkUploadSize(document, payload.operationName, payload.variables, max);
+  if (tooMany) return [tooMany];
   const args: ExecutionArgs = {
     schema: enveloped.schema,
     document,
@@ -156,44 +265,175 @@ async function executionArgs(
   return args;
 }
 
+/** What a malformed message is, for the log (never its content: it may hold a token). */
+function describeMessage(data: string): string {
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return 'not a JSON object';
+  }
+  const type = (message as { type?: unknown }).type;
+  if (typeof type !== 'string') return "no string 'type'";
+  if (SERVER_MESSAGE_TYPES.has(type)) return `a "${type}" message, which only a server sends`;
+  if (!CLIENT_MESSAGE_TYPES.has(type)) return 'a message of an unknown type';
+  return `a "${type}" message of the wrong shape`;
+}
+
+function messageType(data: string): string | null {
+  try {
+    const type = (JSON.parse(data) as { type?: unknown } | null)?.type;
+    return typeof type === 'string' ? type : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * graphql-ws's server on one `ws` socket, as graphql-ws/use/ws does it (keep-alive pings,
+ * dropped when a pong is late), with client mistakes logged once per socket at warn and
+ * closed with 4400, and internal errors logged (with their stack) and closed with 4500.
+ */
+function serveSocket(
+  server: ReturnType<typeof makeServer<Params, Extra>>,
+  socket: WebSocket,
+  request: IncomingMessage,
+  keepAliveMs: number,
+  logger: Logger,
+) {
+  const extra: Extra = { socket, request };
+  const warn = (problem: string) => {
+    if (extra.warned) return;
+    extra.warned = true;
+    const socketId = extra.info?.id ?? null;
+    logger.warn({ socketId, problem }, 'graphql-ws: malformed message; closing the socket');
+  };
+  // ws reports bad frames (invalid UTF-8, too large, bad opcodes) and closes the socket itself.
+  socket.on('error', (error: Error & { code?: string }) =>
+    warn(`invalid WebSocket frame: ${error.message}${error.code ? ` (${error.code})` : ''}`),
+  );
+  let pongWait: ReturnType<typeof setTimeout> | null = null;
+  const pingInterval =
+    keepAliveMs > 0 && Number.isFinite(keepAliveMs)
+      ? setInterval(() => {
+          if (socket.readyState !== socket.OPEN) return;
+          pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
+          socket.once('pong', () => {
+            if (pongWait) clearTimeout(pongWait);
+            pongWait = null;
+          });
+          socket.ping();
+        }, keepAliveMs)
+      : null;
+  let current = '';
+  const closed = server.opened(
+    {
+      protocol: socket.protocol,
+      send: (data) =>
+        new Promise<void>((resolve, reject) => {
+          if (socket.readyState !== socket.OPEN) return resolve();
+          socket.send(data, (error) => (error ? reject(error) : resolve()));
+        }),
+      close: (code, reason) => {
+        // graphql-ws closes with 4400 synchronously, while handling the message it cannot parse.
+        if (code === CloseCode.BadRequest) warn(describeMessage(current));
+        socket.close(code, reason);
+      },
+      onMessage: (handle) =>
+        socket.on('message', async (raw: RawData) => {
+          const data = String(raw);
+          current = data;
+          const handled = handle(data); // runs synchronously up to its first await
+          current = '';
+          try {
+            await handled;
+          } catch (error) {
+            const type = messageType(data);
+            if (type !== null && SERVER_MESSAGE_TYPES.has(type)) {
+              warn(describeMessage(data));
+              socket.close(CloseCode.BadRequest, 'Invalid message received');
+              return;
+            }
+            logger.error({ err: error }, 'graphql-ws: internal error while handling a message');
+            socket.close(CloseCode.InternalServerError, 'Internal server error');
+          }
+        }),
+    },
+    extra,
+  );
+  socket.once('close', (code: number, reason: Buffer) => {
+    if (pongWait) clearTimeout(pongWait);
+    if (pingInterval) clearInterval(pingInterval);
+    void closed(code, String(reason));
+  });
+}
+
 export function attachGraphqlWs(
   server: Server,
   yoga: GatewayYoga,
   services: { auth: Authenticator; sessions: SessionService },
   options: SocketOptions,
 ) {
+  const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const limits = options.limits ?? createGatewayLimits({ clock: options.clock });
+  const deps: Deps = { yoga, ...services, limits, clock: options.clock ?? systemClock };
+  const counts = new SocketCounts(limits.maxSocketsPerUser);
   const wss = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload: options.maxPayloadBytes,
+    handleProtocols: (protocols) => handleProtocols(protocols) || false,
   });
-  const disposable = useServer<Params, Extra>(
-    {
-      execute: (args) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
-      onConnect: async (ctx) => {
-        if (!(await authenticate(services.auth, ctx.connectionParams, ctx.extra))) return false;
-        watchClientCompletes(ctx.extra.socket, ctx.extra);
-        await declareSessions(services.sessions, ctx.connectionParams, ctx.extra.info!);
-        return true;
-      },
-      onClose: (ctx) => {
-        ctx.extra.abort?.abort();
-        // A failed write leaves the offline time counting from the session's last sync.
-        if (ctx.extra.info) void services.sessions.socketClosed(ctx.extra.info.id).catch(() => {});
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        const info = await operationInfo(services.auth, ctx.extra, id, payload);
-        return Array.isArray(info) ? info : executionArgs(yoga, info, ctx, payload);
-      },
-      // A finished or client-completed operation ends its waits and streams.
-      onComplete: (ctx, id) => {
-        ctx.extra.ops?.get(id)?.();
-        ctx.extra.ops?.delete(id);
-      },
+  const serverOptions: ServerOptions<Params, Extra> = {
+    execute: (args) => (args.rootValue as Enveloped).execute(args),
+    subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+    onConnect: async (ctx) => {
+      if (!(await connect(deps, counts, ctx.connectionParams, ctx.extra))) return false;
+      watchClientCompletes(ctx.extra.socket, ctx.extra);
+      await declareSessions(services.sessions, ctx.connectionParams, ctx.extra.info!);
+      return true;
     },
-    wss,
-    options.keepAliveMs,
+    onClose: (ctx) => {
+      const extra = ctx.extra;
+      extra.closed = true;
+      extra.cancelExpiry?.();
+      if (extra.counted !== undefined) counts.close(extra.counted);
+      extra.counted = undefined;
+      extra.abort?.abort();
+      // A failed write leaves the offline time counting from the session's last sync.
+      if (extra.info) void services.sessions.socketClosed(extra.info.id).catch(() => {});
+    },
+    onSubscribe: async (ctx, id, payload) => {
+      const info = await operationInfo(deps, ctx.extra, id, payload);
+      if (Array.isArray(info)) return info;
+      try {
+        const args = await executionArgs(deps, info, ctx, payload);
+        // graphql-ws completes nothing it did not start: an operation refused here frees its slot.
+        if (Array.isArray(args)) release(ctx.extra, id);
+        return args;
+      } catch (error) {
+        release(ctx.extra, id);
+        throw error;
+      }
+    },
+    // An operation graphql-ws refuses after onSubscribe ("Unable to identify operation")
+    // is never completed either; one that fails while streaming is completed after this.
+    onError: (ctx, id) => release(ctx.extra, id),
+    // A finished or client-completed operation ends its waits and streams.
+    onComplete: (ctx, id) => release(ctx.extra, id),
+  };
+  const graphqlWs = makeServer<Params, Extra>(serverOptions);
+  wss.on('error', (error) => logger.error({ err: error }, 'graphql-ws: WebSocket server error'));
+  wss.on('connection', (socket, request) =>
+    serveSocket(graphqlWs, socket, request, options.keepAliveMs, logger),
   );
-  return { wss, dispose: () => disposable.dispose() };
+  const dispose = async () => {
+    for (const client of wss.clients) client.close(1001, 'Going away');
+    wss.removeAllListeners();
+    await new Promise<void>((resolve, reject) => wss.close((e) => (e ? reject(e) : resolve())));
+  };
+  return { wss, dispose };
 }

@@ -1,0 +1,152 @@
+/**
+ * The gateway's abuse limits, shared by both transports (HTTP through Yoga's plugin in
+ * limits-plugin.ts, graphql-ws in ws.ts), so a user's HTTP and socket operations draw on
+ * one budget:
+ *
+ * - operations per second per user (`USER_OPS_PER_SECOND`): every HTTP GraphQL request and
+ *   every graphql-ws `subscribe` message, valid or not; refused with LIMIT_EXCEEDED and
+ *   `extensions.retryAfterMs` (HTTP: status 429 and a `Retry-After` header);
+ * - changesets per second per client (`CLIENT_CHANGESETS_PER_SECOND`), taken in the
+ *   `uploadChanges` resolver (resolvers/upload.ts), refused the same way;
+ * - graphql-ws sockets open at once per user (`MAX_SOCKETS_PER_USER`): the socket past the
+ *   cap is closed at `connection_init` with SOCKET_LIMIT_CLOSE_CODE;
+ * - changesets per upload (`MAX_CHANGES_PER_UPLOAD`), counted in the raw variables and in
+ *   the query's list literal before GraphQL coerces them: BAD_USER_INPUT naming `changesets`.
+ *
+ * Anonymous callers (no token, outside development mode) are counted by their address.
+ */
+import {
+  GraphQLError,
+  Kind,
+  visit,
+  type DocumentNode,
+  type OperationDefinitionNode,
+  type ValueNode,
+} from 'graphql';
+import { systemClock, type Clock } from '../clock.js';
+import { RateLimiter } from '../session/rate-limit.js';
+import type { Viewer } from '../sync/model.js';
+
+/** Close code of a graphql-ws socket past the user's cap (4429 is graphql-ws's own, taken). */
+export const SOCKET_LIMIT_CLOSE_CODE = 4430;
+
+export interface LimitOptions {
+  /** Operations one user may start per second; 0: no limit. */
+  userOpsPerSecond: number;
+  /** Changesets one client may upload per second; 0: no limit. */
+  clientChangesetsPerSecond: number;
+  /** graphql-ws sockets one user may hold open; 0: no limit. */
+  maxSocketsPerUser: number;
+  /** Changesets one `uploadChanges` may carry. */
+  maxChangesPerUpload: number;
+  clock?: Clock;
+}
+
+/** The defaults of config.ts. */
+export const DEFAULT_LIMITS: LimitOptions = {
+  userOpsPerSecond: 1000,
+  clientChangesetsPerSecond: 1000,
+  maxSocketsPerUser: 100,
+  maxChangesPerUpload: 1000,
+};
+
+export interface GatewayLimits {
+  /** Per user (or anonymous address); null: no limit. */
+  ops: RateLimiter | null;
+  /** Per client id; null: no limit. */
+  changesets: RateLimiter | null;
+  /** 0: no limit. */
+  maxSocketsPerUser: number;
+  maxChangesPerUpload: number;
+}
+
+export function createGatewayLimits(options: Partial<LimitOptions> = {}): GatewayLimits {
+  const o = { ...DEFAULT_LIMITS, ...options };
+  const clock = o.clock ?? systemClock;
+  const limiter = (ratePerSecond: number) =>
+    ratePerSecond > 0 ? new RateLimiter({ ratePerSecond, clock }) : null;
+  return {
+    ops: limiter(o.userOpsPerSecond),
+    changesets: limiter(o.clientChangesetsPerSecond),
+    maxSocketsPerUser: o.maxSocketsPerUser,
+    maxChangesPerUpload: o.maxChangesPerUpload,
+  };
+}
+
+/** The key a caller's operations and sockets are counted under. */
+export function callerKey(viewer: Viewer | null, address: string | undefined): string {
+  return viewer ? `user:${viewer.id}` : `anonymous:${address ?? 'unknown'}`;
+}
+
+/** LIMIT_EXCEEDED with the wait; `http` adds status 429 and `Retry-After` (whole seconds). */
+export function limitExceeded(message: string, retryAfterMs: number, http = false): GraphQLError {
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  return new GraphQLError(`${message}; retry in ${retryAfterMs} ms`, {
+    extensions: {
+      code: 'LIMIT_EXCEEDED',
+      retryAfterMs,
+      ...(http ? { http: { status: 429, headers: { 'Retry-After': retryAfter } } } : {}),
+    },
+  });
+}
+
+/** Takes one operation from the caller's budget; the refusal, if any. */
+export function takeOperation(
+  limits: GatewayLimits,
+  key: string,
+  http = false,
+): GraphQLError | null {
+  const decision = limits.ops?.take(key) ?? { ok: true };
+  if (decision.ok) return null;
+  const rate = limits.ops!.ratePerSecond;
+  return limitExceeded(
+    `at most ${rate} operations per second per user`,
+    decision.retryAfterMs,
+    http,
+  );
+}
+
+/** How many items a list argument will hold once coerced; null when not a list. */
+function listLength(value: ValueNode, variables: Record<string, unknown> | null | undefined) {
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind !== Kind.VARIABLE) return null;
+  const raw = variables?.[value.name.value];
+  return Array.isArray(raw) ? raw.length : null;
+}
+
+/**
+ * BAD_USER_INPUT when a `changesets` argument of the operation holds more than `max` items,
+ * read from the raw variables and the literal before any coercion; else null. Fragments
+ * are searched too (validation has ensured every one of them is used).
+ */
+export function checkUploadSize(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  max: number,
+): GraphQLError | null {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
+  if (!operation) return null; // graphql-js refuses the document itself
+  let count = 0;
+  const search = (node: OperationDefinitionNode | DocumentNode['definitions'][number]) =>
+    visit(node, {
+      [Kind.ARGUMENT]: (argument) => {
+        if (argument.name.value !== 'changesets') return;
+        count = Math.max(count, listLength(argument.value, variables) ?? 0);
+      },
+    });
+  search(operation);
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) search(d);
+  if (count <= max) return null;
+  return new GraphQLError(
+    `changesets: ${count} changesets exceed the limit of ${max} per upload; send fewer at once`,
+    { extensions: { code: 'BAD_USER_INPUT', field: 'changesets' } },
+  );
+}
