@@ -1,6 +1,6 @@
 /** The Yoga server: HTTP GraphQL and GraphiQL, with the plugins every transport shares. */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type GraphiQLOptions, type YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { bearer } from '../auth/jwt.js';
@@ -9,6 +9,12 @@ import type { Viewer } from '../sync/model.js';
 import { schema } from './schema.js';
 import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
 import { syncErrorMasker } from './mask-errors.js';
+import {
+  useCsrfPrevention,
+  useNoIntrospection,
+  useRefuseWhenClosing,
+  useRepeatLimit,
+} from './request-guards.js';
 
 /** Set by the graphql-ws server for operations on a socket. */
 export interface SocketInitialContext {
@@ -57,24 +63,91 @@ function localGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
   };
 }
 
-export function createGatewayYoga(services: ContextServices, logger: Logger) {
+export interface YogaOptions {
+  /** GraphiQL at the GraphQL path for a browser's GET (off: such a GET is refused like any). */
+  graphiql: boolean;
+  /** `__schema` and `__type` answered (off: refused in validation). */
+  introspection: boolean;
+  /** True once the gateway is shutting down: operations not yet executing are refused. */
+  closing: () => boolean;
+}
+
+/**
+ * The limits on an operation's shape. A page of 500 sessions (the most `sessions(first:)`
+ * gives) with every field of SyncSession fits the cost limit: graphql-armor multiplies a
+ * field's cost by its literal `first`, so 5000 refused anything past about 100 sessions.
+ */
+export const OPERATION_LIMITS = {
+  maxDepth: 12,
+  maxCost: 100_000,
+  maxAliases: 30,
+  maxDirectives: 8,
+  maxTokens: 1000,
+  /** Times one field (or fragment) may be selected in one selection set. */
+  maxRepeats: 10,
+};
+
+/**
+ * graphql-armor throws on a refusal by default, which graphql-ws takes for an internal
+ * error and closes the socket (4500); reported as validation errors, a refusal answers the
+ * operation alone, over HTTP and sockets alike.
+ */
+const reportRefusal = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(
+        new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+          extensions: { code: 'BAD_USER_INPUT' },
+        }),
+      ),
+  ],
+};
+
+function armor() {
+  const limits = OPERATION_LIMITS;
+  return EnvelopArmorPlugin({
+    maxDepth: { n: limits.maxDepth, ...reportRefusal },
+    costLimit: { maxCost: limits.maxCost, ...reportRefusal },
+    // __typename counts too (graphql-armor allows any number of its aliases by default).
+    maxAliases: { n: limits.maxAliases, allowList: [], ...reportRefusal },
+    maxDirectives: { n: limits.maxDirectives, ...reportRefusal },
+    // Checked while parsing, where a throw is how a refusal is made.
+    maxTokens: { n: limits.maxTokens },
+    blockFieldSuggestion: { enabled: true },
+  });
+}
+
+function guardPlugins(options: YogaOptions) {
+  return [
+    useCsrfPrevention(),
+    useRefuseWhenClosing(options.closing),
+    useRepeatLimit(OPERATION_LIMITS.maxRepeats),
+    ...(options.introspection ? [] : [useNoIntrospection()]),
+    armor(),
+  ];
+}
+
+/** Without options: as in development (GraphiQL and introspection on), never closing. */
+const DEVELOPMENT: YogaOptions = { graphiql: true, introspection: true, closing: () => false };
+
+export function createGatewayYoga(
+  services: ContextServices,
+  logger: Logger,
+  given: Partial<YogaOptions> = {},
+) {
+  const options = { ...DEVELOPMENT, ...given };
   return createYoga<SocketInitialContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     healthCheckEndpoint: '/yoga-health',
     // Queries and mutations go over HTTP, subscriptions over graphql-ws on this same path.
-    graphiql: { subscriptionsProtocol: 'WS', title: 'GraphQL sync gateway' },
+    graphiql: options.graphiql && { subscriptionsProtocol: 'WS', title: 'GraphQL sync gateway' },
     renderGraphiQL: localGraphiQL(),
     maskedErrors: { maskError: syncErrorMasker(logger) },
     logging: false,
-    plugins: [
-      EnvelopArmorPlugin({
-        maxDepth: { n: 12 },
-        costLimit: { maxCost: 5000 },
-        maxAliases: { n: 30 },
-      }),
-    ],
+    plugins: guardPlugins(options),
     context: async (initial: YogaInitialContext & SocketInitialContext) => {
       const socket = initial.socket;
       const viewer = socket ? socket.viewer : await httpViewer(services, initial.request);
