@@ -26,14 +26,32 @@ async function start(argv: string[]): Promise<void> {
     console.log(`  token for "dev": ${token}`);
     console.log('  mint others with: npx sync-gateway token --sub alice [--admin]');
   }
+  handleSignals(gateway.close, config.shutdownTimeoutMs);
+}
+
+/** Margin after the shutdown timeout for the store to close before the process gives up. */
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * SIGTERM or SIGINT shuts down gracefully (see gateway.ts): exit 0 once done. A second
+ * signal, or a shutdown still running past its timeout and a margin, exits at once with 1.
+ */
+function handleSignals(close: () => Promise<void>, timeoutMs: number): void {
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
     stopping = true;
     console.log(`${signal}: shutting down`);
-    gateway.close().then(
+    setTimeout(() => {
+      console.error(`shutdown still running after ${timeoutMs + EXIT_GRACE_MS} ms: exiting`);
+      process.exit(1);
+    }, timeoutMs + EXIT_GRACE_MS).unref();
+    close().then(
       () => process.exit(0),
-      (error) => {
+      (error: unknown) => {
         console.error(error);
         process.exit(1);
       },
