@@ -121,7 +121,7 @@ describe('a socket whose token expires', () => {
     expect(clock.pendingTimers).toBe(before);
   });
 
-  it('keeps a socket whose token has no expiry open', async () => {
+  it('arms no timer for a token without an expiry', async () => {
     const clock = new ManualClock();
     lgw = await startLimitedGateway({ clock });
     const before = clock.pendingTimers;

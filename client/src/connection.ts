@@ -10,7 +10,9 @@
  * - requests wait for a connection; one in flight when it drops fails with
  *   ConnectionLostError (the caller retries what it owns);
  * - live subscriptions are sent again on every new connection, each time with fresh
- *   variables, and their sink learns the connection `epoch` of every value.
+ *   variables, and their sink learns the connection `epoch` of every value;
+ * - the token function is asked again at every connection: when the gateway closes an
+ *   accepted connection because its token expired (4403), the SDK connects again at once.
  */
 import { createClient, type Client } from 'graphql-ws';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
