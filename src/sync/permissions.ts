@@ -77,7 +77,11 @@ export class UserPermissions {
 function parseRule(where: string, value: unknown): Rule {
   if (typeof value === 'boolean') return value;
   if (!isJsonObject(value)) throw new Error(`${where} must be true, false or a filter object`);
-  compileFilter(substitute(value, 'user') as JsonObject);
+  try {
+    compileFilter(substitute(value, 'user') as JsonObject);
+  } catch (error) {
+    throw new Error(`${where} is not a filter the gateway accepts: ${(error as Error).message}`);
+  }
   return value;
 }
 
