@@ -289,3 +289,17 @@ describe('writes to documents that do not exist', () => {
     expect(gone?.doc).toEqual({ _id: 'gone', ownerId: 'alice', back: true });
   });
 });
+
+describe('a rule that does not compile for one user', () => {
+  it('allows that user nothing, and the gateway goes on', async () => {
+    const { UserPermissions } = await import('../src/sync/permissions.js');
+    const rules = {
+      default: { read: { ownerId: { $regex: '%%user.id' } }, write: false },
+      collections: {},
+    };
+    const odd = new UserPermissions(rules, 'a(b');
+    expect(odd.canRead('notes', { _id: 'x', ownerId: 'a(b' })).toBe(false);
+    const plain = new UserPermissions(rules, 'ann');
+    expect(plain.canRead('notes', { _id: 'x', ownerId: 'ann' })).toBe(true);
+  });
+});

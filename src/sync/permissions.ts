@@ -68,9 +68,18 @@ export class UserPermissions {
     return m;
   }
 
+  /**
+   * The rule with this user's id in it. A rule that compiled at load may still not compile
+   * for one user (an id that is not a valid pattern inside a `$regex`, or too long for the
+   * limits): it then allows nothing for that user, rather than failing the sync.
+   */
   private compile(rule: Rule): Matcher {
     if (typeof rule === 'boolean') return () => rule;
-    return compileFilter(substitute(rule, this.userId) as JsonObject);
+    try {
+      return compileFilter(substitute(rule, this.userId) as JsonObject);
+    } catch {
+      return () => false;
+    }
   }
 }
 
