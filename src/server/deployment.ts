@@ -16,6 +16,7 @@ import { MongoStore } from '../store/mongodb/mongo-store.js';
 import { ConfigError, type GatewayConfig } from '../config.js';
 import { SessionService } from '../session/session-service.js';
 import type { SyncStore } from '../store/port.js';
+import { FileClaim, FileInUseError } from '../store/sqlite/file-mode.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { loadRules, type RulesConfig } from '../sync/permissions.js';
 import type { DocumentKey } from '../sync/model.js';
@@ -73,18 +74,63 @@ function rulesOf(config: GatewayConfig): RulesConfig {
   }
 }
 
+/**
+ * The gateway's hold on its SQLite file in its mode (none on MongoDB, in memory, or on a
+ * store given by a test): a second gateway on the file in a mode that would run apart from
+ * this one (single beside anything, multi beside single) stops the start in one line.
+ */
+function claimFile(
+  config: GatewayConfig,
+  gatewayId: string,
+  onError?: (error: unknown) => void,
+): FileClaim | null {
+  const path = sqlitePath(config);
+  if (config.store !== 'sqlite' || path === ':memory:') return null;
+  const lost = () =>
+    onError?.(new Error(`${path}: another gateway took this one for dead and removed its record`));
+  try {
+    const mode = config.multiGateway ? 'multi' : 'single';
+    return FileClaim.claim(path, gatewayId, mode, { onLost: lost, onError });
+  } catch (error) {
+    if (error instanceof FileInUseError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+interface DeploymentDeps {
+  clock: Clock;
+  store?: SyncStore;
+  tokenSecret: string;
+  /** Errors of the background work (change streams), which carries on after them. */
+  onError?: (error: unknown) => void;
+}
+
 export async function openDeployment(
   config: GatewayConfig,
-  deps: {
-    clock: Clock;
-    store?: SyncStore;
-    tokenSecret: string;
-    /** Errors of the background work (change streams), which carries on after them. */
-    onError?: (error: unknown) => void;
-  },
+  deps: DeploymentDeps,
 ): Promise<Deployment> {
   const rules = rulesOf(config);
   const gatewayId = randomUUID();
+  const claim = deps.store ? null : claimFile(config, gatewayId, deps.onError);
+  try {
+    const deployment = await openServices(config, deps, rules, gatewayId);
+    const stop = async () => {
+      await deployment.stop();
+      claim?.release();
+    };
+    return { ...deployment, stop };
+  } catch (error) {
+    claim?.release();
+    throw error;
+  }
+}
+
+async function openServices(
+  config: GatewayConfig,
+  deps: DeploymentDeps,
+  rules: RulesConfig,
+  gatewayId: string,
+): Promise<Deployment> {
   const { store, signals, mongo } = await openBackend(config, gatewayId, deps.store, deps.onError);
   const core = new SyncCore({
     store,
