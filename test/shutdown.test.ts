@@ -124,6 +124,9 @@ const changeset = (clientVersion: number, id: string) => ({
   changes: [car(id)],
 });
 
+/** How long a condition may take on a busy machine (vi.waitFor's default is 1 s). */
+const WAIT = { timeout: 10_000 };
+
 let gw: TestGateway | undefined;
 let child: ChildGateway | undefined;
 afterEach(async () => {
@@ -143,12 +146,12 @@ describe('close()', () => {
     const onHttp = new SyncTestClient(gw.ws(alice), 'http-client');
     await onHttp.open([{ collection: 'cars' }]);
     const idle = await raw(port, GET_HEALTH);
-    await vi.waitFor(() => expect(idle.text()).toContain('"status":"ok"'));
+    await vi.waitFor(() => expect(idle.text()).toContain('"status":"ok"'), WAIT);
 
     const wsUpload = onWs.upload([car('over-ws')]);
     const variables = { sessionId: onHttp.sessionId, changesets: [changeset(1, 'over-http')] };
     const httpUpload = send(url, 'POST', { query: UPLOAD, variables }, alice);
-    await vi.waitFor(() => expect(gated.entered()).toBe(2));
+    await vi.waitFor(() => expect(gated.entered()).toBe(2), WAIT);
 
     const closing = gw.gateway.close();
     await idle.closed; // an idle keep-alive connection closes at once
@@ -175,11 +178,11 @@ describe('close()', () => {
     gw = await startTestGateway({ clock, env: { SHUTDOWN_TIMEOUT_MS: '5000' } });
     const busy = await raw(gw.gateway.port, PARTIAL_POST);
     const deaf = await raw(gw.gateway.port, UPGRADE); // never answers a close frame
-    await vi.waitFor(() => expect(deaf.text()).toContain('101 Switching Protocols'));
+    await vi.waitFor(() => expect(deaf.text()).toContain('101 Switching Protocols'), WAIT);
     let done = false;
     const closing = gw.gateway.close().then(() => (done = true));
     // The WebSocket was asked to close (1001): the shutdown now waits on both connections.
-    await vi.waitFor(() => expect(deaf.text()).toMatch(/\x88[\s\S]{1,2}\x03\xe9/));
+    await vi.waitFor(() => expect(deaf.text()).toMatch(/\x88[\s\S]{1,2}\x03\xe9/), WAIT);
     expect(done).toBe(false);
     clock.advance(4999);
     await new Promise((resolve) => setImmediate(resolve));
@@ -203,20 +206,18 @@ describe('SIGTERM', () => {
     try {
       const env = {
         JWT_SECRET: 'shutdown-secret-shutdown-secret-shutdown',
-        SHUTDOWN_TIMEOUT_MS: '3000',
+        SHUTDOWN_TIMEOUT_MS: '6000',
       };
       child = await startChildGateway(dir, env);
       const port = Number(new URL(child.url).port);
       const lines: string[] = [];
       createInterface({ input: child.proc.stdout! }).on('line', (line) => lines.push(line));
       const idle = await raw(port, GET_HEALTH);
-      await vi.waitFor(() => expect(idle.text()).toContain('"status":"ok"'));
+      await vi.waitFor(() => expect(idle.text()).toContain('"status":"ok"'), WAIT);
       const busy = await raw(port, PARTIAL_POST); // holds the shutdown until the timeout
       const exited = once(child.proc, 'exit');
       child.proc.kill('SIGTERM');
-      await vi.waitFor(() => expect(lines).toContain('SIGTERM: shutting down'), {
-        timeout: 10_000,
-      });
+      await vi.waitFor(() => expect(lines).toContain('SIGTERM: shutting down'), WAIT);
       await idle.closed;
       const refused = await send(child.url, 'GET');
       expect(refused.status).toBe(503);
