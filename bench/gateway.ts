@@ -53,7 +53,16 @@ function watchGroups(store: unknown): GroupStats | null {
 
 export async function startBenchGateway(): Promise<BenchGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sync-gw-bench-'));
-  const env = { PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, DATA_DIR: dataDir };
+  // A benchmark is one client (or user) at full speed, not abuse: no rate limits.
+  const env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: SECRET,
+    DATA_DIR: dataDir,
+    USER_OPS_PER_SECOND: '0',
+    CLIENT_CHANGESETS_PER_SECOND: '0',
+    MAX_SOCKETS_PER_USER: '0',
+  };
   const gateway = await startGateway(loadConfig([], env), { logger: pino({ level: 'silent' }) });
   const groups = watchGroups(gateway.core.store);
   if (!groups) console.warn('bench: store has no runGroup; group size taken as the client count');

@@ -21,8 +21,12 @@ export const ErrorCodes = {
   CLIENT_RESET_REQUIRED: 'CLIENT_RESET_REQUIRED',
   /** A write was refused by a permission rule; a compensating write was sent. */
   PERMISSION_DENIED: 'PERMISSION_DENIED',
-  /** A configured limit was exceeded. */
+  /** A configured limit was exceeded (rate limits also say `retryAfterMs`). */
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  /** The gateway is shutting down: try again, on another gateway or after its restart. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** A GET or form-like POST without a preflight header (`x-graphql-csrf`): see README. */
+  CSRF_PREVENTED: 'CSRF_PREVENTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -139,6 +139,7 @@ async function openServices(
     limits: {
       maxDocumentBytes: config.maxDocumentBytes,
       maxChangesPerUpload: config.maxChangesPerUpload,
+      maxClockSkewMs: config.maxClockSkewMs,
     },
     downloadBatchSize: config.downloadBatchSize,
     maxOfflineMs: config.maxOfflineMs,

@@ -19,7 +19,8 @@ import { loadOrCreateDevSecret } from './dev-secret.js';
 import { handleHealth } from './health.js';
 import { HttpShutdown } from './shutdown.js';
 import { attachGraphqlWs } from './ws.js';
-import { createGatewayYoga } from './yoga.js';
+import { createGatewayLimits } from './limits.js';
+import { createGatewayYoga, MAX_REQUEST_BYTES } from './yoga.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -98,10 +99,17 @@ async function shutdown(run: Running, clock: Clock, timeoutMs: number): Promise<
 function serve(config: GatewayConfig, services: ContextServices, logger: Logger) {
   const server = createServer();
   const http = new HttpShutdown(server);
+  const limits = createGatewayLimits({
+    userOpsPerSecond: config.userOpsPerSecond,
+    clientChangesetsPerSecond: config.clientChangesetsPerSecond,
+    maxSocketsPerUser: config.maxSocketsPerUser,
+    maxChangesPerUpload: config.maxChangesPerUpload,
+  });
   const yoga = createGatewayYoga(services, logger, {
     graphiql: config.graphiql,
     introspection: config.introspection,
     closing: () => http.stopping,
+    limits,
   });
   const health = { ready: false };
   server.on(
@@ -112,7 +120,9 @@ function serve(config: GatewayConfig, services: ContextServices, logger: Logger)
   );
   const ws = attachGraphqlWs(server, yoga, services, {
     keepAliveMs: config.keepAliveMs,
-    maxPayloadBytes: 8 * 1024 * 1024,
+    maxPayloadBytes: MAX_REQUEST_BYTES,
+    limits,
+    logger,
   });
   http.guardUpgrades();
   return { server, http, ws, health };
@@ -126,7 +136,7 @@ export async function startGateway(
   const clock = deps.clock ?? systemClock;
   const devMode = config.jwtSecret === null;
   const secret = config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir);
-  const auth = new Authenticator(secret, devMode);
+  const auth = new Authenticator(secret, devMode, clock);
   const deployment = await openDeployment(config, {
     clock,
     store: deps.store,

@@ -9,6 +9,8 @@ import type { Viewer } from '../sync/model.js';
 import { schema } from './schema.js';
 import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
 import { syncErrorMasker } from './mask-errors.js';
+import type { GatewayLimits } from './limits.js';
+import { useGatewayLimits } from './limits-plugin.js';
 import {
   useCsrfPrevention,
   useNoIntrospection,
@@ -63,6 +65,9 @@ function localGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
   };
 }
 
+/** The largest HTTP request body, as the largest graphql-ws message. */
+export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
 export interface YogaOptions {
   /** GraphiQL at the GraphQL path for a browser's GET (off: such a GET is refused like any). */
   graphiql: boolean;
@@ -70,6 +75,8 @@ export interface YogaOptions {
   introspection: boolean;
   /** True once the gateway is shutting down: operations not yet executing are refused. */
   closing: () => boolean;
+  /** Rate limits and the changesets cap, shared with the sockets (none: not limited). */
+  limits?: GatewayLimits;
 }
 
 /**
@@ -118,8 +125,9 @@ function armor() {
   });
 }
 
-function guardPlugins(options: YogaOptions) {
+function guardPlugins(options: YogaOptions, services: ContextServices) {
   return [
+    ...(options.limits ? [useGatewayLimits(options.limits, services.auth)] : []),
     useCsrfPrevention(),
     useRefuseWhenClosing(options.closing),
     useRepeatLimit(OPERATION_LIMITS.maxRepeats),
@@ -147,7 +155,9 @@ export function createGatewayYoga(
     renderGraphiQL: localGraphiQL(),
     maskedErrors: { maskError: syncErrorMasker(logger) },
     logging: false,
-    plugins: guardPlugins(options),
+    plugins: guardPlugins(options, services),
+    // Yoga's default is 25 MB; this matches the sockets' maxPayload.
+    maxRequestBodySize: MAX_REQUEST_BYTES,
     context: async (initial: YogaInitialContext & SocketInitialContext) => {
       const socket = initial.socket;
       const viewer = socket ? socket.viewer : await httpViewer(services, initial.request);
