@@ -8,7 +8,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestGateway, wsRequest, type TestGateway } from './helpers/gateway.js';
 import { hlc } from './helpers/sync-client.js';
 import { stream } from './helpers/stream.js';
@@ -230,6 +232,27 @@ describe('admins manage every session but read and write only as themselves', ()
       { collection: 'notes', id: 'planted' },
     ]);
     expect(planted).toBeUndefined();
+  });
+
+  it("does not make another user's client CONNECTING by declaring its session", async () => {
+    const id = await open('alice', 'alice-declared');
+    const socket = createClient({
+      url: gw.gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authToken: tokens.root, sessionIds: [id] },
+    });
+    try {
+      expect(await wsRequest(socket, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+      const state = await gw.http<{ session: { connectionState: string } }>(
+        `query ($id: ID!) { session(id: $id) { connectionState } }`,
+        { id },
+        tokens.root,
+      );
+      expect(state.data!.session.connectionState).toBe('DISCONNECTED');
+    } finally {
+      await socket.dispose();
+    }
   });
 
   it('reads documents under the rules as itself', async () => {

@@ -230,8 +230,9 @@ async function declareSessions(sessions: SessionService, params: Params, info: S
   const ids = Array.isArray(params?.sessionIds) ? params.sessionIds : [];
   const visible: string[] = [];
   for (const id of ids.filter((x): x is string => typeof x === 'string').slice(0, 100)) {
+    // Only the viewer's own: an admin's socket does not make another's client CONNECTING.
     const ok = await sessions.core.getSession(info.viewer!, id).then(
-      () => true,
+      (session) => session.userId === info.viewer!.id,
       () => false,
     );
     if (ok) visible.push(id);
