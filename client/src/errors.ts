@@ -11,6 +11,8 @@ export class SyncClientError extends Error {
     message: string,
     /** The input field the gateway named, when it named one. */
     readonly field: string | null = null,
+    /** For LIMIT_EXCEEDED from a rate limit: when trying again may succeed. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'SyncClientError';
@@ -109,7 +111,7 @@ export class SessionClosedError extends SyncClientError {
 
 interface GraphQLErrorLike {
   message: string;
-  extensions?: { code?: unknown; field?: unknown };
+  extensions?: { code?: unknown; field?: unknown; retryAfterMs?: unknown };
 }
 
 /** The SDK error for a GraphQL error list (the first one's code, message and field). */
@@ -119,7 +121,13 @@ export function fromGraphQLErrors(errors: readonly GraphQLErrorLike[]): SyncClie
   const field = typeof first?.extensions?.field === 'string' ? first.extensions.field : null;
   const message = first?.message ?? 'unknown error';
   if (code === 'CLIENT_RESET_REQUIRED') return new ClientResetError(message);
-  return new SyncClientError(code, message, field);
+  const retryAfter = first?.extensions?.retryAfterMs;
+  return new SyncClientError(
+    code,
+    message,
+    field,
+    typeof retryAfter === 'number' ? retryAfter : null,
+  );
 }
 
 /** Whatever graphql-ws or the network threw, as an SDK error. */

@@ -116,6 +116,8 @@ export class Uploader {
     if (error instanceof ClientResetError) return this.host.resetRequired(error);
     if (error.code === 'BAD_USER_INPUT') return this.refused(error, batch);
     this.host.report(error);
+    // Rate limited: the gateway says when to come back.
+    if (error.retryAfterMs !== null) return this.sleep(Math.max(error.retryAfterMs, 10));
     await this.sleep(backoffDelay((this.failures += 1), RETRY_BACKOFF));
   }
 
