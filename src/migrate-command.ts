@@ -1,49 +1,72 @@
 /**
- * sync-gateway migrate [--from FILE] [--to URI] [--db NAME]
+ * sync-gateway migrate [--from FILE] [--to URI] [--db NAME] [--data-dir DIR]
  *
  * Copies a deployment from its SQLite file into a MongoDB replica set, with a progress bar.
  * Defaults follow the gateway's own settings: --from is SQLITE_FILE or DATA_DIR/gateway.sqlite,
- * --to is MONGODB_URI, --db is MONGODB_DB or sync_gateway.
+ * --to is MONGODB_URI, --db is MONGODB_DB or sync_gateway. The store modules load only when
+ * the command runs, so `sync-gateway --help` stays quick.
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
+import { Command } from 'commander';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { EnvOption, parseQuietly, stringValue } from './cli-options.js';
 import { ConfigError } from './config.js';
-import { migrate, type MigrationProgress, type MigrationReport } from './store/migrate.js';
-import { MongoImport } from './store/mongodb/mongo-import.js';
-import { SqliteSource } from './store/sqlite/sqlite-source.js';
+import type { MigrationProgress, MigrationReport } from './store/migrate.js';
 
-interface MigrateArgs {
+export interface MigrateArgs {
   from: string;
   to: string;
   db: string;
 }
 
-export function parseMigrateArgs(argv: string[], env: NodeJS.ProcessEnv): MigrateArgs {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const dataDir = values['data-dir'] ?? env.DATA_DIR ?? './data';
-  const from = values.from ?? env.SQLITE_FILE ?? join(dataDir, 'gateway.sqlite');
-  const to = values.to ?? env.MONGODB_URI;
+/** The migrate command's options, each with its variable and default shown in --help. */
+export function addMigrateOptions(command: Command): Command {
+  return command
+    .addOption(
+      new EnvOption('--from <file>', 'the SQLite file to copy', {
+        env: 'SQLITE_FILE',
+        default: 'DATA_DIR/gateway.sqlite',
+      }),
+    )
+    .addOption(
+      new EnvOption('--to <uri>', 'the MongoDB replica set to copy into (mongodb://...)', {
+        env: 'MONGODB_URI',
+      }),
+    )
+    .addOption(
+      new EnvOption('--db <name>', 'the database to copy into (must be empty)', {
+        env: 'MONGODB_DB',
+        default: 'sync_gateway',
+      }),
+    )
+    .addOption(
+      new EnvOption('--data-dir <dir>', "the gateway's data directory, for the default --from", {
+        env: 'DATA_DIR',
+        default: './data',
+      }),
+    );
+}
+
+/** The arguments of a parsed migrate command, over `env`; throws ConfigError without a URI. */
+export function migrateArgs(command: Command, env: NodeJS.ProcessEnv): MigrateArgs {
+  const dataDir = stringValue(command, 'dataDir', env) ?? './data';
+  const from = stringValue(command, 'from', env) ?? join(dataDir, 'gateway.sqlite');
+  const to = stringValue(command, 'to', env);
   if (!to?.match(/^mongodb(\+srv)?:\/\//)) {
     throw new ConfigError('--to / MONGODB_URI: the mongodb:// or mongodb+srv:// URI to copy into');
   }
-  return { from, to, db: values.db ?? env.MONGODB_DB ?? 'sync_gateway' };
+  return { from, to, db: stringValue(command, 'db', env) ?? 'sync_gateway' };
+}
+
+/** `migrate`'s arguments (after the command's name) over `env`; throws ConfigError. */
+export function parseMigrateArgs(argv: string[], env: NodeJS.ProcessEnv): MigrateArgs {
+  const command = addMigrateOptions(new Command('migrate'));
+  parseQuietly(command, argv, (message) => new ConfigError(message));
+  return migrateArgs(command, env);
 }
 
 /** One bar over all rows; the stage being copied shown beside it. */
-function progressBar(totalRows: () => number) {
-  const bar = new SingleBar({
-    format: 'copying {stage} [{bar}] {percentage}% | {value}/{total} rows',
-    hideCursor: true,
-  });
+function progressBar(bar: SingleBar, totalRows: () => number) {
   let started = false;
   const doneBefore = { sessions: 0, documents: 0, history: 0 };
   const order = ['sessions', 'documents', 'history'] as const;
@@ -63,13 +86,24 @@ const summary = (r: MigrationReport, args: MigrateArgs) =>
   `history entries into database "${args.db}" (last server version ${r.lastVersion}). ` +
   'Start the gateways with MONGODB_URI set and the same JWT_SECRET.';
 
-export async function migrateCommand(argv: string[]): Promise<void> {
-  const args = parseMigrateArgs(argv, process.env);
+export async function migrateCommand(args: MigrateArgs): Promise<void> {
+  const [{ SingleBar }, { migrate }, { MongoImport }, { SqliteSource }] = await Promise.all([
+    import('cli-progress'),
+    import('./store/migrate.js'),
+    import('./store/mongodb/mongo-import.js'),
+    import('./store/sqlite/sqlite-source.js'),
+  ]);
   const source = SqliteSource.open(args.from);
   try {
     const counts = await source.counts();
     const target = await MongoImport.connect(args.to, args.db);
-    const bar = progressBar(() => counts.sessions + counts.documents + counts.history);
+    const bar = progressBar(
+      new SingleBar({
+        format: 'copying {stage} [{bar}] {percentage}% | {value}/{total} rows',
+        hideCursor: true,
+      }),
+      () => counts.sessions + counts.documents + counts.history,
+    );
     try {
       const report = await migrate(source, target, { onProgress: bar.report });
       bar.stop();

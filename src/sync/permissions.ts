@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { documentSchema } from './document-schema.js';
+import { checkRulesShape } from './rules-schema.js';
 import { compileFilter, type Matcher } from './query-match.js';
 import { isJsonObject, type Json, type JsonObject } from './model.js';
 
@@ -119,23 +120,61 @@ function parseCollectionRules(where: string, value: unknown, named: boolean): Co
   return { ...rules, schema: parseSchema(`${where}.schema`, value.schema) };
 }
 
-/** Parses a rules document; throws naming the bad entry. */
+/**
+ * Parses a rules document; throws naming the bad entry. Its shape is checked against the
+ * rules file's JSON Schema (rules-schema.ts; here `collections` may be left out), then each
+ * rule must compile as a filter and each collection schema with ajv.
+ */
 export function parseRules(value: unknown): RulesConfig {
-  if (!isJsonObject(value)) throw new Error('rules must be a JSON object');
+  checkRulesShape(value, false);
+  const doc = value as { collections?: Record<string, unknown>; default?: unknown };
   const collections: Record<string, CollectionRules> = {};
-  const named = value.collections ?? {};
-  if (!isJsonObject(named)) throw new Error('rules.collections must be an object');
-  for (const [name, rules] of Object.entries(named)) {
+  for (const [name, rules] of Object.entries(doc.collections ?? {})) {
     collections[name] = parseCollectionRules(`rules.collections.${name}`, rules, true);
   }
   const fallback =
-    value.default === undefined
+    doc.default === undefined
       ? OWNER_RULES
-      : parseCollectionRules('rules.default', value.default, false);
+      : parseCollectionRules('rules.default', doc.default, false);
   return { default: fallback, collections };
 }
 
+/** `position N` of JSON.parse's message as `line:column` in `text`. */
+function lineColumn(text: string, message: string): string {
+  const match = /at position (\d+)/.exec(message);
+  const position = match ? Number(match[1]) : text.length;
+  const before = text.slice(0, position).split('\n');
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+/** JSON.parse's reason without its position (named as line:column instead). */
+const reasonOf = (message: string) =>
+  message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
+
+/**
+ * The rules file at `path` (none: the owner rules for every collection). Throws one line:
+ * the file cannot be read; `file:line:column` of a JSON syntax error; or the path in the
+ * file of what is wrong (it must have `collections`, may have `default`, nothing else).
+ */
 export function loadRules(path: string | undefined): RulesConfig {
   if (!path) return { default: OWNER_RULES, collections: {} };
-  return parseRules(JSON.parse(readFileSync(path, 'utf8')));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  } catch (error) {
+    throw new Error(`cannot read the rules file: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(`${path}:${lineColumn(text, message)}: not valid JSON: ${reasonOf(message)}`);
+  }
+  try {
+    checkRulesShape(value);
+    return parseRules(value);
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (in ${path})`);
+  }
 }
