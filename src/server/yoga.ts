@@ -1,14 +1,17 @@
 /** The Yoga server: HTTP GraphQL and GraphiQL, with the plugins every transport shares. */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ValidationContext } from 'graphql';
-import { createYoga, type GraphiQLOptions, type YogaInitialContext } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { bearer } from '../auth/jwt.js';
 import { SyncError } from '../errors.js';
 import type { Viewer } from '../sync/model.js';
 import { schema } from './schema.js';
 import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
+import { DocumentCursors, type DocumentCursorContext } from '../schema/document-cursor.js';
 import { syncErrorMasker } from './mask-errors.js';
+import { useGraphiQLPage } from './graphiql.js';
+import { GRAPHIQL_EXAMPLES } from './graphiql-tabs.js';
 import type { GatewayLimits } from './limits.js';
 import { useGatewayLimits } from './limits-plugin.js';
 import {
@@ -41,28 +44,6 @@ async function httpViewer(services: ContextServices, request: Request): Promise<
       extensions: { code: error.code, http: { status: 401 } },
     });
   }
-}
-
-/**
- * GraphiQL from the bundle in @graphql-yoga/render-graphiql: its JS, CSS, editor workers and
- * favicon are inlined in the page, so nothing is fetched from a CDN (Yoga's default page loads
- * them from unpkg). The bundle (about 9 MB) is loaded on the first GraphiQL request, not at
- * startup, and the page, which depends only on the options, is rendered once and reused.
- */
-function localGraphiQL(): (options: GraphiQLOptions) => Promise<string> {
-  let cached: { key: string; html: Promise<string> } | undefined;
-  return (options) => {
-    const key = JSON.stringify(options);
-    if (cached?.key !== key) {
-      const html = import('@graphql-yoga/render-graphiql').then((m) => m.renderGraphiQL(options));
-      cached = { key, html };
-      // A failed load is not cached: the next request tries again.
-      html.catch(() => {
-        if (cached?.html === html) cached = undefined;
-      });
-    }
-    return cached.html;
-  };
 }
 
 /** The largest HTTP request body, as the largest graphql-ws message. */
@@ -136,6 +117,34 @@ function guardPlugins(options: YogaOptions, services: ContextServices) {
   ];
 }
 
+const GRAPHQL_PATH = '/graphql';
+
+/**
+ * GraphiQL at the GraphQL path, with the example tabs: compressed, with an ETag
+ * (graphiql.ts). Queries and mutations go over HTTP, subscriptions over graphql-ws on this
+ * same path.
+ */
+function graphiqlPlugins(options: YogaOptions, logger: Logger): Plugin[] {
+  if (!options.graphiql) return [];
+  return [
+    useGraphiQLPage({
+      endpoint: GRAPHQL_PATH,
+      options: { ...GRAPHIQL_EXAMPLES, subscriptionsProtocol: 'WS', title: 'GraphQL sync gateway' },
+      onError: (error) => logger.error({ err: error }, 'GraphiQL could not be rendered'),
+    }),
+  ];
+}
+
+/** The cursors of `documents`, sealed with a key from the JWT secret (document-cursor.ts). */
+function useDocumentCursors(secret: string): Plugin {
+  const context: DocumentCursorContext = { documentCursors: new DocumentCursors(secret) };
+  return {
+    onContextBuilding({ extendContext }) {
+      extendContext(context as Record<string, unknown>);
+    },
+  };
+}
+
 /** Without options: as in development (GraphiQL and introspection on), never closing. */
 const DEVELOPMENT: YogaOptions = { graphiql: true, introspection: true, closing: () => false };
 
@@ -147,15 +156,18 @@ export function createGatewayYoga(
   const options = { ...DEVELOPMENT, ...given };
   return createYoga<SocketInitialContext, GatewayContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     healthCheckEndpoint: '/yoga-health',
-    // Queries and mutations go over HTTP, subscriptions over graphql-ws on this same path.
-    graphiql: options.graphiql && { subscriptionsProtocol: 'WS', title: 'GraphQL sync gateway' },
-    renderGraphiQL: localGraphiQL(),
+    // GraphiQL is served by graphiqlPlugins (Yoga's own would send it uncompressed).
+    graphiql: false,
     maskedErrors: { maskError: syncErrorMasker(logger) },
     logging: false,
-    plugins: guardPlugins(options, services),
+    plugins: [
+      ...graphiqlPlugins(options, logger),
+      useDocumentCursors(services.auth.secret),
+      ...guardPlugins(options, services),
+    ],
     // Yoga's default is 25 MB; this matches the sockets' maxPayload.
     maxRequestBodySize: MAX_REQUEST_BYTES,
     context: async (initial: YogaInitialContext & SocketInitialContext) => {
