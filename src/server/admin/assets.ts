@@ -888,9 +888,11 @@ function render(row) {
   cells.backlog.title =
     'upload: latestClientVersion − lastIntegratedClientVersion; download: bytes in scope not yet acknowledged';
 
-  const seen = element('time', '', ago(s.lastSyncedAt));
+  // A connected client is current (its offline time counts from the disconnect).
+  const connected = s.connectionState === 'CONNECTED' && !s.closed;
+  const seen = element('time', '', connected ? 'now' : ago(s.lastSyncedAt));
   seen.dateTime = s.lastSyncedAt;
-  seen.title = s.lastSyncedAt;
+  seen.title = \`lastSyncedAt \${s.lastSyncedAt}\`;
   cells.seen.replaceChildren(seen);
   cells.reset.replaceChildren(s.resetRequired ? badge('yes') : document.createTextNode('no'));
 
