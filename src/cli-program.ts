@@ -24,7 +24,7 @@ export function cliProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const token = addTokenOptions(newCommand('token'))
     .summary('mint a token for a user')
     .description(
-      "Prints a token for --sub, signed with JWT_SECRET, else with development mode's\n" +
+      "Prints a token for --sub, signed with JWT_SECRET, else with development mode's " +
         'secret in the data directory (use the --data-dir the gateway runs with).',
     )
     .action(async (_options: unknown, command: Command) => {
@@ -34,7 +34,7 @@ export function cliProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const migrate = addMigrateOptions(newCommand('migrate'))
     .summary('copy a SQLite deployment into MongoDB')
     .description(
-      "Copies the gateway's SQLite file into an empty MongoDB database, with a progress bar.\n" +
+      "Copies the gateway's SQLite file into an empty MongoDB database, with a progress bar. " +
         'Stop the gateway first; run the same command again to resume an interrupted copy.',
     )
     .action((_options: unknown, command: Command) => migrateCommand(migrateArgs(command, env)));

@@ -1,13 +1,17 @@
 /**
  * A collection's schema in the rules file is checked when the rules load: one ajv cannot
- * compile stops the gateway's start with a message naming it and ajv's reason.
+ * compile stops the gateway's start with a message naming it and ajv's reason. The rules file
+ * itself is checked against its own JSON Schema (src/sync/rules-schema.ts): it must have
+ * `collections`, may have `default`, nothing else; a JSON syntax error names line and column.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config.js';
-import { loadRules, parseRules } from '../src/sync/permissions.js';
+import { Ajv } from 'ajv';
+import { loadRules, OWNER_RULES, parseRules } from '../src/sync/permissions.js';
+import { RULES_SCHEMA } from '../src/sync/rules-schema.js';
 import { startTestGateway } from './helpers/gateway.js';
 
 const withSchema = (schema: unknown) => ({
@@ -96,5 +100,90 @@ describe('a schema in the rules file', () => {
       'catalog',
       'teamNotes',
     ]);
+  });
+});
+
+describe('the shape of a rules file', () => {
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('is a draft-07 JSON Schema that rules.example.json matches', () => {
+    const validate = new Ajv({ allowUnionTypes: true }).compile(RULES_SCHEMA);
+    const example = join(import.meta.dirname, '..', 'rules.example.json');
+    expect(validate(JSON.parse(readFileSync(example, 'utf8')))).toBe(true);
+    expect(validate({ default: { read: true, write: true } })).toBe(false);
+  });
+
+  it('must have collections, in a file', () => {
+    const file = write('no-collections.json', '{ "default": { "read": true, "write": true } }');
+    expect(() => loadRules(file)).toThrow(
+      `rules.collections is missing: it must be an object of collection names to { "read", "write", "schema"? } (in ${file})`,
+    );
+    expect(loadRules(write('empty.json', '{ "collections": {} }'))).toEqual({
+      default: OWNER_RULES,
+      collections: {},
+    });
+  });
+
+  it.each([
+    [
+      { collections: {}, colections: {} },
+      'rules.colections is not a key rules may have (only "collections", "default")',
+    ],
+    [{ collections: [] }, 'rules.collections must be an object of collection names'],
+    [
+      { collections: { cars: { read: true } } },
+      'rules.collections.cars.write is missing: it must be true, false or a filter object',
+    ],
+    [
+      { collections: { cars: { read: true, write: 'no' } } },
+      'rules.collections.cars.write must be true, false or a filter object',
+    ],
+    [
+      { collections: { cars: { read: true, write: true, raed: true } } },
+      'rules.collections.cars.raed is not a key rules.collections.cars may have (only "read", "write", "schema")',
+    ],
+    [
+      { collections: { cars: true } },
+      'rules.collections.cars must be an object with read and write',
+    ],
+    [
+      { collections: {}, default: { read: true, write: true, owner: 'x' } },
+      'rules.default.owner is not a key rules.default may have',
+    ],
+    [[], 'rules must be a JSON object with "collections"'],
+  ])('refuses %j naming the path and the field', (rules, message) => {
+    expect(() => parseRules(rules)).toThrow(message);
+    expect(() => loadRules(write('bad.json', JSON.stringify(rules)))).toThrow(message);
+  });
+
+  it('names the line and column of a JSON syntax error, and a file it cannot read', () => {
+    const file = write(
+      'syntax.json',
+      '{\n  "collections": {\n    "cars": { "read": true, }\n  }\n}',
+    );
+    expect(() => loadRules(file)).toThrow(
+      `${file}:3:29: not valid JSON: Expected double-quoted property name`,
+    );
+    expect(() => loadRules(write('cut.json', '{ "collections": '))).toThrow(
+      /cut\.json:1:18: not valid JSON: Unexpected end of JSON input$/,
+    );
+    expect(() => loadRules(join(dir, 'absent.json'))).toThrow(
+      /^cannot read the rules file: ENOENT/,
+    );
+    expect(loadRules(write('bom.json', '\uFEFF{ "collections": {} }')).collections).toEqual({});
+  });
+
+  it('stops the gateway from starting, naming the setting and the field', async () => {
+    const file = write(
+      'typo.json',
+      JSON.stringify({ colections: { cars: { read: true, write: true } } }),
+    );
+    const start = startTestGateway({ env: { RULES_FILE: file } });
+    await expect(start).rejects.toThrow(ConfigError);
+    await expect(start).rejects.toThrow('--rules / RULES_FILE: rules.collections is missing');
   });
 });
