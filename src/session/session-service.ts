@@ -21,6 +21,7 @@ import {
 import type { SessionEvent, SessionEventType } from './session-events.js';
 import { Topics } from '../streams/topics.js';
 import { Scope } from '../sync/scope.js';
+import { observedStream } from '../sync/observer.js';
 import { DownloadMeter } from './download-meter.js';
 import { uploadSnapshot, type ProgressMode, type SyncProgress } from './progress.js';
 import { progressStream } from './progress-stream.js';
@@ -155,9 +156,18 @@ export class SessionService {
     const now = this.clock.now();
     if (until && until.getTime() <= now.getTime()) throw badInput('until', 'must be in the future');
     await this.core.getOpenSession(viewer, id);
-    const session = await this.save(id, { pause: makePause(direction, until, now) });
+    const pause = makePause(direction, until, now);
+    const session = await this.save(id, { pause });
     if (until) this.armExpiry(id, until.toISOString());
     this.emit('PAUSED', id);
+    const { directions } = pause;
+    this.observer.sessionChanged({
+      type: 'paused',
+      sessionId: id,
+      userId: viewer.id,
+      directions,
+      until: pause.until,
+    });
     return session;
   }
 
@@ -166,6 +176,7 @@ export class SessionService {
     this.cancelExpiry(id);
     const session = await this.save(id, { pause: null });
     this.emit('RESUMED', id);
+    this.observer.sessionChanged({ type: 'resumed', sessionId: id, userId: viewer.id });
     return session;
   }
 
@@ -190,6 +201,7 @@ export class SessionService {
     if (!lifted) return;
     this.core.notifySession(id);
     this.emit('RESUMED', id);
+    this.observer.sessionChanged({ type: 'resumed', sessionId: id, userId: null });
   }
 
   private async save(id: string, patch: Pick<SessionRecord, 'pause'>) {
@@ -199,6 +211,10 @@ export class SessionService {
     });
     this.core.notifySession(id);
     return updated!;
+  }
+
+  private get observer() {
+    return this.core.observer;
   }
 
   /** Whether the stored pause is in force now. */
@@ -291,7 +307,11 @@ export class SessionService {
   /** The session's events from now on; one that must reset hears so at once. */
   async watchEvents(viewer: Viewer, id: string, signal: AbortSignal) {
     const session = await this.core.getSession(viewer, id);
-    const events = this.events.subscribe(id, signal);
+    const events = observedStream(
+      this.observer,
+      'sessionEvents',
+      this.events.subscribe(id, signal),
+    );
     if (session.closed) return events;
     if (session.resetRequired) this.emit('CLIENT_RESET_REQUIRED', id);
     else if (this.core.isExpired(session)) await this.core.requireReset(id);
@@ -307,7 +327,8 @@ export class SessionService {
     signal: AbortSignal,
   ) {
     const session = await this.core.getSession(viewer, id);
-    return progressStream(this.core, session, direction, mode, signal);
+    const stream = progressStream(this.core, session, direction, mode, signal);
+    return observedStream(this.observer, 'progress', stream);
   }
 
   /** Upload progress now: of the work outstanding since the client last had none. */
@@ -333,6 +354,7 @@ export class SessionService {
 
   async watchConnection(viewer: Viewer, id: string, signal: AbortSignal) {
     await this.core.getSession(viewer, id);
-    return this.connections.changes.subscribe(id, signal);
+    const changes = this.connections.changes.subscribe(id, signal);
+    return observedStream(this.observer, 'connectionStateChanges', changes);
   }
 }

@@ -2,6 +2,8 @@
  * Group commit: integrations queued in the same turn of the event loop run together
  * in one transaction with one fsync, and each is settled only after that commit.
  */
+import type { GroupCommitObserver } from '../sync/observer.js';
+
 export interface Pending<I, O> {
   input: I;
   resolve: (output: O) => void;
@@ -16,6 +18,8 @@ export type GroupRunner<I, O> = (
 export class GroupCommit<I, O> {
   private queue: Pending<I, O>[] = [];
   private running: Promise<void> | null = null;
+  /** Told the size of every group that committed (metrics, in src/server); none by default. */
+  observer: GroupCommitObserver = { groupCommitted: () => undefined };
 
   constructor(
     private readonly run: GroupRunner<I, O>,
@@ -46,6 +50,7 @@ export class GroupCommit<I, O> {
   private async settle(group: Pending<I, O>[]): Promise<void> {
     try {
       const outcomes = await this.run(group.map((p) => p.input));
+      this.observer.groupCommitted(group.length);
       group.forEach((p, i) => {
         const o = outcomes[i];
         if (o?.ok) p.resolve(o.value);

@@ -5,15 +5,36 @@
 import type { Clock } from '../clock.js';
 import { badInput, SyncError } from '../errors.js';
 import { Topics } from '../streams/topics.js';
-import type { SessionExpectation, SessionPatch, SyncStore } from '../store/port.js';
+import type {
+  IntegrationPlan,
+  SessionExpectation,
+  SessionPatch,
+  SyncStore,
+} from '../store/port.js';
 import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
 import { downloadStream, historyLost, type DownloadBatch, type StreamStart } from './download.js';
 import { documentSchema, type DocumentSchema } from './document-schema.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
-import type { DocumentKey, SessionRecord, StoredDocument, SyncQuery, Viewer } from './model.js';
+import type {
+  Changeset,
+  DocumentKey,
+  SessionRecord,
+  StoredDocument,
+  SyncQuery,
+  Viewer,
+} from './model.js';
 import { newSession } from './new-session.js';
+import {
+  countingPlan,
+  NO_OBSERVER,
+  observedStream,
+  once,
+  type ResetReason,
+  type SyncObserver,
+  type UploadOutcome,
+} from './observer.js';
 import { UserPermissions, type RulesConfig } from './permissions.js';
 import { checkFilter } from './query-match.js';
 import { widenFormerScope } from './scope.js';
@@ -73,6 +94,8 @@ export class SyncCore {
   readonly sessionUpdates = new Topics<string>();
   /** Called when a session is found past the max offline time. */
   onResetRequired: (sessionId: string) => void = () => undefined;
+  /** Told of uploads, sessions and streams (metrics and logs, in src/server); none by default. */
+  observer: SyncObserver = NO_OBSERVER;
   readonly store: SyncStore;
   private readonly signals: CoreSignals;
   private readonly inflight = new Set<Promise<UploadAck>>();
@@ -138,7 +161,9 @@ export class SyncCore {
         'input.clientId',
       );
     }
-    if (session.id === candidate.id) return session;
+    const type = session.id === candidate.id ? 'opened' : 'reopened';
+    this.observer.sessionChanged({ type, sessionId: session.id, userId: viewer.id, clientId });
+    if (type === 'opened') return session;
     return this.rescope(session, queries, {
       closed: false,
       resetRequired: false,
@@ -245,8 +270,9 @@ export class SyncCore {
   }
 
   /** Marks the session as needing a reset, and says so through `onResetRequired`. */
-  async requireReset(id: string): Promise<void> {
+  async requireReset(id: string, reason: ResetReason = 'offline'): Promise<void> {
     await this.update(id, { resetRequired: true });
+    this.observer.sessionChanged({ type: 'resetRequired', sessionId: id, reason });
     this.onResetRequired(id);
   }
 
@@ -258,6 +284,7 @@ export class SyncCore {
     const expired = await this.store.expireSessions(horizon);
     for (const id of expired) {
       this.notifySession(id);
+      this.observer.sessionChanged({ type: 'resetRequired', sessionId: id, reason: 'offline' });
       this.onResetRequired(id);
     }
     return { expired: expired.length, compacted: await this.store.compactHistory(horizon) };
@@ -267,6 +294,7 @@ export class SyncCore {
     const session = await this.getSession(viewer, id);
     if (session.closed) return false;
     await this.update(id, { closed: true });
+    this.observer.sessionChanged({ type: 'closed', sessionId: id, userId: viewer.id });
     return true;
   }
 
@@ -282,10 +310,15 @@ export class SyncCore {
     inputs: readonly ChangesetInputLike[],
     report: UploadReportInput = {},
   ): Promise<UploadAck> {
-    const upload = this.integrateUpload(viewer, id, inputs, report);
+    const ended = once(this.observer.uploadStarted());
+    const upload = this.integrateUpload(viewer, id, inputs, report).then(({ ack, changes }) => {
+      ended(uploadIntegrated(viewer, id, ack, changes));
+      return ack;
+    });
     this.inflight.add(upload);
     const forget = () => this.inflight.delete(upload);
     upload.then(forget, forget);
+    upload.catch((error: unknown) => ended(uploadFailed(viewer, id, error)));
     return upload;
   }
 
@@ -304,7 +337,7 @@ export class SyncCore {
     id: string,
     inputs: readonly ChangesetInputLike[],
     report: UploadReportInput,
-  ): Promise<UploadAck> {
+  ): Promise<{ ack: UploadAck; changes: number }> {
     const session = await this.getDataSession(viewer, id);
     const changesets = validateChangesets(
       inputs,
@@ -321,10 +354,23 @@ export class SyncCore {
       pendingBytes: report.pendingBytes ?? null,
       now: this.options.clock.now(),
     });
-    const outcome = await this.store.integrate(session.id, keys, plan);
+    const { outcome, changes } = await this.integrateCounted(session.id, keys, changesets, plan);
     this.committed(outcome.serverVersion);
     this.notifySession(session.id);
-    return { ...outcome.result, serverVersion: outcome.serverVersion };
+    return { ack: { ...outcome.result, serverVersion: outcome.serverVersion }, changes };
+  }
+
+  /** The store's integration, timed and counted for the observer. */
+  private async integrateCounted(
+    sessionId: string,
+    keys: DocumentKey[],
+    changesets: readonly Changeset[],
+    plan: IntegrationPlan<UploadResult>,
+  ) {
+    const counted = countingPlan(changesets, plan);
+    const end = once(this.observer.integrationStarted());
+    const outcome = await this.store.integrate(sessionId, keys, counted.plan).finally(end);
+    return { outcome, changes: counted.integrated() };
   }
 
   /**
@@ -384,6 +430,12 @@ export class SyncCore {
       );
     }
     checkQueriesVersion(queriesVersion, session);
+    this.observer.downloadAcknowledged({
+      sessionId: id,
+      userId: viewer.id,
+      version: serverVersion,
+      latest,
+    });
     const ack = { lastDownloadedServerVersion: serverVersion, lastSyncedAt: this.now() };
     if (session.rescopeFrom && queriesVersion === session.queriesVersion) {
       const { queries, rescopeFrom } = session;
@@ -405,7 +457,8 @@ export class SyncCore {
   /** The download stream of a session that `checkChanges` let through. */
   async streamChanges(session: SessionRecord, start: StreamStart, signal: AbortSignal) {
     await this.store.updateSession(session.id, { lastSyncedAt: this.now() });
-    return downloadStream(this.downloadDeps(session), session, start, signal);
+    const stream = downloadStream(this.downloadDeps(session), session, start, signal);
+    return observedStream(this.observer, 'changes', stream);
   }
 
   /**
@@ -426,7 +479,7 @@ export class SyncCore {
     }
     const from = until !== null && cursor > 0 ? until : cursor;
     if (from > 0 && historyLost(from, await this.store.readHistory(from, 1), latest)) {
-      await this.requireReset(id);
+      await this.requireReset(id, 'history-compacted');
       throw new SyncError(
         'CLIENT_RESET_REQUIRED',
         `history after version ${from} was compacted: reset (changes(since: 0))`,
@@ -444,9 +497,24 @@ export class SyncCore {
       cursorRefreshMs: this.options.cursorRefreshMs ?? DEFAULT_CURSOR_REFRESH_MS,
       perms: this.permissions({ id: session.userId, roles: [] }),
       loadSession: async (sid: string) => (await this.store.getSessions([sid]))[0],
-      onHistoryLost: (sid: string) => this.requireReset(sid),
+      onHistoryLost: (sid: string) => this.requireReset(sid, 'history-compacted'),
     };
   }
+}
+
+function uploadIntegrated(
+  viewer: Viewer,
+  sessionId: string,
+  ack: UploadAck,
+  changes: number,
+): UploadOutcome {
+  const { serverVersion, compensatingWrites: refused } = ack;
+  return { ok: true, sessionId, userId: viewer.id, changes, serverVersion, refused };
+}
+
+function uploadFailed(viewer: Viewer, sessionId: string, error: unknown): UploadOutcome {
+  const code = error instanceof SyncError ? error.code : 'INTERNAL_SERVER_ERROR';
+  return { ok: false, sessionId, userId: viewer.id, code };
 }
 
 function checkQueriesVersion(v: number | null, session: SessionRecord): void {

@@ -1,0 +1,179 @@
+/**
+ * What the sync core, the session service and group commit tell whoever watches them:
+ * a port of the domain, filled in by src/server (metrics with prom-client, log lines with
+ * pino). The domain knows nothing of either. Calls are synchronous and must not throw. A
+ * span (`uploadStarted`, `integrationStarted`, `subscriptionOpened`) returns the function
+ * that ends it, so the watcher times it on its own clock.
+ */
+import type { IntegrationPlan } from '../store/port.js';
+import type { UploadResult } from './integrate.js';
+import type { Changeset } from './model.js';
+
+/** The subscriptions the gateway serves, by operation (field) name. */
+export type SubscriptionName = 'changes' | 'progress' | 'sessionEvents' | 'connectionStateChanges';
+
+export const SUBSCRIPTION_NAMES: readonly SubscriptionName[] = [
+  'changes',
+  'progress',
+  'sessionEvents',
+  'connectionStateChanges',
+];
+
+/** Why a session must reset. */
+export type ResetReason = 'offline' | 'history-compacted';
+
+/**
+ * A session's life. `userId` is who did it (the viewer; null when time did it, as when a
+ * pause's `until` passes).
+ */
+export type SessionChange =
+  | { type: 'opened' | 'reopened'; sessionId: string; userId: string; clientId: string }
+  | {
+      type: 'paused';
+      sessionId: string;
+      userId: string;
+      directions: readonly string[];
+      until: string | null;
+    }
+  | { type: 'resumed' | 'closed'; sessionId: string; userId: string | null }
+  | { type: 'resetRequired'; sessionId: string; reason: ResetReason };
+
+/** A write refused inside an integration (a compensating write), without its document. */
+export interface RefusedWrite {
+  collection: string;
+  id: string;
+  /** Starts with its code: `PERMISSION_DENIED: …`, `NOT_FOUND: …`. */
+  reason: string;
+}
+
+export type UploadOutcome =
+  | {
+      ok: true;
+      sessionId: string;
+      userId: string;
+      /** Changes of changesets this upload integrated (not re-sent ones), refused ones excluded. */
+      changes: number;
+      serverVersion: number;
+      refused: readonly RefusedWrite[];
+    }
+  | { ok: false; sessionId: string; userId: string; code: string };
+
+export interface DownloadAck {
+  sessionId: string;
+  userId: string;
+  /** The version the client acknowledged, and the latest one when it did. */
+  version: number;
+  latest: number;
+}
+
+export interface GroupCommitObserver {
+  /** One transaction committed `size` integrations together. */
+  groupCommitted(size: number): void;
+}
+
+export interface SyncObserver extends GroupCommitObserver {
+  uploadStarted(): (outcome: UploadOutcome) => void;
+  /** The store's integration of one upload (its share of a commit). */
+  integrationStarted(): () => void;
+  downloadAcknowledged(ack: DownloadAck): void;
+  /** A subscription's stream was first read; the function is called once when it ends. */
+  subscriptionOpened(name: SubscriptionName): () => void;
+  sessionChanged(change: SessionChange): void;
+}
+
+const nothing = () => undefined;
+
+export const NO_OBSERVER: SyncObserver = {
+  uploadStarted: () => nothing,
+  integrationStarted: () => nothing,
+  groupCommitted: nothing,
+  downloadAcknowledged: nothing,
+  subscriptionOpened: () => nothing,
+  sessionChanged: nothing,
+};
+
+/**
+ * Tells every observer everything, in order. One that throws is reported to `onError` and
+ * does not stop the others, nor the work observed.
+ */
+export function combineObservers(
+  observers: readonly SyncObserver[],
+  onError: (error: unknown) => void,
+): SyncObserver {
+  const guard = (call: () => void) => {
+    try {
+      call();
+    } catch (error) {
+      onError(error);
+    }
+  };
+  const all = <A extends unknown[]>(call: (o: SyncObserver, ...a: A) => void) => {
+    return (...args: A) => observers.forEach((o) => guard(() => call(o, ...args)));
+  };
+  const spans = <A extends unknown[], E extends unknown[]>(
+    start: (o: SyncObserver, ...a: A) => (...e: E) => void,
+  ) => {
+    return (...args: A) => {
+      const ends: ((...e: E) => void)[] = [];
+      observers.forEach((o) => guard(() => ends.push(start(o, ...args))));
+      return (...e: E) => ends.forEach((end) => guard(() => end(...e)));
+    };
+  };
+  return {
+    uploadStarted: spans((o) => o.uploadStarted()),
+    integrationStarted: spans((o) => o.integrationStarted()),
+    groupCommitted: all((o, size: number) => o.groupCommitted(size)),
+    downloadAcknowledged: all((o, ack: DownloadAck) => o.downloadAcknowledged(ack)),
+    subscriptionOpened: spans((o, name: SubscriptionName) => o.subscriptionOpened(name)),
+    sessionChanged: all((o, change: SessionChange) => o.sessionChanged(change)),
+  };
+}
+
+/** `end`, callable many times, effective once. */
+export function once<A extends unknown[]>(end: (...args: A) => void): (...args: A) => void {
+  let done = false;
+  return (...args) => {
+    if (done) return;
+    done = true;
+    end(...args);
+  };
+}
+
+/**
+ * The stream, counted as an open subscription from its first read until it ends (by
+ * itself, or by `return()`). A stream never read is never counted.
+ */
+export async function* observedStream<T>(
+  observer: SyncObserver,
+  name: SubscriptionName,
+  stream: AsyncGenerator<T>,
+): AsyncGenerator<T> {
+  const closed = observer.subscriptionOpened(name);
+  try {
+    yield* stream;
+  } finally {
+    closed();
+  }
+}
+
+/**
+ * The upload's plan, and how many changes its last run integrated: the changes of the
+ * changesets past the session's integrated client version, less the refused ones. A
+ * store may run a plan again when it retries a transaction; the last run counts.
+ */
+export function countingPlan(
+  changesets: readonly Changeset[],
+  plan: IntegrationPlan<UploadResult>,
+): { plan: IntegrationPlan<UploadResult>; integrated: () => number } {
+  let integrated = 0;
+  const counted: IntegrationPlan<UploadResult> = (view) => {
+    const writes = plan(view);
+    const before = view.session.lastIntegratedClientVersion;
+    const after = writes.result.lastIntegratedClientVersion;
+    const applied = changesets.filter((c) => c.clientVersion > before && c.clientVersion <= after);
+    const changes = applied.reduce((n, c) => n + c.changes.length, 0);
+    integrated = changes - writes.result.compensatingWrites.length;
+    return writes;
+  };
+  return { plan: counted, integrated: () => integrated };
+}
