@@ -1,11 +1,12 @@
 /**
- * The gateway: one HTTP server for Yoga, health and graphql-ws, over one store.
+ * The gateway: one HTTP server for Yoga, health, metrics and graphql-ws, over one store.
  * `close()` shuts down gracefully and within `shutdownTimeoutMs`: refuse what is new, let
  * uploads in flight commit and answer, close sockets, close the store (see shutdown.ts).
+ * It logs its start, readiness and shutdown (with the reason) as one line each.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { WebSocketServer } from 'ws';
 import { Authenticator } from '../auth/authenticator.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -17,6 +18,11 @@ import type { ContextServices } from '../schema/context.js';
 import { openDeployment, type Deployment } from './deployment.js';
 import { loadOrCreateDevSecret } from './dev-secret.js';
 import { handleHealth } from './health.js';
+import { createLogger, inRequestContext } from './logging.js';
+import type { GatewayMetrics } from './metrics.js';
+import { handleMetrics } from './metrics-route.js';
+import { errorCountingLogger, observeDeployment } from './observability.js';
+import { Readiness } from './readiness.js';
 import { HttpShutdown } from './shutdown.js';
 import { attachGraphqlWs } from './ws.js';
 import { createGatewayLimits } from './limits.js';
@@ -24,8 +30,11 @@ import { createGatewayYoga, MAX_REQUEST_BYTES } from './yoga.js';
 
 export interface GatewayDeps {
   clock?: Clock;
+  /** Default: LOG_LEVEL and LOG_FORMAT from the environment (see logging.ts). */
   logger?: Logger;
   store?: SyncStore;
+  /** Monotonic milliseconds for the metrics' durations (default: performance.now). */
+  metricsNow?: () => number;
 }
 
 export interface Gateway {
@@ -36,7 +45,8 @@ export interface Gateway {
   auth: Authenticator;
   core: SyncCore;
   sessions: SessionService;
-  close(): Promise<void>;
+  /** Shuts down; `reason` (a signal's name, say) is logged. */
+  close(reason?: string): Promise<void>;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -77,13 +87,15 @@ async function settle(run: Running, disposeWs: () => Promise<void>) {
 /**
  * Refuses new requests, upgrades and operations; lets uploads in flight finish and answer;
  * closes sockets and keep-alive connections. After `timeoutMs` every connection left is
- * cut. Then the deployment stops and the store closes.
+ * cut. Then the deployment stops and the store closes. Resolves whether connections were cut.
  */
-async function shutdown(run: Running, clock: Clock, timeoutMs: number): Promise<void> {
+async function shutdown(run: Running, clock: Clock, timeoutMs: number): Promise<boolean> {
   run.http.begin();
   let disposing: Promise<void> | undefined;
   const disposeWs = () => (disposing ??= Promise.resolve(run.ws.dispose()).catch(() => {}));
+  let cut = false;
   const limit = deadline(clock, timeoutMs, () => {
+    cut = true;
     for (const socket of run.ws.wss.clients) socket.terminate();
     run.http.destroyAll();
     void disposeWs();
@@ -93,10 +105,26 @@ async function shutdown(run: Running, clock: Clock, timeoutMs: number): Promise<
   limit.cancel();
   await run.deployment.stop();
   await run.core.store.close();
+  return cut;
 }
 
-/** The HTTP server with Yoga, health and graphql-ws, not yet listening. */
-function serve(config: GatewayConfig, services: ContextServices, logger: Logger) {
+interface Observed {
+  metrics: GatewayMetrics;
+  metricsToken: string | null;
+  /** The readiness of a gateway that shuts down when `stopping` says so. */
+  readiness: (stopping: () => boolean) => Readiness;
+}
+
+/**
+ * The HTTP server with the probes, metrics, Yoga and graphql-ws, not yet listening. The
+ * probes answer even while shutting down; everything else is refused then (shutdown.ts).
+ */
+function serve(
+  config: GatewayConfig,
+  services: ContextServices,
+  logger: Logger,
+  observed: Observed,
+) {
   const server = createServer();
   const http = new HttpShutdown(server);
   const limits = createGatewayLimits({
@@ -105,17 +133,20 @@ function serve(config: GatewayConfig, services: ContextServices, logger: Logger)
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxChangesPerUpload: config.maxChangesPerUpload,
   });
-  const yoga = createGatewayYoga(services, logger, {
+  const yoga = createGatewayYoga(services, errorCountingLogger(logger, observed.metrics), {
     graphiql: config.graphiql,
     introspection: config.introspection,
     closing: () => http.stopping,
     limits,
   });
-  const health = { ready: false };
-  server.on(
-    'request',
-    http.handle((req, res) => {
-      if (!handleHealth(req, res, () => health.ready)) void yoga(req, res);
+  const { metrics, metricsToken } = observed;
+  const rest = http.handle((req, res) => {
+    if (!handleMetrics(req, res, metrics, metricsToken)) void yoga(req, res);
+  });
+  const readiness = observed.readiness(() => http.stopping);
+  server.on('request', (req, res) =>
+    inRequestContext(req, res, () => {
+      if (!handleHealth(req, res, readiness)) rest(req, res);
     }),
   );
   const ws = attachGraphqlWs(server, yoga, services, {
@@ -125,35 +156,82 @@ function serve(config: GatewayConfig, services: ContextServices, logger: Logger)
     logger,
   });
   http.guardUpgrades();
-  return { server, http, ws, health };
+  return { server, http, ws };
+}
+
+function startingLine(config: GatewayConfig, devMode: boolean) {
+  const { store, multiGateway, port, host } = config;
+  return { event: 'gateway.starting', store, multiGateway, devMode, port, host, pid: process.pid };
+}
+
+/** The deployment, or one line saying why it did not open (and the error, thrown on). */
+async function openLogged(
+  config: GatewayConfig,
+  deps: Parameters<typeof openDeployment>[1],
+  logger: Logger,
+) {
+  try {
+    return await openDeployment(config, deps);
+  } catch (error) {
+    logger.error({ event: 'gateway.start_failed', err: error }, 'gateway failed to start');
+    throw error;
+  }
+}
+
+/** Metrics and logs of the deployment's work, and its readiness. */
+function observe(
+  config: GatewayConfig,
+  deployment: Deployment,
+  deps: { clock: Clock; logger: Logger; metricsNow?: () => number },
+): Observed {
+  const { core, sessions } = deployment;
+  const { clock, logger } = deps;
+  const metrics = observeDeployment({ sessions, clock, now: deps.metricsNow }, logger);
+  const readiness = (stopping: () => boolean) =>
+    new Readiness({
+      store: core.store,
+      knownVersion: () => core.feed.latest,
+      clock,
+      multiGateway: config.multiGateway || config.store === 'mongodb',
+      stopping,
+    });
+  return { metrics, metricsToken: config.metricsToken, readiness };
 }
 
 export async function startGateway(
   config: GatewayConfig,
   deps: GatewayDeps = {},
 ): Promise<Gateway> {
-  const logger = deps.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? systemClock;
   const devMode = config.jwtSecret === null;
+  logger.info(startingLine(config, devMode), 'gateway starting');
   const secret = config.jwtSecret ?? loadOrCreateDevSecret(config.dataDir);
   const auth = new Authenticator(secret, devMode, clock);
-  const deployment = await openDeployment(config, {
-    clock,
-    store: deps.store,
-    tokenSecret: secret,
-    onError: (error) => logger.warn({ err: error }, 'background work failed; carrying on'),
-  });
-  const { core, sessions } = deployment;
-  const { server, http, ws, health } = serve(config, { core, auth, sessions }, logger);
+  const onError = (error: unknown) =>
+    logger.warn({ err: error }, 'background work failed; carrying on');
+  const deploymentDeps = { clock, store: deps.store, tokenSecret: secret, onError };
+  const deployment = await openLogged(config, deploymentDeps, logger);
+  const { core, sessions, gatewayId } = deployment;
+  const observed = observe(config, deployment, { clock, logger, metricsNow: deps.metricsNow });
+  const { server, http, ws } = serve(config, { core, auth, sessions }, logger, observed);
   const port = await listen(server, config.port, config.host);
-  health.ready = true;
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    health.ready = false;
-    const run = { http, ws, core, deployment };
-    return (closing ??= shutdown(run, clock, config.shutdownTimeoutMs));
-  };
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   const url = `http://${host}:${port}/graphql`;
+  logger.info({ event: 'gateway.ready', url, port, gatewayId }, 'gateway ready');
+  let closing: Promise<void> | undefined;
+  const close = (reason = 'close() called') => {
+    const run = { http, ws, core, deployment };
+    return (closing ??= stop(run, clock, config.shutdownTimeoutMs, logger, reason));
+  };
   return { url, wsUrl: url.replace(/^http/, 'ws'), port, devMode, auth, core, sessions, close };
+}
+
+/** The shutdown, between its two lines. */
+async function stop(run: Running, clock: Clock, timeoutMs: number, logger: Logger, reason: string) {
+  const started = clock.now().getTime();
+  logger.info({ event: 'gateway.shutting_down', reason, timeoutMs }, 'gateway shutting down');
+  const cut = await shutdown(run, clock, timeoutMs);
+  const durationMs = clock.now().getTime() - started;
+  logger.info({ event: 'gateway.stopped', reason, durationMs, cut }, 'gateway stopped');
 }

@@ -11,6 +11,8 @@
  * - 4430 (SOCKET_LIMIT_CLOSE_CODE): the user already holds `maxSocketsPerUser` sockets.
  * - 4400: a malformed message (not JSON, a bad shape, or a type only a server sends); it is
  *   logged once per socket, at warn, without a stack trace.
+ * A 4403 or a 4430 is one log line too: `auth.failed` (warn) for a refused token,
+ * `socket.closed` for an expiry (info, with socket and user) or the cap (warn, with the user).
  *
  * The socket adapter is ours (graphql-ws's `makeServer` on `ws`, as graphql-ws/use/ws does)
  * so that malformed frames and client mistakes go to the gateway's logger as one line.
@@ -72,6 +74,7 @@ interface Deps {
   sessions: SessionService;
   limits: GatewayLimits;
   clock: Clock;
+  logger: Logger;
 }
 
 /** Operations one socket may have running at once. */
@@ -178,6 +181,32 @@ async function authenticate(auth: Authenticator, params: Params): Promise<Authen
   }
 }
 
+/** The line of a socket refused at the user's cap of sockets (closed with 4430). */
+function logSocketLimit(deps: Deps, who: Authenticated, extra: Extra): void {
+  const userId = who.viewer?.id ?? null;
+  const { remoteAddress } = extra.request.socket;
+  const max = deps.limits.maxSocketsPerUser;
+  const line = { event: 'socket.closed', code: SOCKET_LIMIT_CLOSE_CODE, userId, max };
+  deps.logger.warn({ ...line, remoteAddress }, 'socket refused: too many sockets for this user');
+}
+
+/** The line of a socket closed at its token's expiry (4403). */
+function logExpiry(deps: Deps, info: SocketInfo): void {
+  const line = { event: 'socket.closed', code: CloseCode.Forbidden, socketId: info.id };
+  deps.logger.info(
+    { ...line, userId: info.viewer?.id ?? null },
+    'socket closed: its token expired',
+  );
+}
+
+/** The line of a socket whose `connection_init` token was refused (graphql-ws closes it, 4403). */
+function logAuthFailure(deps: Deps, extra: Extra): false {
+  const { remoteAddress } = extra.request.socket;
+  const line = { event: 'auth.failed', transport: 'socket', code: CloseCode.Forbidden };
+  deps.logger.warn({ ...line, remoteAddress }, 'authentication failed at connection_init');
+  return false;
+}
+
 /** Sockets open per caller key, against the cap. */
 class SocketCounts {
   private readonly counts = new Map<string, number>();
@@ -205,10 +234,12 @@ class SocketCounts {
  */
 async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: Extra) {
   const who = await authenticate(deps.auth, params);
-  if (!who || extra.closed) return false;
+  if (extra.closed) return false;
+  if (!who) return logAuthFailure(deps, extra);
   const key = callerKey(who.viewer, extra.request.socket.remoteAddress);
   if (!counts.open(key)) {
     const max = deps.limits.maxSocketsPerUser;
+    logSocketLimit(deps, who, extra);
     extra.socket.close(SOCKET_LIMIT_CLOSE_CODE, `Too many sockets: at most ${max} per user`);
     return false;
   }
@@ -217,9 +248,10 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
   extra.info = { id: randomUUID(), viewer: who.viewer, signal: extra.abort.signal };
   extra.expiresAt = who.expiresAt?.getTime() ?? null;
   if (extra.expiresAt !== null) {
-    extra.cancelExpiry = deps.clock.setTimer(extra.expiresAt - deps.clock.now().getTime(), () =>
-      extra.socket.close(CloseCode.Forbidden, 'Forbidden: token expired'),
-    );
+    extra.cancelExpiry = deps.clock.setTimer(extra.expiresAt - deps.clock.now().getTime(), () => {
+      logExpiry(deps, extra.info!);
+      extra.socket.close(CloseCode.Forbidden, 'Forbidden: token expired');
+    });
   }
   return true;
 }
@@ -380,7 +412,7 @@ export function attachGraphqlWs(
 ) {
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const limits = options.limits ?? createGatewayLimits({ clock: options.clock });
-  const deps: Deps = { yoga, ...services, limits, clock: options.clock ?? systemClock };
+  const deps: Deps = { yoga, ...services, limits, clock: options.clock ?? systemClock, logger };
   const counts = new SocketCounts(limits.maxSocketsPerUser);
   const wss = new WebSocketServer({
     server,
