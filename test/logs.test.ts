@@ -16,6 +16,7 @@ import { Authenticator } from '../src/auth/authenticator.js';
 import { ManualClock } from '../src/clock.js';
 import { attachGraphqlWs } from '../src/server/ws.js';
 import { createGatewayYoga } from '../src/server/yoga.js';
+import { logFormat } from '../src/server/logging.js';
 import { REFUSALS_LOGGED_PER_UPLOAD } from '../src/server/sync-log.js';
 import { startTestGateway, TEST_SECRET, type TestGateway } from './helpers/gateway.js';
 import { hlc } from './helpers/sync-client.js';
@@ -319,5 +320,16 @@ describe('a socket closed for a limit', () => {
       }),
     ]);
     expect(of('auth.failed')).toEqual([]);
+  });
+});
+
+describe('the log format', () => {
+  it('is LOG_FORMAT, else pretty only in development on a terminal', () => {
+    expect(logFormat({ LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(logFormat({ LOG_FORMAT: 'pretty', NODE_ENV: 'production' }, false)).toBe('pretty');
+    expect(logFormat({}, true)).toBe('pretty');
+    expect(logFormat({}, false)).toBe('json');
+    expect(logFormat({ NODE_ENV: 'production' }, true)).toBe('json');
+    expect(() => logFormat({ LOG_FORMAT: 'xml' })).toThrow(/^LOG_FORMAT: "xml" is neither/);
   });
 });

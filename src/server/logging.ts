@@ -13,6 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
+import { ConfigError } from '../config.js';
 
 export type LogFormat = 'pretty' | 'json';
 
@@ -25,7 +26,7 @@ export interface LogSettings {
 export function logFormat(env: LogSettings, isTTY = process.stdout.isTTY === true): LogFormat {
   const format = env.LOG_FORMAT;
   if (format === 'pretty' || format === 'json') return format;
-  if (format) throw new Error(`LOG_FORMAT: "${format}" is neither pretty nor json`);
+  if (format) throw new ConfigError(`LOG_FORMAT: "${format}" is neither pretty nor json`);
   return env.NODE_ENV !== 'production' && isTTY ? 'pretty' : 'json';
 }
 
