@@ -270,3 +270,19 @@ function firstLine(stream: NodeJS.ReadableStream): Promise<number> {
     stream.on('end', () => fail(new Error(`no port: ${text}`)));
   });
 }
+
+describe('the gateway', () => {
+  it('serves the admin page at /admin, beside GraphQL', async () => {
+    const { startTestGateway } = await import('./helpers/gateway.js');
+    const gw = await startTestGateway();
+    try {
+      const origin = new URL(gw.gateway.url).origin;
+      const page = await fetch(`${origin}/admin`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('Admin token');
+    } finally {
+      await gw.close();
+    }
+  });
+});

@@ -17,6 +17,7 @@ import type { SyncCore } from '../sync/sync-core.js';
 import type { ContextServices } from '../schema/context.js';
 import { openDeployment, type Deployment } from './deployment.js';
 import { loadOrCreateDevSecret } from './dev-secret.js';
+import { handleAdmin } from './admin-page.js';
 import { handleHealth } from './health.js';
 import { createLogger, inRequestContext } from './logging.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -141,7 +142,8 @@ function serve(
   });
   const { metrics, metricsToken } = observed;
   const rest = http.handle((req, res) => {
-    if (!handleMetrics(req, res, metrics, metricsToken)) void yoga(req, res);
+    if (!handleMetrics(req, res, metrics, metricsToken) && !handleAdmin(req, res))
+      void yoga(req, res);
   });
   const readiness = observed.readiness(() => http.stopping);
   server.on('request', (req, res) =>
