@@ -18,6 +18,7 @@
  * so that malformed frames and client mistakes go to the gateway's logger as one line.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
@@ -245,6 +246,8 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
   }
   extra.counted = key;
   extra.abort = new AbortController();
+  // Each operation listens on the socket's signal: up to the per-socket limit, not a leak.
+  setMaxListeners(MAX_OPERATIONS_PER_SOCKET + 10, extra.abort.signal);
   extra.info = { id: randomUUID(), viewer: who.viewer, signal: extra.abort.signal };
   extra.expiresAt = who.expiresAt?.getTime() ?? null;
   if (extra.expiresAt !== null) {
