@@ -1,7 +1,9 @@
 /**
  * GraphiQL in a real browser: the page comes from the local bundle (nothing from a CDN), a
  * mutation typed into the editor runs over HTTP, and a subscription over graphql-ws on the
- * same path. The gateway runs in development mode, so GraphiQL needs no token.
+ * same path; the page opens on the example tabs, which run in order on a new gateway with
+ * only the session id pasted; a reload is answered 304 from the browser's cache. The
+ * gateway runs in development mode, so GraphiQL needs no token.
  * Needs Debian's Chromium at /usr/bin/chromium (CI installs it); skipped without it.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,23 +19,49 @@ const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = process.env.GRAPHIQL_SCREENSHOT;
 
 let gateway: Gateway;
-let dataDir: string;
+const dataDirs: string[] = [];
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'sync-gw-graphiql-'));
+/** A gateway in development mode (no JWT_SECRET) on an in-memory store. */
+async function devGateway(): Promise<Gateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sync-gw-graphiql-'));
+  dataDirs.push(dataDir);
   const config = loadConfig([], {
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     SQLITE_FILE: ':memory:',
   });
-  gateway = await startGateway(config, { logger: pino({ level: 'silent' }) });
+  return startGateway(config, { logger: pino({ level: 'silent' }) });
+}
+
+beforeAll(async () => {
+  gateway = await devGateway();
 });
 
 afterAll(async () => {
   await gateway?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
+
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+const EXECUTE = 'Execute query (Ctrl-Enter)';
+/** More than GraphiQL waits before it reads the operation's name from the editor. */
+const OPERATION_NAME_DEBOUNCE_MS = 500;
 
 /** Replaces the operation in GraphiQL's editor by typing it, and runs it. */
 async function run(page: Page, operation: string) {
@@ -42,6 +70,9 @@ async function run(page: Page, operation: string) {
   await page.keyboard.press('Delete');
   await page.keyboard.type(operation);
   await page.keyboard.press('Escape'); // closes the autocompletion popup, if any
+  // GraphiQL takes the operation's name from the editor after a debounce: executing before
+  // it would ask for the name the editor held before ("Cannot infer operation").
+  await page.waitForTimeout(OPERATION_NAME_DEBOUNCE_MS);
   await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).click();
 }
 
@@ -75,19 +106,7 @@ describe('GraphiQL', () => {
     ctx.skip(!existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--headless',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launch();
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       const requested: string[] = [];
       const sent: string[] = [];
@@ -148,6 +167,142 @@ describe('GraphiQL', () => {
       expect(pageErrors).toEqual([]);
     } finally {
       await browser?.close();
+    }
+  });
+
+  it('opens on the example tabs, which run in order on a new gateway with the session id pasted; a reload is a 304', async (ctx) => {
+    ctx.skip(!existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
+    const fresh = await devGateway();
+    let browser: Browser | undefined;
+    try {
+      browser = await launch();
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const pageErrors: string[] = [];
+      const pageLoads: { conditional: boolean; encoding?: string; bodyBytes: number }[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      page.on('requestfinished', async (request) => {
+        if (request.resourceType() !== 'document') return;
+        const [headers, response, sizes] = await Promise.all([
+          request.allHeaders(),
+          request.response(),
+          request.sizes(),
+        ]);
+        pageLoads.push({
+          conditional: 'if-none-match' in headers,
+          encoding: (await response?.allHeaders())?.['content-encoding'],
+          bodyBytes: sizes.responseBodySize,
+        });
+      });
+
+      const loadedAt = Date.now();
+      await page.goto(fresh.url);
+      await expect.poll(() => page.getByRole('button', { name: EXECUTE }).count()).toBe(1);
+      const titles = await page.locator('.graphiql-tab-button').allInnerTexts();
+      expect(titles).toEqual([
+        'OpenSession',
+        'UploadChangeset',
+        'FollowChanges',
+        'AcknowledgeDownload',
+        'WatchProgress',
+        'BrowseDocuments',
+      ]);
+
+      // The changeset's timestamp is the time the browser loaded the page, as an HLC.
+      const tabState = () => page.evaluate(() => localStorage.getItem('graphiql:tabState'));
+      await expect.poll(tabState).not.toBeNull();
+      const stored = await tabState();
+      const tabs = (JSON.parse(stored!) as { tabs: { variables: string | null }[] }).tabs;
+      const timestamp = (JSON.parse(tabs[1]!.variables!) as { changesets: { timestamp: string }[] })
+        .changesets[0]!.timestamp;
+      expect(timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z-0000$/);
+      expect(Math.abs(Date.parse(timestamp.slice(0, -5)) - loadedAt)).toBeLessThan(60_000);
+
+      const execute = () => page.getByRole('button', { name: EXECUTE }).click();
+      /** Opens a tab (by keyboard: in headless Chromium a mouse click on a tab does not switch). */
+      const openTab = async (title: string) => {
+        await page.getByRole('button', { name: title, exact: true }).focus();
+        await page.keyboard.press('Enter');
+        await expect.poll(() => page.locator('.graphiql-tab-active').innerText()).toBe(title);
+        await expect
+          .poll(async () => {
+            const editor = page.locator('.graphiql-query-editor .view-lines').first();
+            return (await editor.innerText()).replace(/\u00a0/g, ' ');
+          })
+          .toMatch(new RegExp(`(query|mutation|subscription) ${title}\\b`));
+        await page.waitForTimeout(OPERATION_NAME_DEBOUNCE_MS);
+      };
+      const variables = page.locator(
+        'section[aria-label="Variables"] .graphiql-editor:not(.hidden)',
+      );
+      /** Pastes the session id over the placeholder, as a user does: double-click, paste. */
+      const pasteSessionId = async (id: string) => {
+        const placeholder = variables.locator('.view-line span span', {
+          hasText: 'ses_PASTE_THE_ID_FROM_TAB_1',
+        });
+        await placeholder.first().dblclick();
+        await page.keyboard.insertText(id);
+        await expect.poll(() => variables.locator('.view-lines').innerText()).toContain(id);
+      };
+
+      // 1. OpenSession: no variables to fill in.
+      await execute();
+      await expect.poll(() => resultText(page)).toContain('"clientId": "graphiql-demo"');
+      const sessionId = /"id": "(ses_[^"]+)"/.exec(await resultText(page))?.[1];
+      expect(sessionId).toBeDefined();
+
+      // 2. UploadChangeset.
+      await openTab('UploadChangeset');
+      await pasteSessionId(sessionId!);
+      await execute();
+      await expect.poll(() => resultText(page)).toContain('"lastIntegratedClientVersion": 1');
+      expect(await resultText(page)).toContain('"compensatingWrites": []');
+
+      // 3. FollowChanges: the bootstrap's batch (with the todo), then the live stream's first,
+      // empty; GraphiQL shows the newest. Then stop it.
+      await openTab('FollowChanges');
+      await pasteSessionId(sessionId!);
+      await execute();
+      await expect.poll(() => resultText(page)).toContain('"toServerVersion": 1');
+      expect(await resultText(page)).toContain('"queriesVersion": 0');
+      await page.getByRole('button', { name: 'Stop query (Ctrl-Enter)' }).click();
+      await expect.poll(() => page.getByRole('button', { name: EXECUTE }).count()).toBe(1);
+
+      // 4. AcknowledgeDownload, with the versions it already holds for a new gateway.
+      await openTab('AcknowledgeDownload');
+      await pasteSessionId(sessionId!);
+      await execute();
+      await expect.poll(() => resultText(page)).toContain('"lastDownloadedServerVersion": 1');
+
+      // 5. WatchProgress: the download is complete, so it reports 1 and completes.
+      await openTab('WatchProgress');
+      await pasteSessionId(sessionId!);
+      await execute();
+      await expect.poll(() => resultText(page)).toContain('"progressEstimate": 1');
+      expect(await resultText(page)).toContain('"direction": "DOWNLOAD"');
+
+      // 6. BrowseDocuments: the todo, and nothing more.
+      await openTab('BrowseDocuments');
+      await execute();
+      await expect.poll(() => resultText(page)).toContain('"text": "Try the sync gateway"');
+      expect(await resultText(page)).toContain('"hasNextPage": false');
+      expect(await resultText(page)).not.toContain('"errors"');
+
+      // Reloads: GraphiQL keeps the open tab's query in the URL (?query=), a new URL for the
+      // browser's cache, so the first reload downloads the page again; the next one
+      // revalidates it with If-None-Match and gets a 304, no body.
+      for (let reload = 1; reload <= 2; reload += 1) {
+        await page.reload();
+        await expect.poll(() => page.getByRole('button', { name: EXECUTE }).count()).toBe(1);
+        await expect.poll(() => pageLoads.length).toBe(reload + 1);
+      }
+      expect(pageLoads[0]).toMatchObject({ conditional: false, encoding: 'br' });
+      expect(pageLoads[0]!.bodyBytes).toBeGreaterThan(1_000_000);
+      expect(pageLoads[0]!.bodyBytes).toBeLessThan(2_500_000);
+      expect(pageLoads[2]).toMatchObject({ conditional: true, bodyBytes: 0 });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser?.close();
+      await fresh.close();
     }
   });
 });

@@ -18,16 +18,26 @@ export const DEMO_COLLECTION = 'todos';
 
 const variables = (value: Record<string, unknown>) => JSON.stringify(value, null, 2);
 
-const openSession = `# The GraphQL sync gateway's API, one step per tab: run them in order, 1 to 6.
-# In development mode (no JWT_SECRET) a request without a token acts as the user "dev".
-# Otherwise put a token in Headers, {"Authorization": "Bearer TOKEN"}
-# (npx sync-gateway token --sub alice); subscriptions send it too.
+// Comments are wrapped for the editor's width beside the result (about 60 columns).
+const openSession = `# This gateway's API, one step per tab, in order (1-6).
+# In development mode (no JWT_SECRET) a request without
+# a token acts as the user "dev". Otherwise set Headers to
+# {"Authorization": "Bearer TOKEN"}, a token minted by
+# npx sync-gateway token --sub alice (subscriptions send
+# it too).
 #
-# 1. Open the session of the client "${DEMO_CLIENT_ID}", which syncs the ${DEMO_COLLECTION} you may
-#    read (a clientId belongs to the first user that opens it: take another if it is taken).
-#    Copy the id it answers into the "sessionId" variable of tabs 2 to 5.
-mutation OpenSession($input: OpenSessionInput!) {
-  openSession(input: $input) {
+# 1. Open the session of the client "${DEMO_CLIENT_ID}", which
+#    syncs the ${DEMO_COLLECTION} you may read (a clientId is the first
+#    user's to open it: take another if it is taken).
+#    Copy the id it answers into the "sessionId" variable
+#    of tabs 2 to 5.
+mutation OpenSession {
+  openSession(
+    input: {
+      clientId: "${DEMO_CLIENT_ID}"
+      queries: [{ collection: "${DEMO_COLLECTION}" }]
+    }
+  ) {
     id
     clientId
     state
@@ -40,12 +50,14 @@ mutation OpenSession($input: OpenSessionInput!) {
 }
 `;
 
-const uploadChangeset = `# 2. Upload a changeset that inserts a todo. The default rules let you write the
-#    documents whose ownerId is your user id ("dev" in development mode).
-#    timestamp is the changeset's hybrid logical clock, here the time this page was
-#    loaded. For another changeset raise clientVersion and take the time again (in the
-#    browser's console: new Date().toISOString() + "-0000"); a changeset sent again is
-#    acknowledged, never applied twice.
+const uploadChangeset = `# 2. Upload a changeset that inserts a todo. The default
+#    rules let you write the documents whose ownerId is
+#    your user id ("dev" in development mode).
+#    timestamp: the changeset's hybrid logical clock, here
+#    the time this page was loaded. For another changeset
+#    raise clientVersion and take the time again (in the
+#    browser console: new Date().toISOString() + "-0000").
+#    A changeset sent again is acknowledged, not reapplied.
 mutation UploadChangeset(
   $sessionId: ID!
   $changesets: [ChangesetInput!]!
@@ -68,9 +80,13 @@ mutation UploadChangeset(
 }
 `;
 
-const followChanges = `# 3. Follow the session's changes (a subscription, over graphql-ws). since: 0
-#    bootstraps: the first batch brings what the session's queries see. It keeps running:
-#    upload again (tab 2) to see the next batch. Then acknowledge a batch in tab 4.
+const followChanges = `# 3. Follow the session's changes (a subscription, over
+#    graphql-ws). since: 0 bootstraps: its first batch
+#    brings what the session's queries see (the todo).
+#    GraphiQL shows the newest message only: the first
+#    batch of the live stream comes right after, empty
+#    while nothing changes (its toServerVersion is what
+#    tab 4 acknowledges). The documents: tab 6.
 subscription FollowChanges($sessionId: ID!, $since: Int) {
   changes(sessionId: $sessionId, since: $since) {
     fromServerVersion
@@ -88,9 +104,14 @@ subscription FollowChanges($sessionId: ID!, $since: Int) {
 }
 `;
 
-const acknowledgeDownload = `# 4. Acknowledge what the client applied: the toServerVersion and queriesVersion of
-#    the last batch tab 3 received (1 and 0 on a new gateway).
-mutation AcknowledgeDownload($sessionId: ID!, $serverVersion: Int!, $queriesVersion: Int) {
+const acknowledgeDownload = `# 4. Acknowledge what the client applied: toServerVersion
+#    and queriesVersion of the last batch of tab 3 (1 and 0
+#    on a new gateway).
+mutation AcknowledgeDownload(
+  $sessionId: ID!
+  $serverVersion: Int!
+  $queriesVersion: Int
+) {
   acknowledgeDownload(
     sessionId: $sessionId
     serverVersion: $serverVersion
@@ -107,8 +128,9 @@ mutation AcknowledgeDownload($sessionId: ID!, $serverVersion: Int!, $queriesVers
 }
 `;
 
-const watchProgress = `# 5. Watch the progress of one direction, from 0 to 1. FOR_CURRENTLY_OUTSTANDING_WORK
-#    completes at 1 (the download reaches it once tab 4 acknowledged everything);
+const watchProgress = `# 5. Watch the progress of one direction, from 0 to 1.
+#    FOR_CURRENTLY_OUTSTANDING_WORK completes at 1 (the
+#    download does once tab 4 acknowledged everything);
 #    REPORT_INDEFINITELY keeps following new work.
 subscription WatchProgress(
   $sessionId: ID!
@@ -124,10 +146,12 @@ subscription WatchProgress(
 }
 `;
 
-const browseDocuments = `# 6. Browse a collection: the documents you may read, in id order, a page at a time
-#    (first: at most ${DOCUMENT_PAGE.maxFirst}). While hasNextPage is true, run it again with "after" set
-#    to endCursor. A page looks at ${DOCUMENT_PAGE.maxScanned} documents at most, so it may hold fewer
-#    than "first" (even none) when most of them are not yours to read.
+const browseDocuments = `# 6. Browse a collection: the documents you may read, in
+#    id order, a page at a time (first: at most ${DOCUMENT_PAGE.maxFirst}).
+#    While hasNextPage, run it again with "after" set to
+#    endCursor. A page looks at ${DOCUMENT_PAGE.maxScanned} documents at most, so
+#    it may hold fewer than "first" (even none) when most
+#    of them are not yours to read.
 query BrowseDocuments($collection: String!, $first: Int, $after: String) {
   documents(collection: $collection, first: $first, after: $after) {
     edges {
@@ -144,12 +168,8 @@ query BrowseDocuments($collection: String!, $first: Int, $after: String) {
 const sessionId = SESSION_ID_PLACEHOLDER;
 
 export const GRAPHIQL_TABS: Tab[] = [
-  {
-    query: openSession,
-    variables: variables({
-      input: { clientId: DEMO_CLIENT_ID, queries: [{ collection: DEMO_COLLECTION }] },
-    }),
-  },
+  // No variables: GraphiQL 5 does not load the first tab's variables (graphql/graphiql#3392).
+  { query: openSession },
   {
     query: uploadChangeset,
     variables: variables({
@@ -191,8 +211,9 @@ export const GRAPHIQL_TABS: Tab[] = [
 ];
 
 /** A new tab's text. */
-export const GRAPHIQL_DEFAULT_QUERY = `# Write an operation here (Ctrl-Space completes, the Docs explorer shows the schema).
-# The first tabs hold this gateway's API, a step per tab, to run in order.
+export const GRAPHIQL_DEFAULT_QUERY = `# Write an operation here: Ctrl-Space completes, and the
+# Docs explorer (top left) shows the schema. The first
+# tabs hold this gateway's API, a step per tab, in order.
 `;
 
 /** The page's options, but the ones yoga.ts sets (title, subscriptions protocol). */
