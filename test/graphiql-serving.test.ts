@@ -9,6 +9,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parse, validate } from 'graphql';
 import { createYoga } from 'graphql-yoga';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chooseCoding,
@@ -140,6 +142,25 @@ describe('GraphiQL served compressed and cacheable', () => {
     expect((await gw.http('{ __typename }')).data).toEqual({ __typename: 'Query' });
   });
 
+  it("answers GraphiQL's operations at /graphql? over HTTP and graphql-ws", async () => {
+    const response = await fetch(`${gw.gateway.url}?`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    const client = createClient({
+      url: `${gw.gateway.wsUrl}?`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    try {
+      expect(await wsRequest(client, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('opens on the example tabs, in order, with the page load time as the timestamp', () => {
     const page = identity.body.toString();
     const html = page.slice(page.lastIndexOf('YogaGraphiQL.renderYogaGraphiQL('));
@@ -147,6 +168,10 @@ describe('GraphiQL served compressed and cacheable', () => {
     expect(names).toEqual(TAB_NAMES);
     expect(html).toContain('"defaultTabs":[');
     expect(html).toContain('"defaultEditorToolsVisibility":"variables"');
+    // The open operation is not written into the URL (a new URL for the cache each time).
+    expect(html).toContain('"onEditQuery":null');
+    // Operations go to `/graphql?`: a POST to the page's own URL would drop it from the cache.
+    expect(html).toContain('"endpoint":"/graphql?"');
     expect(html).not.toContain(PAGE_LOAD_HLC);
     expect(html).toContain('\\"timestamp\\": \\"" + new Date().toISOString() + "-0000\\"');
     expect(html).toContain('acts as the user \\"dev\\"');

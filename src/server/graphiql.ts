@@ -13,7 +13,8 @@
  * - `Cache-Control: public, max-age=0, must-revalidate`: the page's URL is the GraphQL
  *   endpoint, which cannot carry a version, so a browser keeps the page and asks each time
  *   whether it is still current (a 304 of a few hundred bytes, until the gateway's version
- *   or GraphiQL's options change the page).
+ *   or GraphiQL's options change the page). For the browser to keep it, GraphiQL sends its
+ *   operations to `/graphql?` and leaves the page's URL alone (see useGraphiQLPage).
  *
  * Yoga renders GraphiQL in its own plugin, before any plugin of ours, and gives its
  * renderer neither the request nor the response headers; so Yoga's GraphiQL is off and
@@ -202,15 +203,33 @@ async function respond(
   );
 }
 
+/**
+ * Yoga's GraphiQL writes the open operation into the page's URL (`?query=`) at every edit
+ * and tab switch, so every reload would be a new URL for the browser's cache, downloaded
+ * again. Its handler is an option GraphiQL calls only if set: null leaves the URL as it is,
+ * and a reload revalidates (304). A link with `?query=` still opens that operation.
+ */
+const KEEP_THE_URL = { onEditQuery: null } as GraphiQLOptions;
+
+/**
+ * A browser drops its cached page when a POST goes to the page's URL (RFC 9111, 4.4: an
+ * unsafe method invalidates its target), and GraphiQL POSTs every operation, introspection
+ * first, to the GraphQL path, the page's own URL. Sent to the same path with an empty
+ * query (`/graphql?`, another URL for the cache, the same for Yoga and graphql-ws), they
+ * leave the page cached.
+ */
+const operationsEndpoint = (path: string): GraphiQLOptions => ({ endpoint: `${path}?` });
+
 /** Serves GraphiQL's page compressed, with an ETag and revalidation (see above). */
 export function useGraphiQLPage(config: GraphiQLPageOptions): Plugin {
   const render = config.render ?? renderLocalGraphiQL;
+  const options = { ...operationsEndpoint(config.endpoint), ...config.options, ...KEEP_THE_URL };
   return {
     async onRequest({ request, url, fetchAPI, endResponse }) {
       if (!wantsGraphiQL(request, url, config.endpoint)) return;
       let response: Response;
       try {
-        response = await respond(request, await pageFor(config.options, render), fetchAPI);
+        response = await respond(request, await pageFor(options, render), fetchAPI);
       } catch (error) {
         config.onError?.(error);
         response = new fetchAPI.Response('GraphiQL could not be loaded; see the gateway log.', {
