@@ -19,7 +19,7 @@ const CONTRACT: Record<string, Record<string, string>> = {
     waitForDownload: '(sessionId: ID!, cancellationToken: ID, timeoutMs: Int): SyncSession!',
     createCancellationToken: '(): CancellationToken!',
     cancel: '(cancellationToken: ID!): CancellationToken!',
-    reconnect: '(): ReconnectResult!',
+    reconnect: '(sessionId: ID): ReconnectResult!', // sessionId added (optional): one session
     acknowledgeDownload: '(sessionId: ID!, serverVersion: Int!, queriesVersion: Int): SyncSession!',
     updateQueries: '(sessionId: ID!, queries: [SyncQueryInput!]!): SyncSession!',
   },

@@ -456,6 +456,25 @@ describe('connection state reported by another gateway', () => {
 });
 
 describe('reconnect', () => {
+  it('asks one session when given its id: its owner or an admin, no one else', async () => {
+    gw = await startTestGateway();
+    const alice = await gw.token('alice');
+    const a1 = await openSession(alice, 'one-a1');
+    const a2 = await openSession(alice, 'one-a2');
+    const a1Events = await events(await connect(alice, [a1]), a1);
+    const a2Events = await events(await connect(alice, [a2]), a2);
+    const one = `mutation ($id: ID!) { reconnect(sessionId: $id) { sessions } }`;
+    expect((await gw.http(one, { id: a1 }, alice)).data).toEqual({ reconnect: { sessions: 1 } });
+    expect(await nextEvent(a1Events)).toMatchObject({ type: 'RECONNECT_REQUESTED' });
+    const bob = await gw.token('bob');
+    const refused = await gw.http(one, { id: a2 }, bob);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const root = await gw.token('root', ['admin']);
+    expect((await gw.http(one, { id: a2 }, root)).data).toEqual({ reconnect: { sessions: 1 } });
+    expect(await nextEvent(a2Events)).toMatchObject({ type: 'RECONNECT_REQUESTED' });
+    expect(a1Events.pending).toBe(0);
+  });
+
   it("asks every session of the caller (all, for an admin) through sessionEvents, and no one else's", async () => {
     gw = await startTestGateway();
     const alice = await gw.token('alice');

@@ -58,9 +58,13 @@ builder.mutationFields((t) => ({
   }),
   reconnect: t.field({
     type: ReconnectResultRef,
-    description: 'Asks every session of yours (every session, for an admin) to reconnect now.',
-    resolve: async (_root, _args, ctx) => ({
-      sessions: await ctx.sessions.reconnect(viewerOf(ctx)),
+    description:
+      'Asks one session (sessionId), or every session of yours (every session, for an admin), to reconnect now.',
+    args: {
+      sessionId: t.arg.id({ description: 'Only this session; omitted: all of yours.' }),
+    },
+    resolve: async (_root, args, ctx) => ({
+      sessions: await ctx.sessions.reconnect(viewerOf(ctx), args.sessionId ?? undefined),
     }),
   }),
 }));

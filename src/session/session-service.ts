@@ -293,8 +293,16 @@ export class SessionService {
     }
   }
 
-  /** Asks every session of the viewer (every session, for an admin) to reconnect now. */
-  async reconnect(viewer: Viewer): Promise<number> {
+  /**
+   * Asks one session (`id`), or every session of the viewer (every session, for an admin),
+   * to reconnect now; says how many were asked.
+   */
+  async reconnect(viewer: Viewer, id?: string): Promise<number> {
+    if (id !== undefined) {
+      await this.core.getOpenSession(viewer, id);
+      this.emit('RECONNECT_REQUESTED', id);
+      return 1;
+    }
     let asked = 0;
     for await (const s of this.allSessions(isAdmin(viewer) ? undefined : viewer.id)) {
       if (s.closed) continue;
