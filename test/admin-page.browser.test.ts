@@ -301,12 +301,19 @@ describe('the admin page', () => {
       await row(page, 'alice-tablet').getByRole('button', { name: 'Close' }).click();
       await poll(() => cell(page, 'alice-tablet', 'state')).toBe('CLOSED');
       expect(await viaApi(ids.tablet)).toMatchObject({ closed: true });
-      for (const name of ['Pause', 'Resume', 'Close']) {
+      for (const name of ['Pause', 'Resume', 'Reconnect', 'Close']) {
         const button = row(page, 'alice-tablet').getByRole('button', { name });
         expect(await button.isDisabled()).toBe(true);
       }
 
-      // Reconnect: the API asks every session at once; bob's client hears it.
+      // Reconnect one session: bob's client hears it.
+      await row(page, 'bob-laptop').getByRole('button', { name: 'Reconnect' }).click();
+      await poll(() => page.locator('#notice').innerText()).toBe(
+        'Asked to reconnect: “bob-laptop”.',
+      );
+      expect((await bobEvents.next()).data?.sessionEvents.type).toBe('RECONNECT_REQUESTED');
+
+      // Reconnect all: the API asks every open session at once; bob's client hears it.
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByRole('button', { name: 'Ask all clients to reconnect' }).click();
       await poll(() => page.locator('#notice').innerText()).toBe('Asked 2 sessions to reconnect.');

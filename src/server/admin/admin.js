@@ -29,8 +29,8 @@
  * ids (at most SCAN_LIMIT per page of results; "Next" continues the scan) and then loads
  * the matching rows by id, BY_ID_BATCH to a query.
  *
- * `reconnect` has no session argument (it asks every session), so there is one button for
- * all rather than one per session.
+ * Reconnect asks one session (`reconnect(sessionId)`); "Ask all clients to reconnect" every
+ * session (`reconnect` without an id).
  *
  * The token is kept in sessionStorage (this tab, until it closes) and sent only to this
  * origin, in graphql-ws's connection_init.
@@ -70,6 +70,7 @@ const Q = {
   resume: `mutation AdminResume($id: ID!) { resumeSession(id: $id) { ...Row } } ${ROW}`,
   close: `mutation AdminClose($id: ID!) { closeSession(id: $id) }`,
   reconnect: `mutation AdminReconnect { reconnect { sessions } }`,
+  reconnectOne: `mutation AdminReconnectOne($id: ID!) { reconnect(sessionId: $id) { sessions } }`,
 };
 
 /** The rows of these ids, in one query: `s0: session(id: $i0) { ...Row } ...`. */
@@ -463,6 +464,7 @@ function newRow(session) {
   row.buttons = {
     pause: button('Pause', 'pause'),
     resume: button('Resume', 'resume'),
+    reconnect: button('Reconnect', 'reconnectOne'),
     close: button('Close', 'close'),
   };
   return row;
@@ -548,6 +550,7 @@ function render(row) {
   const both = s.pausedDirections.length >= 2;
   row.buttons.pause.disabled = row.busy || s.closed || both;
   row.buttons.resume.disabled = row.busy || s.closed || s.pausedDirections.length === 0;
+  row.buttons.reconnect.disabled = row.busy || s.closed;
   row.buttons.close.disabled = row.busy || s.closed;
 }
 
@@ -619,7 +622,12 @@ function unwatch(row) {
   row.subs = {};
 }
 
-const LABELS = { pause: 'Paused', resume: 'Resumed', close: 'Closed' };
+const LABELS = {
+  pause: 'Paused',
+  resume: 'Resumed',
+  reconnectOne: 'Asked to reconnect:',
+  close: 'Closed',
+};
 
 async function act(row, action) {
   const s = row.session;
@@ -632,7 +640,7 @@ async function act(row, action) {
   try {
     const data = await request(Q[action], { id: row.id });
     if (action === 'close') patch(row, { closed: true });
-    else patch(row, data.pauseSession ?? data.resumeSession);
+    else if (action !== 'reconnectOne') patch(row, data.pauseSession ?? data.resumeSession);
     notify(`${LABELS[action]} “${s.clientId}”.`, false);
   } catch (error) {
     notify(error);
