@@ -111,15 +111,17 @@ function handleSignals(close: () => Promise<void>, timeoutMs: number): void {
 /** Starts the gateway with the settings of a parsed start command, over `env`. */
 export async function startFromOptions(command: Command, env: NodeJS.ProcessEnv): Promise<void> {
   const config = configFromOptions(command, env);
+  await checkRules(config);
+  await checkListen(config);
   const [{ startGateway }, { mintToken }] = await Promise.all([
     import('./server/gateway.js'),
     import('./auth/jwt.js'),
   ]);
-  await checkRules(config);
-  await checkListen(config);
   const gateway = await startGateway(config).catch((error: unknown) => {
     throw listenFailure(error, config) ?? error;
   });
+  // Before the banner: whoever waits for it to send SIGTERM gets the graceful shutdown.
+  handleSignals(gateway.close, config.shutdownTimeoutMs);
   const graphiql = config.graphiql ? 'GraphiQL there; ' : '';
   console.log(`sync gateway listening on ${gateway.url} (${graphiql}health at /health)`);
   if (gateway.devMode) {
@@ -130,5 +132,4 @@ export async function startFromOptions(command: Command, env: NodeJS.ProcessEnv)
     console.log(`  token for "dev": ${token}`);
     console.log(`  mint others with: ${mintHint(config.dataDir)}`);
   }
-  handleSignals(gateway.close, config.shutdownTimeoutMs);
 }
