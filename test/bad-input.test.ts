@@ -421,3 +421,24 @@ describe('reserved users', () => {
     expect(r.errors?.[0]?.message).toContain('reserved');
   });
 });
+
+describe('ids every store keeps as they are', () => {
+  it('refuses an id or a client id holding a lone surrogate, naming the field', async () => {
+    const before = await gw.gateway.core.store.latestVersion();
+    const upload = await gw.http(
+      UPLOAD,
+      { s: sessionId, cs: [changeset(1, [insert('\ud800', { ownerId: 'alice' })])] },
+      alice,
+    );
+    expect(upload.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'changesets[0].changes[0].id',
+    });
+    const r = await gw.http(OPEN, { input: { clientId: 'phone-\udfff', queries: [] } }, alice);
+    expect(r.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.clientId',
+    });
+    expect(await gw.gateway.core.store.latestVersion()).toBe(before);
+  });
+});

@@ -41,6 +41,7 @@ import { widenFormerScope } from './scope.js';
 import {
   validateChangesets,
   validateQueries,
+  wellFormed,
   type ChangesetInputLike,
   type UploadLimits,
 } from './validate.js';
@@ -145,8 +146,16 @@ export class SyncCore {
    * with `changes(since: 0)` and replays its unsynced changes.
    */
   async openSession(viewer: Viewer, clientId: string, inputs: readonly QueryInput[]) {
-    if (clientId.length === 0 || clientId.length > 128 || clientId.includes('|')) {
-      throw badInput('input.clientId', 'must be 1 to 128 characters, without "|"');
+    if (
+      clientId.length === 0 ||
+      clientId.length > 128 ||
+      clientId.includes('|') ||
+      !wellFormed(clientId)
+    ) {
+      throw badInput(
+        'input.clientId',
+        'must be 1 to 128 characters of well-formed text, without "|"',
+      );
     }
     if (clientId.startsWith('__') && viewer.id !== SYSTEM_USER) {
       throw badInput('input.clientId', 'ids starting with "__" are reserved for the gateway');

@@ -16,6 +16,12 @@ export interface UploadLimits {
   maxClockSkewMs?: number;
 }
 
+/** A lone surrogate (half of a UTF-16 pair): no store keeps it as it is. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Text every store gives back as it was given (no lone surrogate). */
+export const wellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
+
 export interface ChangeInputLike {
   collection: string;
   id: string;
@@ -170,8 +176,8 @@ function validateChange(
   schemaOf: SchemaLookup,
 ): Change {
   validateCollection(`${path}.collection`, input.collection);
-  if (input.id.length === 0 || input.id.length > MAX_ID_LENGTH) {
-    throw badInput(`${path}.id`, `must be 1 to ${MAX_ID_LENGTH} characters`);
+  if (input.id.length === 0 || input.id.length > MAX_ID_LENGTH || !wellFormed(input.id)) {
+    throw badInput(`${path}.id`, `must be 1 to ${MAX_ID_LENGTH} characters of well-formed text`);
   }
   if (input.op === 'INSERT') return validateInsert(path, input, limits, schemaOf);
   if (input.op === 'UPDATE') return validateUpdate(path, input, limits, schemaOf);
