@@ -37,10 +37,12 @@ function mask(logger: Logger, ...[error, message, isDev]: Parameters<MaskError>)
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original instanceof SyncError) {
     const gql = error instanceof GraphQLError ? error : undefined;
+    // No originalError: Yoga counts an error whose originalError is not a GraphQLError as
+    // unexpected, and answers a result without data (a refused subscription) with HTTP 500.
+    // A SyncError is a refusal, answered as graphql-js's own are (200 for application/json).
     return new GraphQLError(original.message, {
       nodes: gql?.nodes,
       path: gql?.path,
-      originalError: original,
       extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
     });
   }

@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -275,6 +275,23 @@ async function declareSessions(sessions: SessionService, params: Params, info: S
   if (!info.signal.aborted) sessions.connections.declare(info.id, visible);
 }
 
+/**
+ * A refusal as HTTP codes it: its own code, else `code`; a new error without Yoga's `http`
+ * extension (which is for HTTP, and would be sent over the socket as is). The errors of
+ * parse and validate may be cached and shared with HTTP: they are not changed.
+ */
+function coded(error: GraphQLError, code: string): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions ?? {};
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.nodes ? undefined : error.source,
+    positions: error.nodes ? undefined : error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...extensions, code: extensions.code ?? code },
+  });
+}
+
 async function executionArgs(deps: Deps, info: SocketInfo, ctx: object, payload: Payload) {
   const context: ChangesetLimitContext = { changesetLimiter: deps.limits.changesets };
   const enveloped = deps.yoga.getEnveloped({ ...ctx, ...context, params: payload, socket: info });
@@ -282,11 +299,17 @@ async function executionArgs(deps: Deps, info: SocketInfo, ctx: object, payload:
   try {
     document = enveloped.parse(payload.query);
   } catch (error) {
-    if (error instanceof GraphQLError) return [error];
+    if (error instanceof GraphQLError) return [coded(error, 'GRAPHQL_PARSE_FAILED')];
     throw error;
   }
+  // As Yoga does over HTTP (before validation); graphql-ws would refuse it with no code.
+  if (!getOperationAST(document, payload.operationName)) {
+    return refuse('OPERATION_RESOLUTION_FAILURE', 'Could not determine what operation to execute.');
+  }
   const errors = enveloped.validate(enveloped.schema, document);
-  if (errors.length > 0) return errors;
+  if (errors.length > 0) {
+    return errors.map((e: GraphQLError) => coded(e, 'GRAPHQL_VALIDATION_FAILED'));
+  }
   const max = deps.limits.maxChangesPerUpload;
   const tooMany = checkUploadSize(document, payload.operationName, payload.variables, max);
   if (tooMany) return [tooMany];
@@ -326,6 +349,22 @@ function messageType(data: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The most bytes a close frame's reason holds (RFC 6455 5.5: 125 bytes less the code). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** `reason` cut to what a close frame holds, in UTF-8, without splitting a character. */
+export function closeReason(reason: string | undefined, max = MAX_CLOSE_REASON_BYTES) {
+  if (reason === undefined || Buffer.byteLength(reason) <= max) return reason;
+  let cut = '';
+  let bytes = 0;
+  for (const char of reason) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > max) break;
+    cut += char;
+  }
+  return cut;
 }
 
 /**
@@ -376,7 +415,9 @@ function serveSocket(
       close: (code, reason) => {
         // graphql-ws closes with 4400 synchronously, while handling the message it cannot parse.
         if (code === CloseCode.BadRequest) warn(describeMessage(current));
-        socket.close(code, reason);
+        // Its reasons may name a client's id ("Subscriber for <id> already exists"): too long
+        // for a close frame, ws would throw and the socket close with 4500 instead.
+        socket.close(code, closeReason(reason));
       },
       onMessage: (handle) =>
         socket.on('message', async (raw: RawData) => {
@@ -455,8 +496,9 @@ export function attachGraphqlWs(
         throw error;
       }
     },
-    // An operation graphql-ws refuses after onSubscribe ("Unable to identify operation")
-    // is never completed either; one that fails while streaming is completed after this.
+    // An operation graphql-ws refuses after onSubscribe (none: executionArgs resolves the
+    // operation first) is never completed either; one that fails while streaming is
+    // completed after this.
     onError: (ctx, id) => release(ctx.extra, id),
     // A finished or client-completed operation ends its waits and streams.
     onComplete: (ctx, id) => release(ctx.extra, id),

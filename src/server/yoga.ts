@@ -9,6 +9,7 @@ import type { Viewer } from '../sync/model.js';
 import { schema } from './schema.js';
 import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
 import { DocumentCursors, type DocumentCursorContext } from '../schema/document-cursor.js';
+import { useErrorCodes } from './error-codes.js';
 import { syncErrorMasker } from './mask-errors.js';
 import { useGraphiQLPage } from './graphiql.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql-tabs.js';
@@ -167,6 +168,8 @@ export function createGatewayYoga(
       ...graphiqlPlugins(options, logger),
       useDocumentCursors(services.auth.secret),
       ...guardPlugins(options, services),
+      // Variable-coercion refusals get BAD_USER_INPUT (graphql-js gives them no code).
+      useErrorCodes(),
     ],
     // Yoga's default is 25 MB; this matches the sockets' maxPayload.
     maxRequestBodySize: MAX_REQUEST_BYTES,
