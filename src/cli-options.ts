@@ -5,6 +5,8 @@
  * process.env), so `loadConfig(argv, env)` and tests can pass their own.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Help, Option } from 'commander';
 
 export interface OptionSource {
@@ -36,16 +38,16 @@ function optionDescription(this: Help, option: Option): string {
 }
 
 /** The package's version, from package.json (beside src/ and dist/ alike). */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
+export function packageVersion(): string {
+  // A path, not a URL object: a test environment (happy-dom) may replace the global URL.
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 /** A command with --help, --version and the env-aware option help. */
 export function newCommand(name: string): Command {
   return new Command(name)
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
     .configureHelp({ optionDescription, showGlobalOptions: false, sortOptions: false })
     .showSuggestionAfterError(true);

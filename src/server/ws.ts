@@ -246,8 +246,7 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
   }
   extra.counted = key;
   extra.abort = new AbortController();
-  // Each operation listens on the socket's signal: up to the per-socket limit, not a leak.
-  setMaxListeners(MAX_OPERATIONS_PER_SOCKET + 10, extra.abort.signal);
+  raiseListenerLimit(extra.abort.signal);
   extra.info = { id: randomUUID(), viewer: who.viewer, signal: extra.abort.signal };
   extra.expiresAt = who.expiresAt?.getTime() ?? null;
   if (extra.expiresAt !== null) {
@@ -260,6 +259,19 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
 }
 
 /** Marks the sessions a socket says it is for (only the viewer's own) as CONNECTING. */
+/**
+ * Each operation listens on its socket's signal: up to the per-socket limit, which is not a
+ * leak, so Node's warning past 10 listeners is raised to it. A signal that is not Node's
+ * (a DOM environment in tests) has no such warning to raise.
+ */
+function raiseListenerLimit(signal: AbortSignal): void {
+  try {
+    setMaxListeners(MAX_OPERATIONS_PER_SOCKET + 10, signal);
+  } catch {
+    // not a Node EventTarget
+  }
+}
+
 async function declareSessions(sessions: SessionService, params: Params, info: SocketInfo) {
   if (!info.viewer) return;
   const ids = Array.isArray(params?.sessionIds) ? params.sessionIds : [];
