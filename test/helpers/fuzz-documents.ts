@@ -439,7 +439,3 @@ const big = (text: string): unknown =>
   text.length > 2000
     ? new RawJson(JSON.stringify(text), `<query of ${text.length} chars: ${text.slice(0, 200)}...>`)
     : text;
-
-/** Whether a request is (or may be) a subscription (HTTP answers those differently). */
-export const mentionsSubscription = (c: DocumentCase): boolean =>
-  String(c.query instanceof RawJson ? c.query.json : c.query).includes('subscription');

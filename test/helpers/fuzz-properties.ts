@@ -13,9 +13,9 @@
  */
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { documentCase, mentionsSubscription, type DocumentCase } from './fuzz-documents.js';
+import { documentCase, type DocumentCase } from './fuzz-documents.js';
 import { clientIdCase, queriesCase } from './fuzz-filters.js';
-import { frameCase, runFrames, type FrameCase } from './fuzz-frames.js';
+import { frameCase, runFrames } from './fuzz-frames.js';
 import {
   bounded,
   errorsProblems,
@@ -25,7 +25,6 @@ import {
   show,
   storeDiff,
   storedDocumentProblem,
-  tolerated,
   type HttpOutcome,
 } from './fuzz-harness.js';
 import { insertedKeys, UPLOAD, uploadCase, uploadVariables } from './fuzz-uploads.js';
@@ -125,7 +124,7 @@ export async function setupFixture(gw: FuzzGateway): Promise<Fixture> {
 // Checks
 
 /** What is wrong with an HTTP answer to a refused or accepted request (empty: nothing). */
-export function httpProblems(r: HttpOutcome, subscription: boolean): string[] {
+export function httpProblems(r: HttpOutcome): string[] {
   const problems: string[] = [];
   // GraphiQL's page, for a GET that accepts HTML (development mode).
   if (r.status === 200 && r.type.startsWith('text/html')) return [];
@@ -136,11 +135,7 @@ export function httpProblems(r: HttpOutcome, subscription: boolean): string[] {
   }
   if (!('data' in r.body) && !('errors' in r.body)) problems.push('neither data nor errors');
   problems.push(...errorsProblems(r.body.errors, 'http'));
-  if (r.status >= 500) {
-    // KNOWN BUG (KNOWN_BUGS.httpSubscription500): a coded refusal of a subscription is a 500.
-    const known = tolerated('httpSubscription500') && subscription && problems.length === 0;
-    if (!known) problems.push(`HTTP ${r.status}`);
-  }
+  if (r.status >= 500) problems.push(`HTTP ${r.status}`);
   return problems;
 }
 
@@ -175,7 +170,7 @@ export function uploadProperty(f: Fixture) {
     const body = serialize({ query: UPLOAD, variables });
     const r = await f.gw.post(body, { token: f.alice });
     const context = described(c.labels, body, r);
-    const problems = httpProblems(r, false);
+    const problems = httpProblems(r);
     if (problems.length > 0) throw new Error(`${problems.join('; ')}${context}`);
     const after = f.gw.snapshot();
     const ack = (r.body?.data as { uploadChanges?: Row } | null | undefined)?.uploadChanges;
@@ -242,7 +237,7 @@ export function filtersProperty(f: Fixture) {
     const r = await f.gw.post(body, { token: f.alice });
     const labels = [c.op, ...(open && c.clientId.bad ? ['bad clientId'] : []), ...c.queries.labels];
     const context = described(labels, body, r);
-    const problems = httpProblems(r, false);
+    const problems = httpProblems(r);
     if (problems.length > 0) throw new Error(`${problems.join('; ')}${context}`);
     if (r.body?.errors !== undefined) {
       const diff = storeDiff(before, f.gw.snapshot());
@@ -299,7 +294,7 @@ export function documentsProperty(f: Fixture) {
       `${request.method} ${request.search ?? ''} ${request.body ?? ''}`,
       r,
     );
-    const problems = httpProblems(r, mentionsSubscription(c));
+    const problems = httpProblems(r);
     if (problems.length > 0) throw new Error(`${problems.join('; ')}${context}`);
     // Refused before execution (no `data`): nothing ran, so no document may have been written.
     // (Sessions are left out: a stream an earlier run opened writes its session when it ends.)
@@ -374,14 +369,11 @@ export function framesProperty(f: Fixture) {
         3000,
       )}` + `\n  received: ${show(out.messages, 3000)}\n  close: ${show(out.serverClose)}`;
     previous = context;
-    const knownLongId = tolerated('longDuplicateId') && longDuplicateId(c);
     const problems = [
       ...(out.refused && c.protocol === 'graphql-transport-ws'
         ? [`the handshake was refused: ${out.refused}`]
         : []),
-      ...[knownLongId ? null : closeProblem(out.serverClose)].filter(
-        (p): p is string => p !== null,
-      ),
+      ...[closeProblem(out.serverClose)].filter((p): p is string => p !== null),
       ...messageProblems(out.messages),
     ];
     if (problems.length > 0) throw new Error(`${problems.join('; ')}${context}`);
@@ -389,25 +381,8 @@ export function framesProperty(f: Fixture) {
       const diff = storeDiff(before, f.gw.snapshot(), ['documents', 'history']);
       if (diff) throw new Error(`frames without an accepted upload wrote:\n${diff}${context}`);
     }
-    // KNOWN BUG (KNOWN_BUGS.longDuplicateId): the RangeError it logs is let through too.
-    if (knownLongId) {
-      await new Promise((r) => setTimeout(r, 50));
-      f.gw.takeLogs();
-    }
     await alive(f, context);
   });
-}
-
-/** Whether the frames subscribe twice with one id too long for a close reason. */
-function longDuplicateId(c: FrameCase): boolean {
-  const ids = c.frames.flatMap((x) => {
-    const message = x.kind === 'json' ? (x.value as { type?: unknown; id?: unknown }) : null;
-    if (message?.type !== 'subscribe') return [];
-    const id =
-      message.id instanceof RawJson ? (JSON.parse(message.id.json) as unknown) : message.id;
-    return typeof id === 'string' && Buffer.byteLength(id) > 90 ? [id] : [];
-  });
-  return new Set(ids).size < ids.length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,7 +427,7 @@ export function filterStreamProperty(f: Fixture) {
     const body = serialize({ query: UPDATE_QUERIES, variables: { s: f.filters, q: q.queries } });
     const r = await f.gw.post(body, { token: f.alice });
     const context = described(q.labels, body, r);
-    const problems = httpProblems(r, false);
+    const problems = httpProblems(r);
     if (problems.length > 0) throw new Error(`${problems.join('; ')}${context}`);
     if (r.body?.errors === undefined) {
       const out = await firstMessage(f.gw.wsUrl, f.alice, CHANGES, { s: f.filters });
