@@ -83,7 +83,7 @@ async function checkRules(config: GatewayConfig): Promise<void> {
  * SIGTERM or SIGINT shuts down gracefully (see gateway.ts): exit 0 once done. A second
  * signal, or a shutdown still running past its timeout and a margin, exits at once with 1.
  */
-function handleSignals(close: () => Promise<void>, timeoutMs: number): void {
+function handleSignals(close: (reason: string) => Promise<void>, timeoutMs: number): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -96,7 +96,7 @@ function handleSignals(close: () => Promise<void>, timeoutMs: number): void {
       console.error(`shutdown still running after ${timeoutMs + EXIT_GRACE_MS} ms: exiting`);
       process.exit(1);
     }, timeoutMs + EXIT_GRACE_MS).unref();
-    close().then(
+    close(signal).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);
@@ -121,7 +121,7 @@ export async function startFromOptions(command: Command, env: NodeJS.ProcessEnv)
     throw listenFailure(error, config) ?? error;
   });
   // Before the banner: whoever waits for it to send SIGTERM gets the graceful shutdown.
-  handleSignals(gateway.close, config.shutdownTimeoutMs);
+  handleSignals((reason) => gateway.close(reason), config.shutdownTimeoutMs);
   const graphiql = config.graphiql ? 'GraphiQL there; ' : '';
   console.log(`sync gateway listening on ${gateway.url} (${graphiql}health at /health)`);
   if (gateway.devMode) {
