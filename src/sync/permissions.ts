@@ -122,11 +122,12 @@ function parseCollectionRules(where: string, value: unknown, named: boolean): Co
 
 /**
  * Parses a rules document; throws naming the bad entry. Its shape is checked against the
- * rules file's JSON Schema (rules-schema.ts; here `collections` may be left out), then each
- * rule must compile as a filter and each collection schema with ajv.
+ * rules file's JSON Schema (rules-schema.ts; `collections` may be left out unless
+ * `requireCollections`, as a file must have it), then each rule must compile as a filter
+ * and each collection schema with ajv.
  */
-export function parseRules(value: unknown): RulesConfig {
-  checkRulesShape(value, false);
+export function parseRules(value: unknown, requireCollections = false): RulesConfig {
+  checkRulesShape(value, requireCollections);
   const doc = value as { collections?: Record<string, unknown>; default?: unknown };
   const collections: Record<string, CollectionRules> = {};
   for (const [name, rules] of Object.entries(doc.collections ?? {})) {
@@ -172,8 +173,7 @@ export function loadRules(path: string | undefined): RulesConfig {
     throw new Error(`${path}:${lineColumn(text, message)}: not valid JSON: ${reasonOf(message)}`);
   }
   try {
-    checkRulesShape(value);
-    return parseRules(value);
+    return parseRules(value, true);
   } catch (error) {
     throw new Error(`${(error as Error).message} (in ${path})`);
   }

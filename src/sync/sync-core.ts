@@ -281,6 +281,11 @@ export class SyncCore {
   /** Marks the session as needing a reset, and says so through `onResetRequired`. */
   async requireReset(id: string, reason: ResetReason = 'offline'): Promise<void> {
     await this.update(id, { resetRequired: true });
+    this.resetAnnounced(id, reason);
+  }
+
+  /** Tells the observer and `onResetRequired` that a session must reset now. */
+  private resetAnnounced(id: string, reason: ResetReason): void {
     this.observer.sessionChanged({ type: 'resetRequired', sessionId: id, reason });
     this.onResetRequired(id);
   }
@@ -293,8 +298,7 @@ export class SyncCore {
     const expired = await this.store.expireSessions(horizon);
     for (const id of expired) {
       this.notifySession(id);
-      this.observer.sessionChanged({ type: 'resetRequired', sessionId: id, reason: 'offline' });
-      this.onResetRequired(id);
+      this.resetAnnounced(id, 'offline');
     }
     return { expired: expired.length, compacted: await this.store.compactHistory(horizon) };
   }
