@@ -15,18 +15,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import type { Authenticator } from '../auth/authenticator.js';
-import { bearer } from '../auth/jwt.js';
 import type { ChangesetLimitContext } from '../resolvers/upload.js';
-import type { Viewer } from '../sync/model.js';
+import { requestViewer } from './request-viewer.js';
 import { callerKey, checkUploadSize, takeOperation, type GatewayLimits } from './limits.js';
 
-async function requestViewer(auth: Authenticator, request: Request): Promise<Viewer | null> {
-  try {
-    return await auth.viewer(bearer(request.headers.get('authorization')));
-  } catch {
-    return null;
-  }
-}
+/** The request's viewer for its budget's key; a bad token counts by address. */
+const budgetViewer = (auth: Authenticator, request: Request) =>
+  requestViewer(auth, request).catch(() => null);
 
 const fromSocket = (context: unknown) =>
   typeof context === 'object' && context !== null && 'socket' in context && !!context.socket;
@@ -49,7 +44,7 @@ export function useGatewayLimits(limits: GatewayLimits, auth: Authenticator): Pl
   return {
     async onParams({ request, context, setResult }) {
       if (!limits.ops) return;
-      const viewer = await requestViewer(auth, request);
+      const viewer = await budgetViewer(auth, request);
       const address = (context as { req?: IncomingMessage }).req?.socket.remoteAddress;
       const refusal = takeOperation(limits, callerKey(viewer, address), true);
       if (refusal) setResult({ errors: [refusal] });

@@ -3,7 +3,6 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { bearer } from '../auth/jwt.js';
 import { SyncError } from '../errors.js';
 import type { Viewer } from '../sync/model.js';
 import { schema } from './schema.js';
@@ -11,6 +10,7 @@ import { createLoaders, type ContextServices, type GatewayContext } from '../sch
 import { DocumentCursors, type DocumentCursorContext } from '../schema/document-cursor.js';
 import { useErrorCodes } from './error-codes.js';
 import { syncErrorMasker } from './mask-errors.js';
+import { requestViewer } from './request-viewer.js';
 import { useGraphiQLPage } from './graphiql.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql-tabs.js';
 import type { GatewayLimits } from './limits.js';
@@ -38,7 +38,7 @@ export interface SocketInfo {
 /** The viewer of an HTTP request; a bad token answers 401 with code UNAUTHENTICATED. */
 async function httpViewer(services: ContextServices, request: Request): Promise<Viewer | null> {
   try {
-    return await services.auth.viewer(bearer(request.headers.get('authorization')));
+    return await requestViewer(services.auth, request);
   } catch (error) {
     if (!(error instanceof SyncError)) throw error;
     throw new GraphQLError(error.message, {
