@@ -4,10 +4,10 @@
  * the context; see server/limits.ts): past it, LIMIT_EXCEEDED with `extensions.retryAfterMs`
  * and nothing is validated or written.
  */
-import { GraphQLError } from 'graphql';
 import { builder } from '../schema/builder.js';
 import { viewerOf } from '../schema/access.js';
 import type { GatewayContext } from '../schema/context.js';
+import { limitExceeded } from '../schema/limit-exceeded.js';
 import { ChangesetInput, UploadAckRef } from '../schema/upload.js';
 import type { RateLimiter } from '../session/rate-limit.js';
 import { isAdmin } from '../sync/model.js';
@@ -42,18 +42,10 @@ async function takeChangesets(ctx: GatewayContext, sessionId: string, count: num
   if (!session || (session.userId !== ctx.viewer.id && !isAdmin(ctx.viewer))) return;
   const decision = limiter.take(session.clientId, count);
   if (decision.ok) return;
-  const { retryAfterMs } = decision;
-  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  throw new GraphQLError(
-    `changesets: client ${session.clientId} may upload at most ${limiter.ratePerSecond} changesets per second; retry in ${retryAfterMs} ms`,
-    {
-      extensions: {
-        code: 'LIMIT_EXCEEDED',
-        retryAfterMs,
-        // Over HTTP: status 429 and Retry-After (Yoga takes them out of the answer's body).
-        ...(ctx.socketId ? {} : { http: { status: 429, headers: { 'Retry-After': retryAfter } } }),
-      },
-    },
+  throw limitExceeded(
+    `changesets: client ${session.clientId} may upload at most ${limiter.ratePerSecond} changesets per second`,
+    decision.retryAfterMs,
+    !ctx.socketId,
   );
 }
 

@@ -26,6 +26,7 @@ import {
 import { systemClock, type Clock } from '../clock.js';
 import { RateLimiter } from '../session/rate-limit.js';
 import type { Viewer } from '../sync/model.js';
+import { limitExceeded } from '../schema/limit-exceeded.js';
 
 /** Close code of a graphql-ws socket past the user's cap (4429 is graphql-ws's own, taken). */
 export const SOCKET_LIMIT_CLOSE_CODE = 4430;
@@ -76,18 +77,6 @@ export function createGatewayLimits(options: Partial<LimitOptions> = {}): Gatewa
 /** The key a caller's operations and sockets are counted under. */
 export function callerKey(viewer: Viewer | null, address: string | undefined): string {
   return viewer ? `user:${viewer.id}` : `anonymous:${address ?? 'unknown'}`;
-}
-
-/** LIMIT_EXCEEDED with the wait; `http` adds status 429 and `Retry-After` (whole seconds). */
-export function limitExceeded(message: string, retryAfterMs: number, http = false): GraphQLError {
-  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  return new GraphQLError(`${message}; retry in ${retryAfterMs} ms`, {
-    extensions: {
-      code: 'LIMIT_EXCEEDED',
-      retryAfterMs,
-      ...(http ? { http: { status: 429, headers: { 'Retry-After': retryAfter } } } : {}),
-    },
-  });
 }
 
 /** Takes one operation from the caller's budget; the refusal, if any. */
