@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { ADMIN_FILES } from './admin/assets.js';
+import { requestPath } from './request-path.js';
 
 export const ADMIN_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -120,9 +121,7 @@ function answer(res: ServerResponse, status: number, headers: OutgoingHttpHeader
  * anything else under `/admin/` is 404, other methods 405. False for every other path.
  */
 export function handleAdmin(req: IncomingMessage, res: ServerResponse): boolean {
-  const url = req.url ?? '';
-  const mark = url.indexOf('?');
-  const path = mark < 0 ? url : url.slice(0, mark);
+  const path = requestPath(req);
   if (path !== '/admin' && !path.startsWith('/admin/')) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     answer(res, 405, { allow: 'GET, HEAD' }, 'Method not allowed\n');
@@ -136,7 +135,8 @@ export function handleAdmin(req: IncomingMessage, res: ServerResponse): boolean 
   const gzip = acceptsGzip(req.headers['accept-encoding']);
   const body = gzip ? file.gzipped : file.identity;
   const etag = `"${file.hash}${gzip ? '-gz' : ''}"`;
-  const version = mark < 0 ? null : new URLSearchParams(url.slice(mark + 1)).get('v');
+  const query = (req.url ?? '').slice(path.length + 1);
+  const version = query ? new URLSearchParams(query).get('v') : null;
   const headers: OutgoingHttpHeaders = {
     ...SECURITY_HEADERS,
     'cache-control': file.versioned && version === file.hash ? IMMUTABLE : 'no-cache',

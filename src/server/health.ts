@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readiness } from './readiness.js';
+import { requestPath } from './request-path.js';
 
 function answer(res: ServerResponse, status: number, body: unknown, closing: boolean): void {
   res.writeHead(status, {
@@ -24,7 +25,7 @@ export function handleHealth(
   res: ServerResponse,
   readiness: Readiness,
 ): boolean {
-  const path = (req.url ?? '').split('?')[0];
+  const path = requestPath(req);
   if (req.method !== 'GET' || (path !== '/health' && path !== '/ready')) return false;
   const closing = readiness.stopping();
   if (path === '/health') answer(res, 200, { status: 'ok' }, closing);

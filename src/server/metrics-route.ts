@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayMetrics } from './metrics.js';
+import { requestPath } from './request-path.js';
 
 function authorized(req: IncomingMessage, token: string | null): boolean {
   if (token === null) return true;
@@ -40,7 +41,7 @@ export function handleMetrics(
   metrics: GatewayMetrics,
   token: string | null,
 ): boolean {
-  const path = (req.url ?? '').split('?')[0];
+  const path = requestPath(req);
   if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   if (!authorized(req, token)) refuse(res);
   else void scrape(res, metrics);

@@ -13,6 +13,7 @@ import {
   type SelectionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { SHUTTING_DOWN_MESSAGE } from './shutdown.js';
 
 /** The headers a browser cannot send cross-site without a preflight; any one will do. */
 export const CSRF_HEADERS = [
@@ -109,7 +110,7 @@ export function useRepeatLimit(max: number): Plugin {
 }
 
 export function shuttingDownError(): GraphQLError {
-  return new GraphQLError('The gateway is shutting down; retry (on another gateway) shortly', {
+  return new GraphQLError(SHUTTING_DOWN_MESSAGE, {
     extensions: { code: 'SHUTTING_DOWN', http: { status: 503 } },
   });
 }

@@ -8,13 +8,12 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
+/** What a request or operation refused during a shutdown is told (request-guards.ts too). */
+export const SHUTTING_DOWN_MESSAGE =
+  'The gateway is shutting down; retry (on another gateway) shortly';
+
 const SHUTTING_DOWN = JSON.stringify({
-  errors: [
-    {
-      message: 'The gateway is shutting down; retry (on another gateway) shortly',
-      extensions: { code: 'SHUTTING_DOWN' },
-    },
-  ],
+  errors: [{ message: SHUTTING_DOWN_MESSAGE, extensions: { code: 'SHUTTING_DOWN' } }],
 });
 
 function refuseRequest(res: ServerResponse): void {
