@@ -37,10 +37,6 @@ export async function verifyTokenAt(
   }
 }
 
-export async function verifyToken(secret: string, token: string): Promise<Viewer> {
-  return (await verifyTokenAt(secret, token)).viewer;
-}
-
 /**
  * A token for `sub`. `expiresIn` is a jose time span ('30d', '2s') from now, or a Date
  * (the `exp` claim is in whole seconds: a Date is rounded down to its second).

@@ -258,7 +258,6 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
   return true;
 }
 
-/** Marks the sessions a socket says it is for (only the viewer's own) as CONNECTING. */
 /**
  * Each operation listens on its socket's signal: up to the per-socket limit, which is not a
  * leak, so Node's warning past 10 listeners is raised to it. A signal that is not Node's
@@ -272,6 +271,7 @@ function raiseListenerLimit(signal: AbortSignal): void {
   }
 }
 
+/** Marks the sessions a socket says it is for (only the viewer's own) as CONNECTING. */
 async function declareSessions(sessions: SessionService, params: Params, info: SocketInfo) {
   if (!info.viewer) return;
   const ids = Array.isArray(params?.sessionIds) ? params.sessionIds : [];
