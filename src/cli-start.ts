@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { ConfigError, configFromOptions, type GatewayConfig } from './config.js';
+import { configFromOptions, type GatewayConfig } from './config.js';
 
 /** A failure the user can fix, printed as its message alone. */
 export class StartError extends Error {}
@@ -68,17 +68,6 @@ async function checkListen(config: GatewayConfig): Promise<void> {
   });
 }
 
-/** The rules file read as the gateway will read it: a bad one is one line, before it starts. */
-async function checkRules(config: GatewayConfig): Promise<void> {
-  if (!config.rulesFile) return;
-  const { loadRules } = await import('./sync/permissions.js');
-  try {
-    loadRules(config.rulesFile);
-  } catch (error) {
-    throw new ConfigError(`--rules / RULES_FILE: ${(error as Error).message}`);
-  }
-}
-
 /**
  * SIGTERM or SIGINT shuts down gracefully (see gateway.ts): exit 0 once done. A second
  * signal, or a shutdown still running past its timeout and a margin, exits at once with 1.
@@ -111,13 +100,14 @@ function handleSignals(close: (reason: string) => Promise<void>, timeoutMs: numb
 /** Starts the gateway with the settings of a parsed start command, over `env`. */
 export async function startFromOptions(command: Command, env: NodeJS.ProcessEnv): Promise<void> {
   const config = configFromOptions(command, env);
-  await checkRules(config);
+  // Read before the port is tried and the gateway loaded: a bad file is one line at once.
+  const rules = (await import('./rules-file.js')).rulesOf(config);
   await checkListen(config);
   const [{ startGateway }, { mintToken }] = await Promise.all([
     import('./server/gateway.js'),
     import('./auth/jwt.js'),
   ]);
-  const gateway = await startGateway(config).catch((error: unknown) => {
+  const gateway = await startGateway(config, { rules }).catch((error: unknown) => {
     throw listenFailure(error, config) ?? error;
   });
   // Before the banner: whoever waits for it to send SIGTERM gets the graceful shutdown.

@@ -18,7 +18,8 @@ import { SessionService } from '../session/session-service.js';
 import type { SyncStore } from '../store/port.js';
 import { FileClaim, FileInUseError } from '../store/sqlite/file-mode.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { loadRules, type RulesConfig } from '../sync/permissions.js';
+import type { RulesConfig } from '../sync/permissions.js';
+import { rulesOf } from '../rules-file.js';
 import type { DocumentKey } from '../sync/model.js';
 import { SyncCore } from '../sync/sync-core.js';
 
@@ -65,15 +66,6 @@ async function openBackend(
   return { store: store ?? new SqliteStore(sqlitePath(config)), signals };
 }
 
-/** The rules file, read before anything opens: a bad one stops the start in one line. */
-function rulesOf(config: GatewayConfig): RulesConfig {
-  try {
-    return loadRules(config.rulesFile ?? undefined);
-  } catch (error) {
-    throw new ConfigError(`--rules / RULES_FILE: ${(error as Error).message}`);
-  }
-}
-
 /**
  * The gateway's hold on its SQLite file in its mode (none on MongoDB, in memory, or on a
  * store given by a test): a second gateway on the file in a mode that would run apart from
@@ -103,13 +95,15 @@ interface DeploymentDeps {
   tokenSecret: string;
   /** Errors of the background work (change streams), which carries on after them. */
   onError?: (error: unknown) => void;
+  /** The rules, when the caller read them already (else read from the configuration). */
+  rules?: RulesConfig;
 }
 
 export async function openDeployment(
   config: GatewayConfig,
   deps: DeploymentDeps,
 ): Promise<Deployment> {
-  const rules = rulesOf(config);
+  const rules = deps.rules ?? rulesOf(config);
   const gatewayId = randomUUID();
   const claim = deps.store ? null : claimFile(config, gatewayId, deps.onError);
   try {

@@ -12,6 +12,7 @@ import { Authenticator } from '../auth/authenticator.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { GatewayConfig } from '../config.js';
 import type { SyncStore } from '../store/port.js';
+import type { RulesConfig } from '../sync/permissions.js';
 import type { SessionService } from '../session/session-service.js';
 import type { SyncCore } from '../sync/sync-core.js';
 import type { ContextServices } from '../schema/context.js';
@@ -36,6 +37,8 @@ export interface GatewayDeps {
   store?: SyncStore;
   /** Monotonic milliseconds for the metrics' durations (default: performance.now). */
   metricsNow?: () => number;
+  /** The rules, read already (default: read from `config.rulesFile`). */
+  rules?: RulesConfig;
 }
 
 export interface Gateway {
@@ -212,7 +215,13 @@ export async function startGateway(
   const auth = new Authenticator(secret, devMode, clock);
   const onError = (error: unknown) =>
     logger.warn({ err: error }, 'background work failed; carrying on');
-  const deploymentDeps = { clock, store: deps.store, tokenSecret: secret, onError };
+  const deploymentDeps = {
+    clock,
+    store: deps.store,
+    tokenSecret: secret,
+    onError,
+    rules: deps.rules,
+  };
   const deployment = await openLogged(config, deploymentDeps, logger);
   const { core, sessions, gatewayId } = deployment;
   const observed = observe(config, deployment, { clock, logger, metricsNow: deps.metricsNow });
