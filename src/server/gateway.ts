@@ -23,7 +23,7 @@ import { handleHealth } from './health.js';
 import { createLogger, inRequestContext } from './logging.js';
 import type { GatewayMetrics } from './metrics.js';
 import { handleMetrics } from './metrics-route.js';
-import { errorCountingLogger, observeDeployment } from './observability.js';
+import { observeDeployment } from './observability.js';
 import { Readiness } from './readiness.js';
 import { HttpShutdown } from './shutdown.js';
 import { attachGraphqlWs } from './ws.js';
@@ -137,7 +137,8 @@ function serve(
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxChangesPerUpload: config.maxChangesPerUpload,
   });
-  const yoga = createGatewayYoga(services, errorCountingLogger(logger, observed.metrics), {
+  const yoga = createGatewayYoga(services, logger, {
+    errorSink: observed.metrics,
     graphiql: config.graphiql,
     introspection: config.introspection,
     closing: () => http.stopping,

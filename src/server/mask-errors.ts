@@ -3,7 +3,7 @@
  * `extensions.code`; any other error is masked (and logged) by Yoga's default rule.
  *
  * This is also where answered errors are observed: each is counted by code (the sink
- * registered for the logger, GatewayMetrics in a gateway), and an UNAUTHENTICATED one is
+ * the masker is made with, GatewayMetrics in a gateway), and an UNAUTHENTICATED one is
  * logged as an authentication failure (with the request id over HTTP). Yoga masks execution
  * errors (HTTP and sockets) and HTTP request errors (parse, context); validation errors,
  * graphql-armor's refusals included, and the refusals ws.ts answers itself never come here.
@@ -21,16 +21,6 @@ type MaskError = NonNullable<
 export interface ErrorSink {
   /** An error answered, by its `extensions.code` (undefined: it has none). */
   errorAnswered(code: unknown): void;
-}
-
-const sinks = new WeakMap<Logger, ErrorSink>();
-
-/**
- * Counts the errors answered by the maskers made with `logger` (Yoga's, made in yoga.ts from
- * the logger the gateway gives it), without a change to how they are made.
- */
-export function countErrorsOf(logger: Logger, sink: ErrorSink): void {
-  sinks.set(logger, sink);
 }
 
 function mask(logger: Logger, ...[error, message, isDev]: Parameters<MaskError>) {
@@ -68,7 +58,7 @@ function observe(logger: Logger, answered: Error, sink: ErrorSink | undefined): 
 export function syncErrorMasker(logger: Logger, sink?: ErrorSink): MaskError {
   return (error, message, isDev) => {
     const answered = mask(logger, error, message, isDev);
-    observe(logger, answered, sink ?? sinks.get(logger));
+    observe(logger, answered, sink);
     return answered;
   };
 }

@@ -9,7 +9,6 @@ import type { SessionService } from '../session/session-service.js';
 import type { SyncStore } from '../store/port.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { combineObservers, type GroupCommitObserver } from '../sync/observer.js';
-import { countErrorsOf } from './mask-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { syncLog } from './sync-log.js';
 
@@ -37,11 +36,4 @@ export function observeDeployment(deps: ObservabilityDeps, logger: Logger): Gate
   sessions.core.observer = observer;
   observeGroupCommits(sessions.core.store, observer);
   return metrics;
-}
-
-/** The logger to give Yoga: its maskers count the errors they answer in `metrics`. */
-export function errorCountingLogger(logger: Logger, metrics: GatewayMetrics): Logger {
-  const own = logger.child({});
-  countErrorsOf(own, metrics);
-  return own;
 }

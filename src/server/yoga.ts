@@ -9,7 +9,7 @@ import { schema } from './schema.js';
 import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
 import { DocumentCursors, type DocumentCursorContext } from '../schema/document-cursor.js';
 import { useErrorCodes } from './error-codes.js';
-import { syncErrorMasker } from './mask-errors.js';
+import { syncErrorMasker, type ErrorSink } from './mask-errors.js';
 import { requestViewer } from './request-viewer.js';
 import { useGraphiQLPage } from './graphiql.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql-tabs.js';
@@ -59,6 +59,8 @@ export interface YogaOptions {
   closing: () => boolean;
   /** Rate limits and the changesets cap, shared with the sockets (none: not limited). */
   limits?: GatewayLimits;
+  /** Told the code of every error answered (the gateway's metrics); none: not counted. */
+  errorSink?: ErrorSink;
 }
 
 /**
@@ -162,7 +164,7 @@ export function createGatewayYoga(
     healthCheckEndpoint: '/yoga-health',
     // GraphiQL is served by graphiqlPlugins (Yoga's own would send it uncompressed).
     graphiql: false,
-    maskedErrors: { maskError: syncErrorMasker(logger) },
+    maskedErrors: { maskError: syncErrorMasker(logger, options.errorSink) },
     logging: false,
     plugins: [
       ...graphiqlPlugins(options, logger),
