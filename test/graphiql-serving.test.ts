@@ -12,12 +12,8 @@ import { createYoga } from 'graphql-yoga';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chooseCoding,
-  GRAPHIQL_CACHE_CONTROL,
-  matchesETag,
-  useGraphiQLPage,
-} from '../src/server/graphiql.js';
+import { matchesETag } from '../src/server/content-negotiation.js';
+import { chooseCoding, GRAPHIQL_CACHE_CONTROL, useGraphiQLPage } from '../src/server/graphiql.js';
 import {
   GRAPHIQL_TABS,
   hlcOf,

@@ -17,6 +17,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { gzipSync } from 'node:zlib';
 import { ADMIN_FILES } from './admin/assets.js';
 import { requestPath } from './request-path.js';
+import { codingWeights, matchesETag } from './content-negotiation.js';
 
 export const ADMIN_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -85,23 +86,9 @@ function prepared(): Map<string, Asset> {
 
 /** Whether `Accept-Encoding` takes gzip (by name or `*`, with a q above 0). */
 export function acceptsGzip(header: string | string[] | undefined): boolean {
-  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
-  const q = new Map<string, number>();
-  for (const part of value.split(',')) {
-    const [name, ...params] = part.trim().toLowerCase().split(';');
-    if (!name) continue;
-    const weight = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find(Boolean);
-    q.set(name, weight === undefined ? 1 : Number(weight));
-  }
-  const gzip = q.get('gzip') ?? q.get('x-gzip') ?? q.get('*');
+  const weights = codingWeights(Array.isArray(header) ? header.join(',') : (header ?? null));
+  const gzip = weights.get('gzip') ?? weights.get('*');
   return gzip !== undefined && gzip > 0;
-}
-
-/** Whether `If-None-Match` names `etag` (weak comparison, as for GET). */
-function notModified(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  return tags.includes('*') || tags.includes(etag);
 }
 
 function answer(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body = '') {
@@ -143,7 +130,7 @@ export function handleAdmin(req: IncomingMessage, res: ServerResponse): boolean 
     etag,
     vary: 'Accept-Encoding',
   };
-  if (notModified(req.headers['if-none-match'], etag)) {
+  if (matchesETag(req.headers['if-none-match'], etag)) {
     res.writeHead(304, headers);
     res.end();
     return true;

@@ -25,6 +25,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 import { withPageLoadTime } from './graphiql-tabs.js';
+import { codingWeights, matchesETag } from './content-negotiation.js';
 
 export type ContentCoding = 'br' | 'gzip' | 'identity';
 
@@ -60,18 +61,7 @@ const PREFERENCE = ['br', 'gzip'] as const;
  */
 export function chooseCoding(acceptEncoding: string | null): ContentCoding {
   if (!acceptEncoding) return 'identity';
-  const weights = new Map<string, number>();
-  for (const part of acceptEncoding.split(',')) {
-    const [name = '', ...params] = part.split(';');
-    const coding = name.trim().toLowerCase();
-    if (!coding) continue;
-    let weight = 1;
-    for (const param of params) {
-      const q = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(param);
-      if (q) weight = Number(q[1]);
-    }
-    weights.set(coding === 'x-gzip' ? 'gzip' : coding, Number.isFinite(weight) ? weight : 0);
-  }
+  const weights = codingWeights(acceptEncoding);
   const weightOf = (coding: string) => weights.get(coding) ?? weights.get('*') ?? 0;
   let best: ContentCoding = 'identity';
   let bestWeight = 0;
@@ -81,13 +71,6 @@ export function chooseCoding(acceptEncoding: string | null): ContentCoding {
   }
   const identity = weights.get('identity');
   return identity !== undefined && identity > bestWeight ? 'identity' : best;
-}
-
-/** Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 asks). */
-export function matchesETag(ifNoneMatch: string | null, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
-  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === etag);
 }
 
 /** The rendered page: its hash and its bytes in each coding, each made once. */
