@@ -22,17 +22,24 @@ export function isVariableCoercionError(error: GraphQLError): boolean {
   return nodes.length > 0 && nodes.every((node) => node.kind === Kind.VARIABLE_DEFINITION);
 }
 
-/** `error` with `code` added to its extensions (a new error: graphql-js's may be cached). */
-export function withCode(error: GraphQLError, code: string): GraphQLError {
+/** A copy of `error` with other extensions (a new error: graphql-js's may be cached). */
+export function withExtensions(
+  error: GraphQLError,
+  extensions: GraphQLError['extensions'],
+): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.nodes ? undefined : error.source,
     positions: error.nodes ? undefined : error.positions,
     path: error.path,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code },
+    extensions,
   });
 }
+
+/** `error` with `code` added to its extensions. */
+export const withCode = (error: GraphQLError, code: string): GraphQLError =>
+  withExtensions(error, { ...error.extensions, code });
 
 function codeVariableErrors(result: ExecutionResult): ExecutionResult | null {
   if ('data' in result || !result.errors?.length) return null;

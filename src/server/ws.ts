@@ -39,6 +39,7 @@ import {
   type GatewayLimits,
 } from './limits.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
+import { withExtensions } from './error-codes.js';
 
 export interface SocketOptions {
   keepAliveMs: number;
@@ -294,14 +295,7 @@ async function declareSessions(sessions: SessionService, params: Params, info: S
  */
 function coded(error: GraphQLError, code: string): GraphQLError {
   const { http: _http, ...extensions } = error.extensions ?? {};
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.nodes ? undefined : error.source,
-    positions: error.nodes ? undefined : error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: { ...extensions, code: extensions.code ?? code },
-  });
+  return withExtensions(error, { ...extensions, code: extensions.code ?? code });
 }
 
 async function executionArgs(deps: Deps, info: SocketInfo, ctx: object, payload: Payload) {
