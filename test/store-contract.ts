@@ -288,6 +288,33 @@ function sessionTests(get: Get): void {
       expect(await store.getSessions(['nope'])).toEqual([undefined]);
     });
 
+    it('acknowledgeDownloads moves each named position up, never back, in one call', async () => {
+      const { store } = get();
+      await openAll(store, [
+        sessionRecord('s1', 'c1', 'u1', { lastSyncedAt: T0, lastDownloadedServerVersion: 5 }),
+        sessionRecord('s2', 'c2', 'u1', { lastSyncedAt: T0, lastDownloadedServerVersion: 5 }),
+        sessionRecord('s3', 'c3', 'u1', { lastSyncedAt: T0, lastDownloadedServerVersion: 5 }),
+      ]);
+      const acks = [
+        { sessionId: 's1', version: 9 },
+        { sessionId: 'nope', version: 9 },
+        { sessionId: 's3', version: 2 },
+      ];
+      await store.acknowledgeDownloads(acks, T2);
+      await store.acknowledgeDownloads([], T1);
+      const sessions = await store.getSessions(['s1', 's2', 's3']);
+      expect(sessions.map((s) => s?.lastDownloadedServerVersion)).toEqual([9, 5, 5]);
+      expect(sessions.map((s) => s?.lastSyncedAt)).toEqual([T2, T0, T2]);
+      expect(sessions[0]).toEqual(
+        sessionRecord('s1', 'c1', 'u1', {
+          lastSyncedAt: T2,
+          updatedAt: T2,
+          lastDownloadedServerVersion: 9,
+        }),
+      );
+      expect(await store.getSessions(['nope'])).toEqual([undefined]);
+    });
+
     it('updateSession of an unknown session returns undefined and creates nothing', async () => {
       const { store } = get();
       expect(await store.updateSession('nope', { closed: true })).toBeUndefined();

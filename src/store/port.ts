@@ -56,6 +56,12 @@ export type SessionPatch = Partial<
   >
 >;
 
+/** A client's acknowledgement of everything up to `version` of its session's download. */
+export interface DownloadAck {
+  sessionId: string;
+  version: number;
+}
+
 /** What a conditional `updateSession` requires of the stored session. */
 export interface SessionExpectation {
   queries?: SyncQuery[];
@@ -140,6 +146,12 @@ export interface SyncStore {
   expireSessions(before: string): Promise<string[]>;
   /** Sets `lastSyncedAt` of the named sessions to `at` (ISO time); unknown ids are ignored. */
   touchSessions(ids: readonly string[], at: string): Promise<void>;
+  /**
+   * Records download acknowledgements in one write: each session's
+   * `lastDownloadedServerVersion` moves up to its `version` (never back), and its
+   * `lastSyncedAt` and `updatedAt` to `at` (ISO time); unknown ids are ignored.
+   */
+  acknowledgeDownloads(acks: readonly DownloadAck[], at: string): Promise<void>;
   latestVersion(): Promise<number>;
 
   /** Waits for integrations in flight, then releases the store. */

@@ -15,6 +15,7 @@ import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
 import { downloadStream, historyLost, type DownloadBatch, type StreamStart } from './download.js';
 import { documentSchema, type DocumentSchema } from './document-schema.js';
+import { GroupedWrites } from './grouped-writes.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type {
@@ -104,6 +105,15 @@ export class SyncCore {
   /** The collections that have a schema, by name. */
   private readonly schemas: Map<string, DocumentSchema>;
   private backendSession: Promise<string> | null = null;
+  /** Download acknowledgements, written in groups: the highest per session. */
+  private readonly acks = new GroupedWrites<number>(
+    (group) => this.store.acknowledgeDownloads(toAcks(group), this.now()),
+    Math.max,
+  );
+  /** The sessions whose stream started: `lastSyncedAt` written in groups, not awaited. */
+  private readonly touches = new GroupedWrites<true>((group) =>
+    this.store.touchSessions([...group.keys()], this.now()),
+  );
 
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
@@ -343,6 +353,7 @@ export class SyncCore {
   /** Resolves once every upload in flight has committed or failed (for graceful shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
+    await Promise.all([this.acks.idle(), this.touches.idle()]);
   }
 
   private async integrateUpload(
@@ -449,8 +460,8 @@ export class SyncCore {
       version: serverVersion,
       latest,
     });
-    const ack = { lastDownloadedServerVersion: serverVersion, lastSyncedAt: this.now() };
     if (session.rescopeFrom && queriesVersion === session.queriesVersion) {
+      const ack = { lastDownloadedServerVersion: serverVersion, lastSyncedAt: this.now() };
       const { queries, rescopeFrom } = session;
       const finished = await this.update(
         id,
@@ -459,7 +470,10 @@ export class SyncCore {
       );
       if (finished) return finished;
     }
-    return (await this.update(id, ack)) ?? session;
+    await this.acks.add(id, serverVersion);
+    this.notifySession(id);
+    const [acknowledged] = await this.store.getSessions([id]);
+    return acknowledged ?? session;
   }
 
   /** The download stream; checks access, `since` and the max offline time before the first batch. */
@@ -469,7 +483,8 @@ export class SyncCore {
 
   /** The download stream of a session that `checkChanges` let through. */
   async streamChanges(session: SessionRecord, start: StreamStart, signal: AbortSignal) {
-    await this.store.updateSession(session.id, { lastSyncedAt: this.now() });
+    // Not awaited: a lost touch costs nothing (connected sessions are touched at each sweep).
+    this.touches.add(session.id, true).catch(() => undefined);
     const stream = downloadStream(this.downloadDeps(session), session, start, signal);
     return observedStream(this.observer, 'changes', stream);
   }
@@ -514,6 +529,9 @@ export class SyncCore {
     };
   }
 }
+
+const toAcks = (group: Map<string, number>) =>
+  [...group].map(([sessionId, version]) => ({ sessionId, version }));
 
 function uploadIntegrated(
   viewer: Viewer,

@@ -10,7 +10,13 @@ import { MongoClient, MongoServerError, ReadConcern } from 'mongodb';
 import type { ClientSession, Db, Document, TransactionOptions } from 'mongodb';
 import { MigrationError } from '../migrate.js';
 import { documentKey, type IntegrationOutcome, type IntegrationPlan } from '../port.js';
-import type { SessionExpectation, SessionPage, SessionPatch, SyncStore } from '../port.js';
+import type {
+  DownloadAck,
+  SessionExpectation,
+  SessionPage,
+  SessionPatch,
+  SyncStore,
+} from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
 import { ensureCollections, HISTORY_COUNTER, syncCollections } from './collections.js';
 import type { SyncCollections } from './collections.js';
@@ -307,6 +313,24 @@ export class MongoStore implements SyncStore {
   async touchSessions(ids: readonly string[], at: string): Promise<void> {
     if (ids.length === 0) return;
     await this.c.sessions.updateMany({ _id: { $in: [...ids] } }, { $set: { lastSyncedAt: at } });
+  }
+
+  /**
+   * One unordered bulkWrite of updateOne per session: `$max` keeps the larger position
+   * (https://www.mongodb.com/docs/manual/reference/operator/update/max/).
+   */
+  async acknowledgeDownloads(acks: readonly DownloadAck[], at: string): Promise<void> {
+    if (acks.length === 0) return;
+    const ops = acks.map((a) => ({
+      updateOne: {
+        filter: { _id: a.sessionId },
+        update: {
+          $max: { lastDownloadedServerVersion: a.version },
+          $set: { lastSyncedAt: at, updatedAt: at },
+        },
+      },
+    }));
+    await this.c.sessions.bulkWrite(ops, { ordered: false });
   }
 
   /** From the counter, so a version is not handed out again after compaction. */

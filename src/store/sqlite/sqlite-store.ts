@@ -11,6 +11,7 @@ import {
   documentKey,
   type IntegrationOutcome,
   type IntegrationPlan,
+  type DownloadAck,
   type SessionExpectation,
   type SessionPage,
   type SessionPatch,
@@ -154,6 +155,12 @@ export class SqliteStore implements SyncStore {
 
   async touchSessions(ids: readonly string[], at: string): Promise<void> {
     if (ids.length > 0) this.sql.touchSessions(ids, at);
+  }
+
+  /** In one transaction: one fsync for the whole group. */
+  async acknowledgeDownloads(acks: readonly DownloadAck[], at: string): Promise<void> {
+    if (acks.length === 0) return;
+    this.db.transaction(() => this.sql.acknowledgeDownloads(acks, at)).immediate();
   }
 
   async latestVersion() {

@@ -7,7 +7,7 @@ import type {
   JsonObject,
   SessionRecord,
 } from '../../sync/model.js';
-import type { SessionExpectation } from '../port.js';
+import type { DownloadAck, SessionExpectation } from '../port.js';
 import { jsonOrNull, PATCH_BASE } from '../session-fields.js';
 import { SESSION_COLUMNS, sessionToRow, toDocument, type DocumentRow } from './rows.js';
 
@@ -23,6 +23,7 @@ export class SqliteStatements {
   private readonly scanStmt;
   private readonly scanByVersionStmt;
   private readonly touchStmt;
+  private readonly ackStmt;
   private readonly listAll;
   private readonly listByUser;
 
@@ -58,6 +59,10 @@ export class SqliteStatements {
     );
     this.touchStmt = db.prepare(
       'UPDATE sessions SET last_synced_at = ? WHERE id IN (SELECT value FROM json_each(?))',
+    );
+    this.ackStmt = db.prepare(
+      `UPDATE sessions SET last_downloaded = MAX(last_downloaded, ?), last_synced_at = ?,
+       updated_at = ? WHERE id = ?`,
     );
     this.listAll = db.prepare('SELECT * FROM sessions WHERE id > ? ORDER BY id LIMIT ?');
     this.listByUser = db.prepare(
@@ -172,6 +177,11 @@ export class SqliteStatements {
 
   touchSessions(ids: readonly string[], at: string): void {
     this.touchStmt.run(at, JSON.stringify(ids));
+  }
+
+  /** Each acknowledgement moves its session's download position up (never back). */
+  acknowledgeDownloads(acks: readonly DownloadAck[], at: string): void {
+    for (const a of acks) this.ackStmt.run(a.version, at, at, a.sessionId);
   }
 
   listSessions(userId: string | undefined, after: string, limit: number) {
