@@ -45,6 +45,8 @@ export interface GatewayConfig {
   clientChangesetsPerSecond: number;
   /** graphql-ws sockets one user may hold open at once; 0: no limit. */
   maxSocketsPerUser: number;
+  /** Operations one graphql-ws socket runs at once; more wait for a slot (a bounded queue). */
+  maxOperationsPerSocket: number;
   /** After SIGTERM, how long in-flight work may take before connections are cut. */
   shutdownTimeoutMs: number;
   /** `GET /metrics` requires `Authorization: Bearer <token>`; null: open. */
@@ -235,6 +237,13 @@ export const SETTINGS = {
     help: 'graphql-ws sockets one user may hold open; 0: no limit',
     int: { default: 100, min: 0, max: 1_000_000 },
   },
+  maxOperationsPerSocket: {
+    flag: 'max-operations-per-socket',
+    env: 'MAX_OPERATIONS_PER_SOCKET',
+    arg: 'n',
+    help: 'operations one graphql-ws socket runs at once; more wait for a slot',
+    int: { default: 200, min: 1, max: 100_000 },
+  },
   shutdownTimeoutMs: {
     flag: 'shutdown-timeout-ms',
     env: 'SHUTDOWN_TIMEOUT_MS',
@@ -349,6 +358,7 @@ function validate(raw: Raw, env: NodeJS.ProcessEnv): GatewayConfig {
     userOpsPerSecond: intSetting(raw, 'userOpsPerSecond'),
     clientChangesetsPerSecond: intSetting(raw, 'clientChangesetsPerSecond'),
     maxSocketsPerUser: intSetting(raw, 'maxSocketsPerUser'),
+    maxOperationsPerSocket: intSetting(raw, 'maxOperationsPerSocket'),
     shutdownTimeoutMs: intSetting(raw, 'shutdownTimeoutMs'),
     metricsToken: raw.metricsToken ?? null,
   };

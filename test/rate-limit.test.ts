@@ -1,8 +1,8 @@
 /**
  * Rate limits: the token buckets themselves (burst, refill, the wait, bounded memory), then
  * operations per user over graphql-ws and HTTP (one budget for both) and changesets per
- * client in uploadChanges, refused with LIMIT_EXCEEDED and `extensions.retryAfterMs` (HTTP:
- * 429 and Retry-After). Time is a ManualClock: budgets refill only when a test says so.
+ * client in uploadChanges, refused with LIMIT_EXCEEDED, `extensions.retryAfterMs` and
+ * `retryable` (HTTP: 429 and Retry-After). Time is a ManualClock: budgets refill only when a test says so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -104,7 +104,11 @@ describe('operations per user', () => {
     expect((await request(one, SESSIONS)).errors).toBeUndefined();
     const refused = await request(one, SESSIONS);
     expect(refused.errors?.[0]?.message).toMatch(/at most 5 operations per second per user/);
-    expect(extensionsOf(refused)).toEqual({ code: 'LIMIT_EXCEEDED', retryAfterMs: 200 });
+    expect(extensionsOf(refused)).toEqual({
+      code: 'LIMIT_EXCEEDED',
+      retryAfterMs: 200,
+      retryable: true,
+    });
     expect((await request(lgw.ws(await lgw.token('bob')), SESSIONS)).errors).toBeUndefined();
     clock.advance(200);
     expect((await request(two, SESSIONS)).errors).toBeUndefined();
@@ -124,6 +128,7 @@ describe('operations per user', () => {
     expect(refused.body.errors?.[0]?.extensions).toEqual({
       code: 'LIMIT_EXCEEDED',
       retryAfterMs: 200,
+      retryable: true,
     });
     expect(extensionsOf(await request(socket, SESSIONS))?.code).toBe('LIMIT_EXCEEDED');
     expect((await lgw.http(SESSIONS, {}, await lgw.token('bob'))).status).toBe(200);
@@ -175,7 +180,11 @@ describe('changesets per client', () => {
     expect(refused.errors?.[0]?.message).toMatch(
       /^changesets: client phone may upload at most 5 changesets per second/,
     );
-    expect(extensionsOf(refused)).toEqual({ code: 'LIMIT_EXCEEDED', retryAfterMs: 400 });
+    expect(extensionsOf(refused)).toEqual({
+      code: 'LIMIT_EXCEEDED',
+      retryAfterMs: 400,
+      retryable: true,
+    });
     const store = lgw.base.gateway.core.store;
     expect((await store.getSessions([phone]))[0]!.lastIntegratedClientVersion).toBe(10);
     // Reports (no changesets) are never refused; another client has a budget of its own.
@@ -193,6 +202,7 @@ describe('changesets per client', () => {
     expect(overHttp.body.errors?.[0]?.extensions).toEqual({
       code: 'LIMIT_EXCEEDED',
       retryAfterMs: 400,
+      retryable: true,
     });
     clock.advance(400);
     expect((await upload(phone, inserts(clock, 11, 2))).errors).toBeUndefined();

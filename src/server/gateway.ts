@@ -136,6 +136,7 @@ function serve(
     clientChangesetsPerSecond: config.clientChangesetsPerSecond,
     maxSocketsPerUser: config.maxSocketsPerUser,
     maxChangesPerUpload: config.maxChangesPerUpload,
+    maxOperationsPerSocket: config.maxOperationsPerSocket,
   });
   const yoga = createGatewayYoga(services, logger, {
     errorSink: observed.metrics,

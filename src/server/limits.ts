@@ -10,6 +10,10 @@
  *   `uploadChanges` resolver (resolvers/upload.ts), refused the same way;
  * - graphql-ws sockets open at once per user (`MAX_SOCKETS_PER_USER`): the socket past the
  *   cap is closed at `connection_init` with SOCKET_LIMIT_CLOSE_CODE;
+ * - operations running at once per graphql-ws socket (`MAX_OPERATIONS_PER_SOCKET`): past it
+ *   an operation waits for a slot, in arrival order (socket-operations.ts), within a bound
+ *   on the waiting ones (count and message bytes); past that bound it is refused with
+ *   LIMIT_EXCEEDED and `extensions.retryable` (socketFull), nothing of it done;
  * - changesets per upload (`MAX_CHANGES_PER_UPLOAD`), counted in the raw variables and in
  *   the query's list literal before GraphQL coerces them: BAD_USER_INPUT naming `changesets`.
  *
@@ -27,6 +31,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { RateLimiter } from '../session/rate-limit.js';
 import type { Viewer } from '../sync/model.js';
 import { limitExceeded } from '../schema/limit-exceeded.js';
+import type { SocketOperationLimits } from './socket-operations.js';
 
 /** Close code of a graphql-ws socket past the user's cap (4429 is graphql-ws's own, taken). */
 export const SOCKET_LIMIT_CLOSE_CODE = 4430;
@@ -40,6 +45,12 @@ export interface LimitOptions {
   maxSocketsPerUser: number;
   /** Changesets one `uploadChanges` may carry. */
   maxChangesPerUpload: number;
+  /** Operations one graphql-ws socket may run at once; more wait for a slot. */
+  maxOperationsPerSocket: number;
+  /** Operations one socket may have waiting for a slot; more are refused. */
+  maxWaitingOperationsPerSocket: number;
+  /** Bytes of the messages of one socket's waiting operations; more are refused. */
+  maxWaitingBytesPerSocket: number;
   clock?: Clock;
 }
 
@@ -49,6 +60,10 @@ export const DEFAULT_LIMITS: LimitOptions = {
   clientChangesetsPerSecond: 1000,
   maxSocketsPerUser: 100,
   maxChangesPerUpload: 1000,
+  maxOperationsPerSocket: 200,
+  maxWaitingOperationsPerSocket: 1000,
+  /** Two messages of the largest size (8 MiB, MAX_REQUEST_BYTES). */
+  maxWaitingBytesPerSocket: 16 * 1024 * 1024,
 };
 
 export interface GatewayLimits {
@@ -59,6 +74,8 @@ export interface GatewayLimits {
   /** 0: no limit. */
   maxSocketsPerUser: number;
   maxChangesPerUpload: number;
+  /** Per graphql-ws socket: running, waiting, and the waiting ones' message bytes. */
+  socketOperations: SocketOperationLimits;
 }
 
 export function createGatewayLimits(options: Partial<LimitOptions> = {}): GatewayLimits {
@@ -71,6 +88,11 @@ export function createGatewayLimits(options: Partial<LimitOptions> = {}): Gatewa
     changesets: limiter(o.clientChangesetsPerSecond),
     maxSocketsPerUser: o.maxSocketsPerUser,
     maxChangesPerUpload: o.maxChangesPerUpload,
+    socketOperations: {
+      running: o.maxOperationsPerSocket,
+      waiting: o.maxWaitingOperationsPerSocket,
+      waitingBytes: o.maxWaitingBytesPerSocket,
+    },
   };
 }
 
@@ -92,6 +114,20 @@ export function takeOperation(
     `at most ${rate} operations per second per user`,
     decision.retryAfterMs,
     http,
+  );
+}
+
+/**
+ * The refusal of an operation past its socket's bound on waiting operations: nothing of it
+ * was done, and the same operation may be sent again once some of the socket's have ended
+ * (`extensions.retryable`; no `retryAfterMs`: the wait depends on the client's own).
+ */
+export function socketFull(limits: SocketOperationLimits): GraphQLError {
+  const { running, waiting, waitingBytes } = limits;
+  return new GraphQLError(
+    `at most ${running} operations per socket run at once and ${waiting} (${waitingBytes} bytes) wait; ` +
+      'nothing of this one was done: send it again once some have finished',
+    { extensions: { code: 'LIMIT_EXCEEDED', retryable: true } },
   );
 }
 

@@ -35,9 +35,11 @@ import {
   checkUploadSize,
   createGatewayLimits,
   SOCKET_LIMIT_CLOSE_CODE,
+  socketFull,
   takeOperation,
   type GatewayLimits,
 } from './limits.js';
+import { SocketOperations } from './socket-operations.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
 import { withExtensions } from './error-codes.js';
 
@@ -58,7 +60,13 @@ type Extra = {
   request: IncomingMessage;
   info?: SocketInfo;
   abort?: AbortController;
-  ops?: Map<string, () => void>;
+  /** The socket's running and waiting operations (from its acknowledgement on). */
+  operations?: SocketOperations;
+  /**
+   * The length of the message being handled, while it is: graphql-ws calls onSubscribe
+   * synchronously within its handling of the subscribe message.
+   */
+  messageBytes?: number;
   /** When the connection's token expires (ms since the epoch), if it does. */
   expiresAt?: number | null;
   cancelExpiry?: () => void;
@@ -79,8 +87,6 @@ interface Deps {
   logger: Logger;
 }
 
-/** Operations one socket may have running at once. */
-const MAX_OPERATIONS_PER_SOCKET = 200;
 /** Message types only a server sends: graphql-ws throws on them (we close with 4400). */
 const SERVER_MESSAGE_TYPES = new Set(['connection_ack', 'next', 'error']);
 const CLIENT_MESSAGE_TYPES = new Set(['connection_init', 'ping', 'pong', 'subscribe', 'complete']);
@@ -100,10 +106,12 @@ function operationToken(payload: Payload): string | null | undefined {
   return entry && typeof entry[1] === 'string' ? bearer(entry[1]) : undefined;
 }
 
-/** Ends an operation's waits and streams and frees its slot (again: nothing happens). */
-function release(extra: Extra, id: string): void {
-  extra.ops?.get(id)?.();
-  extra.ops?.delete(id);
+/**
+ * Ends an operation's waits and streams and frees its slot, or takes it out of the queue
+ * (only the one of `payload`, when given; again: nothing happens).
+ */
+function release(extra: Extra, id: string, payload?: object): void {
+  extra.operations?.release(id, payload);
 }
 
 /**
@@ -130,7 +138,8 @@ const refuse = (code: string, message: string) => [
 
 /**
  * The operation's view of its socket: its own viewer and an abort signal of its own. Every
- * subscribe message, valid or not, takes one operation from its user's budget first.
+ * subscribe message admitted to a slot, valid or not, takes one operation from its user's
+ * budget first.
  */
 async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payload) {
   const socket = extra.info!;
@@ -154,18 +163,29 @@ async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payl
       "the connection's token has expired: reconnect with a new one",
     );
   }
-  const ops = (extra.ops ??= new Map());
-  if (ops.size >= MAX_OPERATIONS_PER_SOCKET) {
-    return refuse('LIMIT_EXCEEDED', `at most ${MAX_OPERATIONS_PER_SOCKET} operations per socket`);
-  }
   const controller = new AbortController();
   const abort = () => controller.abort();
-  socket.signal.addEventListener('abort', abort, { once: true });
-  ops.set(id, () => {
+  const cancel = () => {
     socket.signal.removeEventListener('abort', abort);
     abort();
-  });
+  };
+  // Completed by the client while its token was checked: it does not start (nor answer).
+  if (!extra.operations!.started(id, payload, cancel)) return refuse('CANCELLED', 'completed');
+  socket.signal.addEventListener('abort', abort, { once: true });
   return { ...socket, viewer, signal: controller.signal };
+}
+
+/**
+ * Waits for the operation's slot on its socket (see socket-operations.ts): true once it has
+ * one; else the refusal (the queue is full: LIMIT_EXCEEDED, retryable), or, for an operation
+ * completed by the client or closed with its socket while it waited, an error nobody gets.
+ * Runs synchronously up to its first await, while graphql-ws handles the message.
+ */
+async function takeSlot(deps: Deps, extra: Extra, id: string, payload: Payload) {
+  const bytes = extra.messageBytes ?? Number.MAX_SAFE_INTEGER;
+  const turn = extra.operations!.enter(id, payload, bytes);
+  if (turn === false) return [socketFull(deps.limits.socketOperations)];
+  return (await turn) || refuse('CANCELLED', 'completed before it started');
 }
 
 /**
@@ -247,7 +267,8 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
   }
   extra.counted = key;
   extra.abort = new AbortController();
-  raiseListenerLimit(extra.abort.signal);
+  raiseListenerLimit(extra.abort.signal, deps.limits.socketOperations.running);
+  extra.operations = new SocketOperations(deps.limits.socketOperations);
   extra.info = { id: randomUUID(), viewer: who.viewer, signal: extra.abort.signal };
   extra.expiresAt = who.expiresAt?.getTime() ?? null;
   if (extra.expiresAt !== null) {
@@ -264,9 +285,9 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
  * leak, so Node's warning past 10 listeners is raised to it. A signal that is not Node's
  * (a DOM environment in tests) has no such warning to raise.
  */
-function raiseListenerLimit(signal: AbortSignal): void {
+function raiseListenerLimit(signal: AbortSignal, max: number): void {
   try {
-    setMaxListeners(MAX_OPERATIONS_PER_SOCKET + 10, signal);
+    setMaxListeners(max + 10, signal);
   } catch {
     // not a Node EventTarget
   }
@@ -296,6 +317,12 @@ async function declareSessions(sessions: SessionService, params: Params, info: S
 function coded(error: GraphQLError, code: string): GraphQLError {
   const { http: _http, ...extensions } = error.extensions ?? {};
   return withExtensions(error, { ...extensions, code: extensions.code ?? code });
+}
+
+/** The operation, once it holds a slot: its socket view, then its execution arguments. */
+async function startOperation(deps: Deps, ctx: { extra: Extra }, id: string, payload: Payload) {
+  const info = await operationInfo(deps, ctx.extra, id, payload);
+  return Array.isArray(info) ? info : executionArgs(deps, info, ctx, payload);
 }
 
 async function executionArgs(deps: Deps, info: SocketInfo, ctx: object, payload: Payload) {
@@ -373,6 +400,12 @@ export function closeReason(reason: string | undefined, max = MAX_CLOSE_REASON_B
   return cut;
 }
 
+/** The length of a message as `ws` received it. */
+function rawBytes(raw: RawData): number {
+  if (Array.isArray(raw)) return raw.reduce((n, b) => n + b.length, 0);
+  return raw.byteLength;
+}
+
 /**
  * graphql-ws's server on one `ws` socket, as graphql-ws/use/ws does it (keep-alive pings,
  * dropped when a pong is late), with client mistakes logged once per socket at warn and
@@ -429,7 +462,9 @@ function serveSocket(
         socket.on('message', async (raw: RawData) => {
           const data = String(raw);
           current = data;
+          extra.messageBytes = rawBytes(raw);
           const handled = handle(data); // runs synchronously up to its first await
+          extra.messageBytes = undefined;
           current = '';
           try {
             await handled;
@@ -485,29 +520,30 @@ export function attachGraphqlWs(
       extra.cancelExpiry?.();
       if (extra.counted !== undefined) counts.close(extra.counted);
       extra.counted = undefined;
+      extra.operations?.close();
       extra.abort?.abort();
       // A failed write leaves the offline time counting from the session's last sync.
       if (extra.info) void services.sessions.socketClosed(extra.info.id).catch(() => {});
     },
     onSubscribe: async (ctx, id, payload) => {
-      const info = await operationInfo(deps, ctx.extra, id, payload);
-      if (Array.isArray(info)) return info;
+      const slot = await takeSlot(deps, ctx.extra, id, payload);
+      if (slot !== true) return slot;
       try {
-        const args = await executionArgs(deps, info, ctx, payload);
+        const args = await startOperation(deps, ctx, id, payload);
         // graphql-ws completes nothing it did not start: an operation refused here frees its slot.
-        if (Array.isArray(args)) release(ctx.extra, id);
+        if (Array.isArray(args)) release(ctx.extra, id, payload);
         return args;
       } catch (error) {
-        release(ctx.extra, id);
+        release(ctx.extra, id, payload);
         throw error;
       }
     },
     // An operation graphql-ws refuses after onSubscribe (none: executionArgs resolves the
     // operation first) is never completed either; one that fails while streaming is
     // completed after this.
-    onError: (ctx, id) => release(ctx.extra, id),
+    onError: (ctx, id, payload) => release(ctx.extra, id, payload),
     // A finished or client-completed operation ends its waits and streams.
-    onComplete: (ctx, id) => release(ctx.extra, id),
+    onComplete: (ctx, id, payload) => release(ctx.extra, id, payload),
   };
   const graphqlWs = makeServer<Params, Extra>(serverOptions);
   wss.on('error', (error) => logger.error({ err: error }, 'graphql-ws: WebSocket server error'));
