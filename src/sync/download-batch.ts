@@ -4,6 +4,7 @@ import type { SyncStore } from '../store/port.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { JsonObject, SessionRecord, StoredDocument } from './model.js';
 import type { UserPermissions } from './permissions.js';
+import type { SharedHistory } from './shared-history.js';
 
 export interface DownloadChange {
   serverVersion: number;
@@ -28,6 +29,8 @@ export interface DownloadBatch {
 export interface DownloadDeps {
   store: SyncStore;
   feed: ChangeFeed;
+  /** The recent history, read once per gateway for every stream. */
+  history: Pick<SharedHistory, 'read'>;
   perms: UserPermissions;
   batchSize: number;
   clock: Clock;

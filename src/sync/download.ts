@@ -262,8 +262,7 @@ async function* sendHistory(
   { scope, session }: Pick<Seen, 'scope' | 'session'>,
 ): AsyncGenerator<DownloadBatch, boolean | null> {
   const { at, sent } = f;
-  const latest = await deps.store.latestVersion();
-  const entries = await deps.store.readHistory(at.cursor, deps.batchSize);
+  const { entries, latest } = await deps.history.read(at.cursor, deps.batchSize);
   if (historyLost(at.cursor, entries, latest)) return null;
   deps.feed.advance(latest);
   const changes = entries

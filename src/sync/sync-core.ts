@@ -16,6 +16,7 @@ import { ChangeFeed } from './change-feed.js';
 import { downloadStream, historyLost, type DownloadBatch, type StreamStart } from './download.js';
 import { documentSchema, type DocumentSchema } from './document-schema.js';
 import { GroupedWrites } from './grouped-writes.js';
+import { SharedHistory } from './shared-history.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type {
@@ -92,6 +93,8 @@ export interface UploadReportInput {
 
 export class SyncCore {
   readonly feed = new ChangeFeed();
+  /** The recent history, read once per gateway for every stream (set in the constructor). */
+  private readonly history: SharedHistory;
   /** Announces, per session id, that the session's stored record changed. */
   readonly sessionUpdates = new Topics<string>();
   /** Called when a session is found past the max offline time. */
@@ -118,6 +121,8 @@ export class SyncCore {
   constructor(private readonly options: SyncCoreOptions) {
     this.store = options.store;
     this.signals = options.signals ?? NO_OTHER_GATEWAYS;
+    const held = Math.max(4 * options.downloadBatchSize, 1000);
+    this.history = new SharedHistory(this.store, this.feed, { entries: held, bytes: 32 << 20 });
     this.schemas = new Map(
       Object.entries(options.rules.collections).flatMap(([name, rules]) =>
         rules.schema ? [[name, documentSchema(rules.schema)] as const] : [],
@@ -520,6 +525,7 @@ export class SyncCore {
     return {
       store: this.store,
       feed: this.feed,
+      history: this.history,
       batchSize: this.options.downloadBatchSize,
       clock: this.options.clock,
       cursorRefreshMs: this.options.cursorRefreshMs ?? DEFAULT_CURSOR_REFRESH_MS,
