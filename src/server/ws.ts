@@ -483,6 +483,8 @@ function serveSocket(
     extra,
   );
   socket.once('close', (code: number, reason: Buffer) => {
+    // Before graphql-ws ends the running ones: their slots must not start the waiting ones.
+    extra.operations?.close();
     if (pongWait) clearTimeout(pongWait);
     if (pingInterval) clearInterval(pingInterval);
     void closed(code, String(reason));
