@@ -15,6 +15,7 @@ import { useGraphiQLPage } from './graphiql.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql-tabs.js';
 import type { GatewayLimits } from './limits.js';
 import { useGatewayLimits } from './limits-plugin.js';
+import { useSharedExecution } from './shared-execution.js';
 import {
   useCsrfPrevention,
   useNoIntrospection,
@@ -172,6 +173,7 @@ export function createGatewayYoga(
       ...guardPlugins(options, services),
       // Variable-coercion refusals get BAD_USER_INPUT (graphql-js gives them no code).
       useErrorCodes(),
+      useSharedExecution(),
     ],
     // Yoga's default is 25 MB; this matches the sockets' maxPayload.
     maxRequestBodySize: MAX_REQUEST_BYTES,

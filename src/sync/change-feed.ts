@@ -13,6 +13,8 @@ export class ChangeFeed {
   private latestVersion = 0;
   private readonly pokes = new Map<string, number>();
   private readonly waiters = new Set<Waiter>();
+  /** The same waiters by session: a poke wakes its session's without a scan of all. */
+  private readonly bySession = new Map<string, Set<Waiter>>();
   private readonly listeners = new Set<(version: number) => void>();
 
   get latest(): number {
@@ -45,14 +47,13 @@ export class ChangeFeed {
 
   /** Wakes every waiting stream, as if each session was poked (after missed signals). */
   pokeAll(): void {
-    const sessions = new Set([...this.waiters].map((w) => w.sessionId));
-    for (const id of sessions) this.poke(id);
+    for (const id of [...this.bySession.keys()]) this.poke(id);
   }
 
   /** Wakes the session's streams: its scope or state changed. */
   poke(sessionId: string): void {
     this.pokes.set(sessionId, this.pokeCount(sessionId) + 1);
-    for (const w of this.waiters) if (w.sessionId === sessionId) w.wake();
+    for (const w of [...(this.bySession.get(sessionId) ?? [])]) w.wake();
   }
 
   /** Resolves when a version after `after` exists, the session is poked past `seenPokes`, or `signal` aborts. */
@@ -63,12 +64,22 @@ export class ChangeFeed {
     return new Promise<void>((resolve) => {
       const waiter: Waiter = { after, sessionId, wake: () => done() };
       const done = () => {
-        this.waiters.delete(waiter);
+        this.forget(waiter);
         signal.removeEventListener('abort', done);
         resolve();
       };
       this.waiters.add(waiter);
+      const own = this.bySession.get(sessionId);
+      if (own) own.add(waiter);
+      else this.bySession.set(sessionId, new Set([waiter]));
       signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  private forget(waiter: Waiter): void {
+    this.waiters.delete(waiter);
+    const own = this.bySession.get(waiter.sessionId);
+    own?.delete(waiter);
+    if (own?.size === 0) this.bySession.delete(waiter.sessionId);
   }
 }

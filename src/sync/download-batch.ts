@@ -4,6 +4,7 @@ import type { SyncStore } from '../store/port.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { JsonObject, SessionRecord, StoredDocument } from './model.js';
 import type { UserPermissions } from './permissions.js';
+import type { BatchMemo } from './batch-memo.js';
 import type { SharedHistory } from './shared-history.js';
 
 export interface DownloadChange {
@@ -31,6 +32,8 @@ export interface DownloadDeps {
   feed: ChangeFeed;
   /** The recent history, read once per gateway for every stream. */
   history: Pick<SharedHistory, 'read'>;
+  /** Live batches shared between the streams that send the same one. */
+  batches: Pick<BatchMemo, 'make'>;
   perms: UserPermissions;
   batchSize: number;
   clock: Clock;

@@ -275,9 +275,9 @@ async function* sendHistory(
   // can acknowledge past it even when nothing in its scope changes.
   const owed = session.lastIntegratedClientVersion !== f.integrated;
   if (changes.length > 0 || f.first || (sent && to > sent.past)) {
-    yield sending(deps, at, makeBatch(at.cursor, to, changes, latest, versions));
+    yield sending(deps, at, deps.batches.make(at.cursor, to, changes, latest, versions));
   } else if (caughtUp && to > at.sentTo && (owed || refreshDue(deps, at, to))) {
-    yield sending(deps, at, makeBatch(at.sentTo, to, [], latest, versions));
+    yield sending(deps, at, deps.batches.make(at.sentTo, to, [], latest, versions));
   }
   if (caughtUp) f.integrated = session.lastIntegratedClientVersion;
   f.first = false;

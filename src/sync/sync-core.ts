@@ -17,6 +17,7 @@ import { downloadStream, historyLost, type DownloadBatch, type StreamStart } fro
 import { documentSchema, type DocumentSchema } from './document-schema.js';
 import { GroupedWrites } from './grouped-writes.js';
 import { SharedHistory } from './shared-history.js';
+import { BatchMemo } from './batch-memo.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type {
@@ -95,6 +96,7 @@ export class SyncCore {
   readonly feed = new ChangeFeed();
   /** The recent history, read once per gateway for every stream (set in the constructor). */
   private readonly history: SharedHistory;
+  private readonly batches = new BatchMemo();
   /** Announces, per session id, that the session's stored record changed. */
   readonly sessionUpdates = new Topics<string>();
   /** Called when a session is found past the max offline time. */
@@ -526,6 +528,7 @@ export class SyncCore {
       store: this.store,
       feed: this.feed,
       history: this.history,
+      batches: this.batches,
       batchSize: this.options.downloadBatchSize,
       clock: this.options.clock,
       cursorRefreshMs: this.options.cursorRefreshMs ?? DEFAULT_CURSOR_REFRESH_MS,

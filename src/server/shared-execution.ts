@@ -1,0 +1,105 @@
+/**
+ * Subscription events executed once for all their subscribers. The download stream hands
+ * the same batch object to every session whose batch is the same (src/sync/batch-memo.ts);
+ * this plugin executes each such event once per distinct operation (document, operation
+ * name, variables) and gives every subscriber of that operation the same result object,
+ * which the socket layer then serializes once (src/server/shared-json.ts).
+ *
+ * Only for root fields whose results depend on the event, the document and the variables
+ * alone: no resolver under them reads the context or the viewer (the batch is already what
+ * this session may see). Every other subscription executes as graphql-js does.
+ */
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/** Root subscription fields executed once per event and operation. */
+const SHARED_FIELDS = new Set(['changes']);
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/**
+ * Whether the operation runs on a socket (over HTTP, Yoga's own executor answers a bad
+ * variable with a 400 of its own) and every root field is one whose events may be shared.
+ */
+function sharesEvents(args: ExecutionArgs): boolean {
+  if (!(args.contextValue as { socketId?: string | null } | undefined)?.socketId) return false;
+  const operation = getOperationAST(args.document, args.operationName);
+  if (operation?.operation !== 'subscription') return false;
+  return operation.selectionSet.selections.every(
+    (s) => s.kind === 'Field' && SHARED_FIELDS.has(s.name.value) && !s.directives?.length,
+  );
+}
+
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 0;
+
+/** What, besides the event, the result depends on. */
+function operationKey(args: ExecutionArgs): string {
+  let id = documentIds.get(args.document);
+  if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
+  return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+}
+
+/** Results by event, then by operation: dropped with the event. */
+const results = new WeakMap<object, Map<string, Result>>();
+
+function executeShared(args: ExecutionArgs, key: string, event: unknown): Result {
+  if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+  let byOperation = results.get(event);
+  if (!byOperation) results.set(event, (byOperation = new Map()));
+  let result = byOperation.get(key);
+  if (!result) {
+    result = execute({ ...args, rootValue: event });
+    byOperation.set(key, result);
+  }
+  return result;
+}
+
+/**
+ * The events of `source`, each mapped; `return()` reaches the source at once, even while
+ * it waits for its next event (an async generator would wait for that event first).
+ */
+function mapEvents<T, U>(source: AsyncIterable<T>, map: (event: T) => U): AsyncGenerator<U> {
+  const iterator = source[Symbol.asyncIterator]();
+  const next = async (): Promise<IteratorResult<U>> => {
+    const step = await iterator.next();
+    return step.done ? { done: true, value: undefined } : { done: false, value: map(step.value) };
+  };
+  const end = async (): Promise<IteratorResult<U>> => {
+    await iterator.return?.();
+    return { done: true, value: undefined };
+  };
+  const mapped = {
+    next,
+    return: end,
+    throw: async (error: unknown) => {
+      await end();
+      throw error;
+    },
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped as AsyncGenerator<U>;
+}
+
+async function subscribeShared(args: ExecutionArgs) {
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in source)) return source;
+  const key = operationKey(args);
+  return mapEvents(source, (event) => executeShared(args, key, event));
+}
+
+/** The Yoga plugin: shared execution for the subscriptions that allow it. */
+export function useSharedExecution(): Plugin {
+  return {
+    onSubscribe({ args, setSubscribeFn }) {
+      if (sharesEvents(args)) setSubscribeFn(subscribeShared as never);
+    },
+  };
+}
