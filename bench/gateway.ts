@@ -2,7 +2,7 @@
  * The real gateway, started in-process on a file store in a fresh temp dir (WAL,
  * synchronous=FULL, real fsync), with a count of its group commits.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -51,7 +51,23 @@ function watchGroups(store: unknown): GroupStats | null {
   return stats;
 }
 
-export async function startBenchGateway(): Promise<BenchGateway> {
+/** A bench token, valid for every bench gateway (they share the secret). */
+export const benchToken = (userId: string): Promise<string> => mintToken(SECRET, userId);
+
+export interface BenchGatewayOptions {
+  /** Rules (the rules file's JSON), written to the temp dir as RULES_FILE; none: ownership. */
+  rules?: object;
+}
+
+/** RULES_FILE's variable for `rules`, written into the data dir. */
+function rulesEnv(dataDir: string, rules?: object): Record<string, string> {
+  if (!rules) return {};
+  const file = join(dataDir, 'rules.json');
+  writeFileSync(file, JSON.stringify(rules));
+  return { RULES_FILE: file };
+}
+
+export async function startBenchGateway(options: BenchGatewayOptions = {}): Promise<BenchGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sync-gw-bench-'));
   // A benchmark is one client (or user) at full speed, not abuse: no rate limits.
   const env = {
@@ -62,6 +78,7 @@ export async function startBenchGateway(): Promise<BenchGateway> {
     USER_OPS_PER_SECOND: '0',
     CLIENT_CHANGESETS_PER_SECOND: '0',
     MAX_SOCKETS_PER_USER: '0',
+    ...rulesEnv(dataDir, options.rules),
   };
   const gateway = await startGateway(loadConfig([], env), { logger: pino({ level: 'silent' }) });
   const groups = watchGroups(gateway.core.store);
@@ -70,7 +87,7 @@ export async function startBenchGateway(): Promise<BenchGateway> {
     gateway,
     dataDir,
     groups,
-    token: (userId) => mintToken(SECRET, userId),
+    token: benchToken,
     close: async () => {
       await gateway.close();
       rmSync(dataDir, { recursive: true, force: true });

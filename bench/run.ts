@@ -2,7 +2,9 @@
  * `npm run bench`: the gateway's upload throughput and upload-to-event latency, each as
  * the median over repetitions and as a ratio to a floor measured in the same repetition
  * (shared machines are noisy; absolute figures alone do not compare across runs).
- * Prints a table and writes .bench/results.json. BENCH_REPS overrides the repetitions.
+ * Prints a table and writes .bench/results.json. BENCH_REPS overrides the repetitions
+ * (BENCH_SCALE_REPS those of fan-out and memory, default 3 at most); BENCH_ONLY picks
+ * scenarios by name (throughput, latency, live, catchup, fanout, memory; comma-separated).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,10 +12,24 @@ import { cpus } from 'node:os';
 import { ClientProcess } from './client-driver.js';
 import { latencyRep, type LatencyRep, type LatencySettings } from './latency.js';
 import { catchUpRep, liveRep, type CatchUpRep, type LiveRep, type SdkSettings } from './sdk.js';
+import {
+  FANOUT,
+  fanoutRows,
+  MEMORY,
+  memoryRows,
+  runFanout,
+  runMemory,
+  scaleNotes,
+  type FanoutReps,
+} from './scale.js';
+import type { MemoryRep } from './memory.js';
 import { fmt, medianOf, spread, table } from './stats.js';
 import { throughputRep, type ThroughputRep, type ThroughputSettings } from './throughput.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
+const SCALE_REPS = Number(process.env.BENCH_SCALE_REPS ?? Math.min(REPS, 3));
+const SCENARIOS = ['throughput', 'latency', 'live', 'catchup', 'fanout', 'memory'] as const;
+type Scenario = (typeof SCENARIOS)[number];
 const THROUGHPUT: ThroughputSettings = { clients: 50, warmupMs: 1000, windowMs: 3000 };
 const LATENCY: LatencySettings = { samples: 500, warmup: 50 };
 const SDK: SdkSettings = { liveChanges: 10_000, catchUpSizes: [10_000, 20_000, 40_000, 100_000] };
@@ -59,76 +75,99 @@ async function repeat<T>(label: string, rep: () => Promise<T>, log: (i: number, 
 
 const ratioRange = <T>(reps: T[], pick: (r: T) => number) => spread(reps.map(pick), fmt.ratio);
 
-function summaryTable(throughput: ThroughputRep[], latency: LatencyRep[]): string[][] {
+function throughputRows(throughput: ThroughputRep[]): string[][] {
   const t = medianOf(throughput);
-  const l = medianOf(latency);
   const tRatios = ratioRange(throughput, (r) => r.ratio);
+  const name = '1. upload throughput /s';
+  return [[name, fmt.int(t.gatewayPerSec), fmt.int(t.floorPerSec), fmt.ratio(t.ratio), tRatios]];
+}
+
+function latencyRows(latency: LatencyRep[]): string[][] {
+  const l = medianOf(latency);
   const [p50Ratios, p99Ratios] = [
     ratioRange(latency, (r) => r.ratioP50),
     ratioRange(latency, (r) => r.ratioP99),
   ];
   return [
-    ['', 'gateway', 'floor', 'ratio', 'ratio min–max'],
-    [
-      '1. upload throughput /s',
-      fmt.int(t.gatewayPerSec),
-      fmt.int(t.floorPerSec),
-      fmt.ratio(t.ratio),
-      tRatios,
-    ],
     ['2. upload→event p50', fmt.ms(l.p50), fmt.ms(l.floorP50), fmt.ratio(l.ratioP50), p50Ratios],
     ['2. upload→event p99', fmt.ms(l.p99), fmt.ms(l.floorP99), fmt.ratio(l.ratioP99), p99Ratios],
   ];
 }
 
-function sdkRows(live: LiveRep[], catchUp: CatchUpRep[]): string[][] {
+function liveRows(live: LiveRep[]): string[][] {
   const l = medianOf(live);
+  const name = '3. SDK live sync changes/s';
+  const ratios = ratioRange(live, (r) => r.ratio);
+  return [[name, fmt.int(l.sdkPerSec), fmt.int(l.rawPerSec), fmt.ratio(l.ratio), ratios]];
+}
+
+function catchUpRows(catchUp: CatchUpRep[]): string[][] {
   const c = medianOf(catchUp);
-  const rows = [
-    ['3. SDK live sync changes/s', fmt.int(l.sdkPerSec), fmt.int(l.rawPerSec), fmt.ratio(l.ratio)],
-  ];
-  rows[0]!.push(ratioRange(live, (r) => r.ratio));
-  for (const n of SDK.catchUpSizes) {
+  return SDK.catchUpSizes.map((n) => {
     const key = `ratio${n}`;
-    rows.push([
+    return [
       `4. SDK catch-up ${n / 1000}k docs`,
       fmt.ms(c[`sdk${n}`]!),
       fmt.ms(c[`raw${n}`]!),
       fmt.ratio(c[key]!),
       ratioRange(catchUp, (r) => r[key]!),
-    ]);
-  }
-  return rows;
+    ];
+  });
 }
 
-function summaryNotes(throughput: ThroughputRep[], latency: LatencyRep[]): string {
+function throughputNotes(throughput: ThroughputRep[]): string[] {
   const t = medianOf(throughput);
-  const l = medianOf(latency);
   return [
-    `floors: 1 = rows/s of direct better-sqlite3 inserts in transactions of the gateway's group size;`,
-    `        2 = graphql-ws round trip of { __typename } on the same socket.`,
-    `context: 1 = mean group commit ${fmt.one(t.groupSize)} changesets; gateway thread busy` +
+    `1: floor = rows/s of direct better-sqlite3 inserts in transactions of the gateway's group size;`,
+    `   mean group commit ${fmt.one(t.groupSize)} changesets; gateway thread busy` +
       ` ${fmt.pct(t.gatewayElu)}, in commits ${fmt.pct(t.commitShare)}; CPU gateway` +
       ` ${fmt.pct(t.gatewayCpu)}, clients ${fmt.pct(t.clientCpu)}`,
-    `         2 = upload ack p50 ${fmt.ms(l.ackP50)}; fsync'd single-row commit p50 ${fmt.ms(l.commitP50)}`,
-  ].join('\n');
+  ];
+}
+
+function latencyNotes(latency: LatencyRep[]): string[] {
+  const l = medianOf(latency);
+  return [
+    `2: floor = graphql-ws round trip of { __typename } on the same socket;`,
+    `   upload ack p50 ${fmt.ms(l.ackP50)}; fsync'd single-row commit p50 ${fmt.ms(l.commitP50)}`,
+  ];
 }
 
 function summary(reps: Results): string {
+  const rows = [
+    ...(reps.throughput ? throughputRows(reps.throughput) : []),
+    ...(reps.latency ? latencyRows(reps.latency) : []),
+    ...(reps.live ? liveRows(reps.live) : []),
+    ...(reps.catchUp ? catchUpRows(reps.catchUp) : []),
+    ...(reps.fanout ? fanoutRows(reps.fanout) : []),
+    ...(reps.memory ? memoryRows(reps.memory) : []),
+  ];
+  const notes = [
+    ...(reps.throughput ? throughputNotes(reps.throughput) : []),
+    ...(reps.latency ? latencyNotes(reps.latency) : []),
+    ...(reps.live || reps.catchUp
+      ? [
+          `        3, 4 = the raw protocol over graphql-ws doing the same transfer (bench/sdk-clients.ts).`,
+        ]
+      : []),
+    ...scaleNotes(reps.fanout, reps.memory),
+  ];
   return [
-    `\nMedians of ${REPS} repetitions; ratio = gateway (or SDK) / floor, the median of per-repetition ratios\n`,
-    table([...summaryTable(reps.throughput, reps.latency), ...sdkRows(reps.live, reps.catchUp)]),
+    `\nMedians of ${REPS} repetitions (fan-out and memory: ${SCALE_REPS}); ratio = gateway (or SDK) / floor,` +
+      ` the median of per-repetition ratios\n`,
+    table([['', 'gateway', 'floor', 'ratio', 'ratio min–max'], ...rows]),
     '',
-    summaryNotes(reps.throughput, reps.latency),
-    `        3, 4 = the raw protocol over graphql-ws doing the same transfer (bench/sdk-clients.ts).`,
+    ...notes,
   ].join('\n');
 }
 
 interface Results {
-  throughput: ThroughputRep[];
-  latency: LatencyRep[];
-  live: LiveRep[];
-  catchUp: CatchUpRep[];
+  throughput: ThroughputRep[] | null;
+  latency: LatencyRep[] | null;
+  live: LiveRep[] | null;
+  catchUp: CatchUpRep[] | null;
+  fanout: FanoutReps | null;
+  memory: MemoryRep[] | null;
 }
 
 /** The commit measured, "+dirty" when src/ has local changes; null outside a git checkout. */
@@ -144,46 +183,87 @@ function gitCommit(): string | null {
   }
 }
 
+const part = <T extends { [K in keyof T]: number }>(reps: T[] | null, extra: object) =>
+  reps ? { ...extra, median: medianOf(reps), reps } : null;
+
+function fanoutResults(fanout: FanoutReps | null) {
+  if (!fanout) return null;
+  const sizes = Object.entries(fanout).map(([size, reps]) => [size, part(reps, {})]);
+  return { settings: FANOUT, unit: 'ms, s', repetitions: SCALE_REPS, ...Object.fromEntries(sizes) };
+}
+
 function writeResults(reps: Results): void {
   const results = {
     date: new Date().toISOString(),
     commit: gitCommit(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
     repetitions: REPS,
-    throughput: { settings: THROUGHPUT, median: medianOf(reps.throughput), reps: reps.throughput },
-    latency: { settings: LATENCY, unit: 'ms', median: medianOf(reps.latency), reps: reps.latency },
-    sdkLive: { settings: SDK, median: medianOf(reps.live), reps: reps.live },
-    sdkCatchUp: { settings: SDK, unit: 'ms', median: medianOf(reps.catchUp), reps: reps.catchUp },
+    throughput: part(reps.throughput, { settings: THROUGHPUT }),
+    latency: part(reps.latency, { settings: LATENCY, unit: 'ms' }),
+    sdkLive: part(reps.live, { settings: SDK }),
+    sdkCatchUp: part(reps.catchUp, { settings: SDK, unit: 'ms' }),
+    fanout: fanoutResults(reps.fanout),
+    memory: part(reps.memory, { settings: MEMORY, unit: 'KiB', repetitions: SCALE_REPS }),
   };
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/results.json', JSON.stringify(results, null, 2) + '\n');
 }
 
-async function main(): Promise<void> {
-  console.log(`bench: ${cpus().length} cores, Node ${process.version}, ${REPS} repetitions`);
-  const proc = ClientProcess.start();
-  try {
-    const throughput = await repeat(
+/** BENCH_ONLY's scenarios, or all of them. */
+function selected(): Set<Scenario> {
+  const names = (process.env.BENCH_ONLY ?? '').split(',').map((n) => n.trim());
+  const picked = names.filter((n) => n !== '');
+  const unknown = picked.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown ${unknown} (${SCENARIOS.join(', ')})`);
+  return new Set((picked.length ? picked : SCENARIOS) as Scenario[]);
+}
+
+/** Runs `run` only when its scenario is selected. */
+const when = async <T>(only: Set<Scenario>, name: Scenario, run: () => Promise<T>) =>
+  only.has(name) ? run() : null;
+
+async function clientScenarios(only: Set<Scenario>, proc: ClientProcess) {
+  const throughput = await when(only, 'throughput', () =>
+    repeat(
       `1. sustained upload throughput: ${THROUGHPUT.clients} clients, ${THROUGHPUT.windowMs / 1000} s window`,
       () => throughputRep(proc, THROUGHPUT),
       logThroughput,
-    );
-    const latency = await repeat(
+    ),
+  );
+  const latency = await when(only, 'latency', () =>
+    repeat(
       `2. upload → other client's changes event: ${LATENCY.samples} uploads one at a time`,
       () => latencyRep(proc, LATENCY),
       logLatency,
-    );
-    const live = await repeat(
+    ),
+  );
+  const live = await when(only, 'live', () =>
+    repeat(
       `3. SDK live sync, client to client: ${fmt.int(SDK.liveChanges)} one-insert changesets`,
       () => liveRep(proc, SDK),
       logLive,
-    );
-    const catchUp = await repeat(
+    ),
+  );
+  const catchUp = await when(only, 'catchup', () =>
+    repeat(
       `4. SDK catch-up of a fresh client: ${SDK.catchUpSizes.map((n) => `${n / 1000}k`).join(', ')} documents`,
       () => catchUpRep(proc, SDK),
       logCatchUp,
-    );
-    const reps = { throughput, latency, live, catchUp };
+    ),
+  );
+  return { throughput, latency, live, catchUp };
+}
+
+async function main(): Promise<void> {
+  const only = selected();
+  console.log(`bench: ${cpus().length} cores, Node ${process.version}, ${REPS} repetitions`);
+  const proc = ClientProcess.start();
+  try {
+    const first = await clientScenarios(only, proc);
+    await proc.stop();
+    const fanout = await when(only, 'fanout', () => runFanout(SCALE_REPS));
+    const memory = await when(only, 'memory', () => runMemory(SCALE_REPS));
+    const reps = { ...first, fanout, memory };
     console.log(summary(reps));
     writeResults(reps);
     console.log('\nwrote .bench/results.json');

@@ -45,3 +45,9 @@ export function table(rows: readonly (readonly string[])[]): string {
     r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ');
   return rows.map(line).join('\n');
 }
+
+/** Nearest-rank percentile of samples already sorted ascending, p in (0, 100]. */
+export function percentileSorted(s: Float64Array, p: number): number {
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
