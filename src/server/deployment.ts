@@ -21,6 +21,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { RulesConfig } from '../sync/permissions.js';
 import { rulesOf } from '../rules-file.js';
 import type { DocumentKey } from '../sync/model.js';
+import { ruleIndexes } from '../sync/scope-pushdown.js';
 import { SyncCore } from '../sync/sync-core.js';
 
 export interface Deployment {
@@ -126,6 +127,7 @@ async function openServices(
   gatewayId: string,
 ): Promise<Deployment> {
   const { store, signals, mongo } = await openBackend(config, gatewayId, deps.store, deps.onError);
+  await store.ensureScopeIndexes(ruleIndexes(rules));
   const core = new SyncCore({
     store,
     rules,

@@ -22,6 +22,7 @@ import type {
   StoredDocument,
   SyncQuery,
 } from '../sync/model.js';
+import type { ScopeCondition, ScopeIndex } from '../sync/scope-condition.js';
 
 /** What an integration plan sees, read inside the integration's transaction. */
 export interface IntegrationView {
@@ -126,18 +127,36 @@ export interface SyncStore {
   listSessions(query: { userId?: string; after?: string; limit: number }): Promise<SessionPage>;
 
   getDocuments(keys: readonly DocumentKey[]): Promise<(StoredDocument | undefined)[]>;
-  /** Existing documents of a collection ordered by id, after `afterId`. */
-  scanDocuments(collection: string, afterId: string, limit: number): Promise<StoredDocument[]>;
+  /**
+   * Existing documents of a collection ordered by id, after `afterId`. With `where`, the
+   * documents meeting it (sync/scope-condition.ts): every one of them, and perhaps others
+   * the caller's matcher then refuses (a store narrows by what it answers by index).
+   */
+  scanDocuments(
+    collection: string,
+    afterId: string,
+    limit: number,
+    where?: ScopeCondition,
+  ): Promise<StoredDocument[]>;
   /**
    * Existing (visible) documents of `collections` whose version is in
    * (`afterVersion`, `upToVersion`], ordered by version (unique per document), up to `limit`.
+   * With `where`, a collection it names is narrowed to its condition as in `scanDocuments`
+   * (the same documents on every call over the same data, so pages by version join up).
    */
   scanDocumentsByVersion(
     collections: readonly string[],
     afterVersion: number,
     upToVersion: number,
     limit: number,
+    where?: ReadonlyMap<string, ScopeCondition>,
   ): Promise<StoredDocument[]>;
+  /**
+   * Indexes the fields the read rules test (sync/scope-pushdown.ts `ruleIndexes`), so that
+   * narrowed scans find one user's documents without reading the collection; idempotent,
+   * called at start (it may take a while on a large store the first time).
+   */
+  ensureScopeIndexes(indexes: readonly ScopeIndex[]): Promise<void>;
 
   readHistory(afterVersion: number, limit: number): Promise<HistoryEntry[]>;
   /** Deletes history committed before `before` (ISO time); returns how many entries. */

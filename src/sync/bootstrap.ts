@@ -1,7 +1,8 @@
 /**
  * A bootstrap: a snapshot of the scope, complete at server version `until`, sent as pages
  * of documents in version order, each page a batch whose `toServerVersion` the client can
- * acknowledge. After acknowledging `c`, the client holds every document in scope whose
+ * acknowledge. The store reads the scope's share of the collections (Scope.storeConditions:
+ * a superset, by index), not the collections; `Scope.includes` picks what is in scope. After acknowledging `c`, the client holds every document in scope whose
  * version is at most `c`; the pages after `c`, then the history after `until`, bring the
  * rest. A document changed meanwhile gets a version past `until`: it drops out of the
  * pages, and the history carries it.
@@ -21,8 +22,8 @@ export interface BootstrapRange {
 }
 
 /**
- * The pages of documents in the scope's collections with a version in (from, until]; each
- * page yields a batch, even one with nothing in scope, so that progress is acknowledged.
+ * The pages of documents the store narrows to the scope with a version in (from, until];
+ * each page yields a batch, even one with nothing in scope, so that progress is acknowledged.
  */
 export async function* bootstrapPages(
   deps: Pick<DownloadDeps, 'store' | 'feed' | 'batchSize'>,
@@ -31,12 +32,15 @@ export async function* bootstrapPages(
 ): AsyncGenerator<DownloadBatch> {
   const { until, queriesVersion } = range;
   let cursor = range.from;
+  // The store reads only (a superset of) the scope: the query filters and the read rule.
+  const where = scope.storeConditions();
   do {
     const page = await deps.store.scanDocumentsByVersion(
       scope.collections,
       cursor,
       until,
       deps.batchSize,
+      where,
     );
     const to = page.length === deps.batchSize ? page[page.length - 1]!.version : until;
     const changes = page.filter((d) => scope.includes(d.collection, d.doc)).map(upsert);

@@ -53,6 +53,15 @@ export class UserPermissions {
     return this.matchers(collection).write(doc);
   }
 
+  /**
+   * The read rule of a collection with this user's id in it, for a store to narrow its reads
+   * by (scope-pushdown.ts); `canRead` still decides.
+   */
+  readRule(collection: string): Rule {
+    const { read } = this.rules.collections[collection] ?? this.rules.default;
+    return typeof read === 'boolean' ? read : (substitute(read, this.userId) as JsonObject);
+  }
+
   /** Names the rule that refused a write, for compensating-write reasons. */
   describeWrite(collection: string): string {
     const rule = this.rules.collections[collection] ?? this.rules.default;

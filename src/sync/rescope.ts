@@ -1,18 +1,22 @@
 /** Re-scoping: what a client must remove and receive when its queries change. */
 import { makeBatch, upsert, type DownloadChange, type DownloadDeps } from './download-batch.js';
 import type { StoredDocument, SyncQuery } from './model.js';
-import { Scope } from './scope.js';
+import type { ScopeCondition } from './scope-condition.js';
+import { eitherScopeConditions, Scope } from './scope.js';
 
-/** Pages through the current documents of the scope's collections, keeping those `pick` returns. */
+/**
+ * Pages through the current documents of each collection, narrowed by the store to its
+ * condition (a superset: `pick` decides), keeping those `pick` returns.
+ */
 async function* pageDocuments(
   deps: DownloadDeps,
-  collections: string[],
+  where: ReadonlyMap<string, ScopeCondition>,
   pick: (d: StoredDocument) => DownloadChange | null,
 ): AsyncGenerator<DownloadChange[]> {
-  for (const collection of collections) {
+  for (const [collection, condition] of where) {
     let after = '';
     for (;;) {
-      const page = await deps.store.scanDocuments(collection, after, deps.batchSize);
+      const page = await deps.store.scanDocuments(collection, after, deps.batchSize, condition);
       const changes = page.map(pick).filter((c): c is DownloadChange => c !== null);
       if (changes.length > 0) yield changes;
       if (page.length < deps.batchSize) break;
@@ -33,7 +37,6 @@ export async function* rescopeBatches(
 ) {
   const before = new Scope(queries.from, deps.perms);
   const after = new Scope(queries.to, deps.perms);
-  const collections = [...new Set([...before.collections, ...after.collections])];
   const pick = (d: StoredDocument): DownloadChange | null => {
     const was = before.includes(d.collection, d.doc);
     const is = after.includes(d.collection, d.doc);
@@ -41,7 +44,7 @@ export async function* rescopeBatches(
     if (was && !is) return { ...upsert(d), op: 'REMOVE', document: null };
     return null;
   };
-  for await (const changes of pageDocuments(deps, collections, pick)) {
+  for await (const changes of pageDocuments(deps, eitherScopeConditions(before, after), pick)) {
     yield makeBatch(cursor, cursor, changes, deps.feed.latest, { queriesVersion });
   }
 }

@@ -2,9 +2,12 @@
 import type { JsonObject, SyncQuery } from './model.js';
 import type { UserPermissions } from './permissions.js';
 import { compileFilter, type Matcher } from './query-match.js';
+import { allOf, anyOf, type ScopeCondition } from './scope-condition.js';
+import { pushdown, ruleCondition } from './scope-pushdown.js';
 
 export class Scope {
   private readonly byCollection = new Map<string, Matcher[]>();
+  private readonly filters = new Map<string, (JsonObject | null)[]>();
 
   constructor(
     queries: readonly SyncQuery[],
@@ -14,6 +17,7 @@ export class Scope {
       const list = this.byCollection.get(q.collection) ?? [];
       list.push(compileFilter(q.filter));
       this.byCollection.set(q.collection, list);
+      this.filters.set(q.collection, [...(this.filters.get(q.collection) ?? []), q.filter]);
     }
   }
 
@@ -27,6 +31,41 @@ export class Scope {
     if (!matchers || !matchers.some((m) => m(doc))) return false;
     return this.perms.canRead(collection, doc);
   }
+
+  /** What a store may narrow a read of `collection` by: one of the queries (NONE if none). */
+  queryCondition(collection: string): ScopeCondition {
+    return anyOf((this.filters.get(collection) ?? []).map(pushdown));
+  }
+
+  /** What a store may narrow a read of `collection` by: the user's read rule. */
+  readCondition(collection: string): ScopeCondition {
+    return ruleCondition(this.perms.readRule(collection));
+  }
+
+  /**
+   * Per collection of the scope, a condition selecting a superset of its documents in the
+   * scope (scope-condition.ts), for a store read to narrow by; `includes` decides exactly.
+   */
+  storeConditions(): Map<string, ScopeCondition> {
+    return new Map(
+      this.collections.map((c) => [c, allOf([this.queryCondition(c), this.readCondition(c)])]),
+    );
+  }
+}
+
+/**
+ * Per collection of either scope, a condition selecting a superset of the documents in
+ * `before` or in `after` (the read rule, the same user's, is shared: it narrows both).
+ */
+export function eitherScopeConditions(before: Scope, after: Scope): Map<string, ScopeCondition> {
+  const collections = [...new Set([...before.collections, ...after.collections])];
+  return new Map(
+    collections.map((c) => {
+      const queries = anyOf([before.queryCondition(c), after.queryCondition(c)]);
+      const reads = anyOf([before.readCondition(c), after.readCondition(c)]);
+      return [c, allOf([queries, reads])];
+    }),
+  );
 }
 
 /** How many queries a session may hold. */

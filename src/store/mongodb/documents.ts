@@ -5,7 +5,8 @@
  * and written consistently. Operations in one session run one after the other: a session
  * must not run operations concurrently.
  */
-import type { AnyBulkWriteOperation, ClientSession, FindCursor, FindOptions } from 'mongodb';
+import type { AnyBulkWriteOperation, ClientSession, Filter, FindCursor } from 'mongodb';
+import type { FindOptions } from 'mongodb';
 import { documentKey, type IntegrationWrites } from '../port.js';
 import type { DocumentKey, HistoryEntry, StoredDocument } from '../../sync/model.js';
 import {
@@ -61,15 +62,21 @@ export async function readDocuments(
   return keys.map((k) => toStored(k, stateOf.get(documentKey(k)), plain.get(documentKey(k))));
 }
 
-/** Existing (visible) documents of a collection ordered by id, after `afterId`. */
+/**
+ * Existing (visible) documents of a collection ordered by id, after `afterId`, meeting
+ * `filter` (none: every one).
+ */
 export async function scanDocuments(
   c: SyncCollections,
   collection: string,
   afterId: string,
   limit: number,
   read: ReadIn,
+  filter: Filter<PlainDoc> = {},
 ): Promise<StoredDocument[]> {
-  const cursor = c.plain(collection).find({ _id: { $gt: afterId } }, read);
+  const after: Filter<PlainDoc> = { _id: { $gt: afterId } };
+  const narrowed = Object.keys(filter).length === 0 ? after : { $and: [after, filter] };
+  const cursor = c.plain(collection).find(narrowed, read);
   const docs = await take(cursor.sort({ _id: 1 }), limit);
   if (docs.length === 0) return [];
   const ids = docs.map((d) => d._id);
@@ -81,7 +88,7 @@ export async function scanDocuments(
 }
 
 /** Each state's stored document with its plain copy, dropping those without one (deleted). */
-async function withPlainCopies(
+export async function withPlainCopies(
   c: SyncCollections,
   states: readonly StateDoc[],
   read: ReadIn,

@@ -18,12 +18,16 @@ import type {
   SyncStore,
 } from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
+import type { ScopeCondition, ScopeIndex } from '../../sync/scope-condition.js';
 import { ensureCollections, HISTORY_COUNTER, syncCollections } from './collections.js';
 import type { SyncCollections } from './collections.js';
 import { appendHistory, readDocuments, scanDocuments, take, writeDocuments } from './documents.js';
 import { scanDocumentsByVersion } from './documents.js';
 import type { ReadIn } from './documents.js';
 import { sessionFilter, sessionToDoc, sessionUpdate, toHistory, toSession } from './rows.js';
+import { scanScopeByVersion } from './scope-documents.js';
+import { ScopeIndexes } from './scope-indexes.js';
+import { conditionFilter } from './scope-query.js';
 
 interface Job {
   sessionId: string;
@@ -99,6 +103,7 @@ const isDuplicateKey = (error: unknown) =>
 export class MongoStore implements SyncStore {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly scopeIndexes: ScopeIndexes;
 
   private constructor(
     private readonly client: MongoClient,
@@ -106,7 +111,9 @@ export class MongoStore implements SyncStore {
     private readonly cols: SyncCollections,
     /** The database, for the gateway's change streams (signals, backend writes). */
     readonly db: Db,
-  ) {}
+  ) {
+    this.scopeIndexes = new ScopeIndexes(cols);
+  }
 
   /**
    * Connects, refuses anything but a replica set (or mongos) and a database an unfinished
@@ -244,8 +251,11 @@ export class MongoStore implements SyncStore {
     return this.snapshot((read) => readDocuments(this.c, keys, read));
   }
 
-  async scanDocuments(collection: string, afterId: string, limit: number) {
-    return this.snapshot((read) => scanDocuments(this.c, collection, afterId, limit, read));
+  async scanDocuments(collection: string, afterId: string, limit: number, where?: ScopeCondition) {
+    const filter = where ? conditionFilter(where) : {};
+    if (filter === null) return [];
+    if (where) await this.scopeIndexes.ensure(collection);
+    return this.snapshot((read) => scanDocuments(this.c, collection, afterId, limit, read, filter));
   }
 
   async scanDocumentsByVersion(
@@ -253,9 +263,17 @@ export class MongoStore implements SyncStore {
     afterVersion: number,
     upToVersion: number,
     limit: number,
+    where?: ReadonlyMap<string, ScopeCondition>,
   ) {
     const range = { collections, afterVersion, upToVersion };
-    return this.snapshot((read) => scanDocumentsByVersion(this.c, range, limit, read));
+    if (!where) return this.snapshot((read) => scanDocumentsByVersion(this.c, range, limit, read));
+    for (const collection of collections) await this.scopeIndexes.ensure(collection);
+    return this.snapshot((read) => scanScopeByVersion(this.c, range, where, limit, read));
+  }
+
+  async ensureScopeIndexes(indexes: readonly ScopeIndex[]): Promise<void> {
+    this.assertOpen();
+    await this.scopeIndexes.declare(indexes, this.db);
   }
 
   /**

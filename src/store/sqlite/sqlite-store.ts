@@ -18,7 +18,9 @@ import {
   type SyncStore,
 } from '../port.js';
 import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
+import { ANY, type ScopeCondition, type ScopeIndex } from '../../sync/scope-condition.js';
 import { ensureSchema } from './schema.js';
+import { ScopeScans } from './scope-scan.js';
 import { SqliteStatements } from './statements.js';
 import { toDocument, toHistory, toSession, type HistoryRow, type SessionRow } from './rows.js';
 
@@ -31,6 +33,7 @@ interface Job {
 export class SqliteStore implements SyncStore {
   readonly db: Database.Database;
   private readonly sql: SqliteStatements;
+  private readonly scopes: ScopeScans;
   private readonly commits: GroupCommit<Job, IntegrationOutcome<unknown>>;
 
   constructor(readonly path: string) {
@@ -41,6 +44,7 @@ export class SqliteStore implements SyncStore {
     this.db.pragma('busy_timeout = 5000');
     ensureSchema(this.db);
     this.sql = new SqliteStatements(this.db);
+    this.scopes = new ScopeScans(this.db);
     this.commits = new GroupCommit((jobs) => Promise.resolve(this.runGroup(jobs)));
   }
 
@@ -127,18 +131,37 @@ export class SqliteStore implements SyncStore {
     return keys.map((k) => this.sql.getDocument(k));
   }
 
-  async scanDocuments(collection: string, afterId: string, limit: number) {
-    return this.sql.scanDocuments(collection, afterId, limit).map(toDocument);
+  async scanDocuments(collection: string, afterId: string, limit: number, where?: ScopeCondition) {
+    const rows = where
+      ? this.scopes.byId(collection, where, afterId, limit)
+      : this.sql.scanDocuments(collection, afterId, limit);
+    return rows.map(toDocument);
   }
 
+  /** Narrowed: one scan per collection (scope-scan.ts), merged by version. */
   async scanDocumentsByVersion(
     collections: readonly string[],
     afterVersion: number,
     upToVersion: number,
     limit: number,
+    where?: ReadonlyMap<string, ScopeCondition>,
   ) {
-    const rows = this.sql.scanDocumentsByVersion(collections, afterVersion, upToVersion, limit);
-    return rows.map(toDocument);
+    if (!where) {
+      const rows = this.sql.scanDocumentsByVersion(collections, afterVersion, upToVersion, limit);
+      return rows.map(toDocument);
+    }
+    const rows = [...new Set(collections)].flatMap((c) =>
+      this.scopes.byVersion(c, where.get(c) ?? ANY, afterVersion, upToVersion, limit),
+    );
+    return rows
+      .sort((a, b) => a.version - b.version)
+      .slice(0, limit)
+      .map(toDocument);
+  }
+
+  /** The index of each path, in any collection (its first column). */
+  async ensureScopeIndexes(indexes: readonly ScopeIndex[]): Promise<void> {
+    this.scopes.ensureIndexes(indexes.map((i) => i.path));
   }
 
   async readHistory(afterVersion: number, limit: number) {
