@@ -23,6 +23,7 @@ import type {
   JsonObject,
   SessionRecord,
 } from '../src/sync/model.js';
+import { ANY, NONE, type ScopeCondition } from '../src/sync/scope-condition.js';
 
 export interface StoreUnderTest {
   store: SyncStore;
@@ -153,6 +154,7 @@ export function storeContract(name: string, open: OpenStore): void {
     integrateTests(get);
     concurrencyTests(get);
     readTests(get);
+    scopeReadTests(get);
     maintenanceTests(get);
     durabilityTests(get);
   });
@@ -717,6 +719,161 @@ function readTests(get: Get): void {
         ['other', 'x', { _id: 'x', n: 9 }],
         ['items', 'd', null],
       ]);
+    });
+  });
+}
+
+// ---- reads narrowed by a scope condition --------------------------------------------
+
+/**
+ * The scope's documents: the ones a condition must return (it may return more, never
+ * fewer), and the ones both adapters leave out (a scalar of another value, or no value).
+ */
+const SCOPED: Record<string, JsonObject | null> = {
+  mine: { ownerId: 'u1', n: 1, flag: true },
+  theirs: { ownerId: 'u2', n: 2, flag: false },
+  shared: { ownerId: ['u3', 'u1'], n: 3 },
+  nested: { owner: { id: 'u1' }, n: 4 },
+  inList: { owner: [{ id: 'u1' }], n: 5 },
+  missing: { n: 6 },
+  nullOwner: { ownerId: null, n: 7 },
+  numberOwner: { ownerId: 1, n: 1 },
+  objectOwner: { ownerId: { id: 'u1' } },
+  gone: { ownerId: 'u1' },
+  alsoMine: { ownerId: 'u1', n: 2.0, flag: true },
+};
+
+const OWNER_U1: ScopeCondition = { path: 'ownerId', in: ['u1'] };
+
+function scopeReadTests(get: Get): void {
+  describe('reads narrowed by a scope condition', () => {
+    beforeEach(async () => {
+      const { store } = get();
+      await store.openSession(sessionRecord('s1', 'c1'));
+      let version = 0;
+      for (const [id, doc] of Object.entries(SCOPED)) {
+        await store.integrate('s1', [key(id)], putPlan([put(id, doc)], ++version));
+      }
+      await store.integrate('s1', [key('gone')], putPlan([put('gone', null)], ++version));
+      const other = put('o', { ownerId: 'u2' }, 'other');
+      await store.integrate('s1', [other.key], putPlan([other], ++version));
+    });
+
+    const scan = async (where: ScopeCondition, limit = 100, collections = ['items']) => {
+      const { store } = get();
+      const latest = await store.latestVersion();
+      const conditions = new Map([['items', where]]);
+      return store.scanDocumentsByVersion(collections, 0, latest, limit, conditions);
+    };
+    const ids = async (where: ScopeCondition, limit?: number) =>
+      (await scan(where, limit)).map((d) => d.id);
+    /** Checks both before and after the store indexes the paths. */
+    const indexedOrNot = async (check: () => Promise<void>) => {
+      await check();
+      await get().store.ensureScopeIndexes([
+        { collection: null, path: 'ownerId' },
+        { collection: 'items', path: 'owner.id' },
+        { collection: 'items', path: 'n' },
+      ]);
+      await check();
+    };
+    const expectNarrowed = (got: string[], must: string[], mustNot: string[]) => {
+      expect(got).toEqual(expect.arrayContaining(must));
+      for (const id of mustNot) expect(got).not.toContain(id);
+    };
+
+    it('scanDocumentsByVersion returns every document meeting an equality, in version order', async () => {
+      await indexedOrNot(async () => {
+        const found = await scan(OWNER_U1);
+        const versions = found.map((d) => d.version);
+        expect(versions).toEqual([...versions].sort((a, b) => a - b));
+        expect(found).toEqual(await get().store.getDocuments(found));
+        const got = found.map((d) => d.id);
+        expectNarrowed(got, ['mine', 'shared', 'alsoMine'], ['theirs', 'missing', 'nullOwner']);
+        expectNarrowed(got, [], ['numberOwner', 'gone']);
+      });
+    });
+
+    it('ANY reads everything visible, NONE nothing; collections without a condition are whole', async () => {
+      const { store } = get();
+      const latest = await store.latestVersion();
+      const everything = await store.scanDocumentsByVersion(['items', 'other'], 0, latest, 100);
+      const all = (where: ScopeCondition) =>
+        store.scanDocumentsByVersion(
+          ['items', 'other'],
+          0,
+          latest,
+          100,
+          new Map([['items', where]]),
+        );
+      expect(await all(ANY)).toEqual(everything);
+      expect((await all(NONE)).map((d) => d.id)).toEqual(['o']);
+    });
+
+    it('numbers equal by value, booleans, $in lists, and, or', async () => {
+      await indexedOrNot(async () => {
+        expectNarrowed(await ids({ path: 'n', in: [2] }), ['theirs', 'alsoMine'], ['mine']);
+        expectNarrowed(await ids({ path: 'flag', in: [true] }), ['mine'], ['missing']);
+        const either = await ids({ path: 'n', in: [1, 3] });
+        expectNarrowed(either, ['mine', 'shared', 'numberOwner'], ['theirs', 'missing']);
+        const both = await ids({ and: [OWNER_U1, { path: 'n', in: [2] }] });
+        expectNarrowed(both, ['alsoMine'], ['mine', 'theirs']);
+        const or = await ids({ or: [OWNER_U1, { path: 'n', in: [6] }] });
+        expectNarrowed(or, ['mine', 'shared', 'alsoMine', 'missing'], ['theirs', 'nullOwner']);
+        expect(await ids({ path: 'ownerId', in: ['nobody'] })).not.toContain('mine');
+      });
+    });
+
+    it('a dotted path meets a nested field and one inside a list', async () => {
+      await indexedOrNot(async () => {
+        expectNarrowed(await ids({ path: 'owner.id', in: ['u1'] }), ['nested', 'inList'], []);
+      });
+    });
+
+    it('pages by version join up: the same documents, page after page', async () => {
+      await indexedOrNot(async () => {
+        const where = { or: [OWNER_U1, { path: 'n', in: [2, 5] }] };
+        const whole = await ids(where);
+        const paged: string[] = [];
+        const { store } = get();
+        const latest = await store.latestVersion();
+        for (let after = 0; ;) {
+          const page = await store.scanDocumentsByVersion(
+            ['items'],
+            after,
+            latest,
+            2,
+            new Map([['items', where]]),
+          );
+          paged.push(...page.map((d) => d.id));
+          if (page.length < 2) break;
+          after = page.at(-1)!.version;
+        }
+        expect(paged).toEqual(whole);
+        expect(await ids(where, 3)).toEqual(whole.slice(0, 3));
+      });
+    });
+
+    it('scanDocuments with a condition: its documents in id order, after an id', async () => {
+      await indexedOrNot(async () => {
+        const { store } = get();
+        const got = (await store.scanDocuments('items', '', 100, OWNER_U1)).map((d) => d.id);
+        expect(got).toEqual([...got].sort());
+        expectNarrowed(got, ['alsoMine', 'mine', 'shared'], ['theirs', 'missing', 'gone']);
+        const after = (await store.scanDocuments('items', 'mine', 100, OWNER_U1)).map((d) => d.id);
+        expect(after).toEqual(got.filter((id) => id > 'mine'));
+        expect(await store.scanDocuments('items', '', 1, OWNER_U1)).toHaveLength(1);
+        expect(await store.scanDocuments('items', '', 100, NONE)).toEqual([]);
+      });
+    });
+
+    it('ensureScopeIndexes may be called again, on a store with documents or without', async () => {
+      const { store } = get();
+      const indexes = [{ collection: null, path: 'ownerId' }];
+      await store.ensureScopeIndexes(indexes);
+      await store.ensureScopeIndexes(indexes);
+      await store.ensureScopeIndexes([]);
+      expect(await ids(OWNER_U1)).toContain('mine');
     });
   });
 }

@@ -78,26 +78,39 @@ export class ScopeScans {
     upTo: number,
     limit: number,
   ): DocumentRow[] {
-    const range = {
-      order: 'version' as const,
-      where: part('version > ? AND version <= ?', after, upTo),
-    };
-    return this.scan(collection, where, range, limit);
+    return this.run(this.byVersionQuery(collection, where, after, upTo, limit));
   }
 
   byId(collection: string, where: ScopeCondition, afterId: string, limit: number): DocumentRow[] {
-    return this.scan(collection, where, { order: 'id', where: part('id > ?', afterId) }, limit);
+    const range = { order: 'id' as const, where: part('id > ?', afterId) };
+    return this.run(this.query(collection, where, range, limit));
   }
 
-  private scan(collection: string, where: ScopeCondition, range: Range, limit: number) {
-    if (isNone(where)) return [];
+  /** The statement of `byVersion` (null: nothing to read), for EXPLAIN QUERY PLAN in tests. */
+  byVersionQuery(
+    collection: string,
+    where: ScopeCondition,
+    after: number,
+    upTo: number,
+    limit: number,
+  ): SqlPart | null {
+    const range = part('version > ? AND version <= ?', after, upTo);
+    return this.query(collection, where, { order: 'version', where: range }, limit);
+  }
+
+  private run(query: SqlPart | null): DocumentRow[] {
+    if (!query) return [];
+    return this.statement(query.sql).all(...query.params) as DocumentRow[];
+  }
+
+  private query(collection: string, where: ScopeCondition, range: Range, limit: number) {
+    if (isNone(where)) return null;
     const base = part(`collection = ? AND doc IS NOT NULL AND ${range.where.sql}`, collection);
     base.params.push(...range.where.params);
     const split = this.driver(where);
-    const query = split
+    return split
       ? drivenQuery(base, split.driver, conditionSql(split.rest), range.order, limit)
       : filteredQuery(base, conditionSql(where), range.order, limit);
-    return this.statement(query.sql).all(...query.params) as DocumentRow[];
   }
 
   /** The indexed equality at the top of `where` with the fewest values, and the rest. */
