@@ -203,7 +203,7 @@ describe('past the bound on waiting operations', () => {
     for (let v = 9; v <= 12; v++) {
       const retried = await within(raw.ended(`r${v}`), `retry ${v}`);
       expect(retried.errors).toBeNull();
-      const ack = retried.next[0]!.data as UploadAck;
+      const ack = retried.next[0]!.data as unknown as UploadAck;
       expect(ack.uploadChanges.lastIntegratedClientVersion).toBe(v);
     }
     expect(await carIds(store)).toEqual(carsUpTo(12));

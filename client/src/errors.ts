@@ -13,6 +13,11 @@ export class SyncClientError extends Error {
     readonly field: string | null = null,
     /** For LIMIT_EXCEEDED from a rate limit: when trying again may succeed. */
     readonly retryAfterMs: number | null = null,
+    /**
+     * The gateway did nothing of the operation and the same one may be sent again
+     * (`extensions.retryable`: every LIMIT_EXCEEDED, a rate limit or a full socket).
+     */
+    readonly retryable = false,
   ) {
     super(message);
     this.name = 'SyncClientError';
@@ -111,7 +116,7 @@ export class SessionClosedError extends SyncClientError {
 
 interface GraphQLErrorLike {
   message: string;
-  extensions?: { code?: unknown; field?: unknown; retryAfterMs?: unknown };
+  extensions?: { code?: unknown; field?: unknown; retryAfterMs?: unknown; retryable?: unknown };
 }
 
 /** The SDK error for a GraphQL error list (the first one's code, message and field). */
@@ -127,6 +132,7 @@ export function fromGraphQLErrors(errors: readonly GraphQLErrorLike[]): SyncClie
     message,
     field,
     typeof retryAfter === 'number' ? retryAfter : null,
+    first?.extensions?.retryable === true,
   );
 }
 

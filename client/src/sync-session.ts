@@ -11,7 +11,7 @@
  * when connected; until it has, what the gateway says of the pause is not adopted.
  */
 import type { App, ConnectionState } from './app.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, retryDelay } from './backoff.js';
 import { CancellationToken } from './cancellation.js';
 import {
   DEFAULT_CLIENT_RESET,
@@ -188,7 +188,7 @@ export class SyncSession {
     return CancellationToken.race(token, async (onCancel) => {
       const controller = new AbortController();
       onCancel(() => controller.abort());
-      for (;;) {
+      for (let refusals = 0; ;) {
         const sessionId = await this.opened;
         await this.resetting;
         try {
@@ -197,6 +197,10 @@ export class SyncSession {
         } catch (error) {
           const e = toSyncError(error);
           if (e.code === 'CONNECTION_LOST' && !this.closed) continue;
+          if (e.retryable && !this.closed) {
+            await sleep(retryDelay(e, (refusals += 1), RETRY));
+            continue;
+          }
           if (!(e instanceof ClientResetError) || this.halted) throw e;
           await this.reset(e);
         }
@@ -515,12 +519,20 @@ export class SyncSession {
   }
 
   /** Runs a request again after every lost connection, until it answers or the session closes. */
+  /**
+   * Sends `request` until the gateway answers: again on a new connection, and after a
+   * backoff when the gateway refused it as retryable (reported; it did nothing of it).
+   */
   private async retrying<T>(request: () => Promise<T>): Promise<T> {
-    for (;;) {
+    for (let refusals = 0; ;) {
       try {
         return await request();
       } catch (error) {
-        if (toSyncError(error).code !== 'CONNECTION_LOST' || this.closed) throw error;
+        const e = toSyncError(error);
+        if (this.closed || (e.code !== 'CONNECTION_LOST' && !e.retryable)) throw error;
+        if (!e.retryable) continue;
+        this.report(e);
+        await sleep(retryDelay(e, (refusals += 1), RETRY));
       }
     }
   }

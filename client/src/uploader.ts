@@ -9,9 +9,14 @@
  *   uploading ──too many changes for one upload──▶ smaller batches
  *   uploading ──SESSION_PAUSED / CLIENT_RESET_REQUIRED──▶ handed to the session
  *   uploading ──anything else──▶ reported, retried after a backoff
+ *
+ * A retry sends the queue again from its first unacknowledged changeset: an upload refused
+ * as a whole (LIMIT_EXCEEDED from a rate limit or a full socket, retryable: the gateway wrote
+ * nothing of it) goes again from that exact client version, after the gateway's
+ * `retryAfterMs` or the backoff; no changeset is skipped.
  */
 import type { App } from './app.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, retryDelay } from './backoff.js';
 import {
   ChangesetRefusedError,
   ClientResetError,
@@ -116,9 +121,8 @@ export class Uploader {
     if (error instanceof ClientResetError) return this.host.resetRequired(error);
     if (error.code === 'BAD_USER_INPUT') return this.refused(error, batch);
     this.host.report(error);
-    // Rate limited: the gateway says when to come back.
-    if (error.retryAfterMs !== null) return this.sleep(Math.max(error.retryAfterMs, 10));
-    await this.sleep(backoffDelay((this.failures += 1), RETRY_BACKOFF));
+    // Rate limited: the gateway says when to come back; else the backoff.
+    await this.sleep(retryDelay(error, (this.failures += 1), RETRY_BACKOFF));
   }
 
   /** Bad input: find the changeset the gateway named and take it out; or send fewer at once. */
