@@ -14,6 +14,18 @@
  * A 4403 or a 4430 is one log line too: `auth.failed` (warn) for a refused token,
  * `socket.closed` for an expiry (info, with socket and user) or the cap (warn, with the user).
  *
+ * Back-pressure, not refusal: a socket runs at most `limits.socketOperations.running`
+ * operations (MAX_OPERATIONS_PER_SOCKET, 200); a further `subscribe` waits for a slot in
+ * arrival order (socket-operations.ts), so a client's consecutive uploads start in the order
+ * sent and none is refused for the socket's limit. The waiting ones are bounded by count
+ * and by their messages' bytes; past that bound an operation is refused at once with
+ * LIMIT_EXCEEDED and `extensions.retryable` (nothing of it done: the client sends it again,
+ * an upload from that exact client version). A client `complete` takes a waiting operation
+ * out of the queue; a closing socket drops its queue before graphql-ws ends the running
+ * ones (whose slots would start the waiting). The socket is not paused (ws `pause()`)
+ * instead: its keep-alive pongs and `complete` messages must still be read, and a client
+ * flooding subscribes is answered with refusals while the gateway holds at most the bound.
+ *
  * The socket adapter is ours (graphql-ws's `makeServer` on `ws`, as graphql-ws/use/ws does)
  * so that malformed frames and client mistakes go to the gateway's logger as one line.
  */
