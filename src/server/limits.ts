@@ -4,8 +4,10 @@
  * one budget:
  *
  * - operations per second per user (`USER_OPS_PER_SECOND`): every HTTP GraphQL request and
- *   every graphql-ws `subscribe` message, valid or not; refused with LIMIT_EXCEEDED and
- *   `extensions.retryAfterMs` (HTTP: status 429 and a `Retry-After` header);
+ *   every graphql-ws `subscribe` message, valid or not, when it starts (after its wait for a
+ *   slot of its socket; one refused for the socket's full queue is not counted); refused
+ *   with LIMIT_EXCEEDED, `extensions.retryAfterMs` and `extensions.retryable` (HTTP: status
+ *   429 and a `Retry-After` header);
  * - changesets per second per client (`CLIENT_CHANGESETS_PER_SECOND`), taken in the
  *   `uploadChanges` resolver (resolvers/upload.ts), refused the same way;
  * - graphql-ws sockets open at once per user (`MAX_SOCKETS_PER_USER`): the socket past the
