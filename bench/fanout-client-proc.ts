@@ -2,9 +2,9 @@
  * A client process of the fan-out and memory scenarios: holds many sockets (see
  * fanout-socket.ts), records each measured delivery's latency, reports on command.
  */
-import type { Client } from 'graphql-ws';
 import type { FanCommand, FanReply } from './fanout-protocol.js';
-import { openSocket, syncSocket, tickSocket } from './fanout-socket.js';
+import { syncSocket, tickSocket } from './fanout-socket.js';
+import { LeanSocket } from './lean-socket.js';
 import { pool, Samples } from './samples.js';
 
 /** Sockets being opened at once, per process (more only fills the server's accept queue). */
@@ -13,7 +13,7 @@ const CONCURRENCY = 50;
 const reply = (message: FanReply): void => void process.send!(message);
 
 interface State {
-  sockets: Client[];
+  sockets: LeanSocket[];
   latencies: Samples;
   /** Measured deliveries per session. */
   counts: Int32Array;
@@ -38,7 +38,7 @@ async function connect(command: Extract<FanCommand, { type: 'connect' }>): Promi
   const s = (state = fresh(receivers.length));
   const onError = (error: Error) => s.errors.push(error.message);
   await pool(receivers, CONCURRENCY, async (receiver, i) => {
-    const ws = openSocket(wsUrl, receiver.token);
+    const ws = await LeanSocket.open(wsUrl, receiver.token);
     s.sockets.push(ws);
     if (kind === 'tick') return tickSocket(ws, onError);
     const onDelivery = (n: number, ms: number) => {
@@ -59,7 +59,7 @@ function collect(expectedPerSession: number): void {
 }
 
 async function close(): Promise<void> {
-  await Promise.all(state.sockets.map((ws) => ws.dispose()));
+  await Promise.all(state.sockets.map((ws) => ws.close()));
   state = fresh(0);
   reply({ type: 'closed' });
 }

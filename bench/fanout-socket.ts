@@ -1,16 +1,15 @@
 /**
- * One socket of the fan-out and memory scenarios, over graphql-ws: open a sync session on
+ * One socket of the fan-out and memory scenarios (lean-socket.ts): open a sync session on
  * the shared collection and follow its streams, or hold one trivial subscription. Operation
  * ids are 1, 2, 3... per socket, so a floor can send every socket the same bytes.
  */
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import { scanDeliveries } from './delivery-scan.js';
+import { LeanSocket, type Operation } from './lean-socket.js';
 import { monoMs } from './mono-clock.js';
 import { SHARED_COLLECTION } from './shared-rules.js';
-import { request } from './ws-client.js';
 
 const OPEN_SESSION = `mutation ($input: OpenSessionInput!) { openSession(input: $input) { id } }`;
-export const CHANGES = `subscription ($sessionId: ID!) { changes(sessionId: $sessionId) {
+const CHANGES = `subscription ($sessionId: ID!) { changes(sessionId: $sessionId) {
   toServerVersion changes { serverVersion collection id op document } } }`;
 const PROGRESS = `subscription ($sessionId: ID!) {
   progress(sessionId: $sessionId, direction: DOWNLOAD, mode: REPORT_INDEFINITELY) {
@@ -22,77 +21,51 @@ const TICK = `subscription { tick }`;
 /** A delivered change's upload number and its latency from the writer's send, in ms. */
 export type OnDelivery = (n: number, latencyMs: number) => void;
 
-interface Change {
-  document?: { n?: number; sentAt?: number } | null;
-}
-
-export function openSocket(wsUrl: string, token: string): Client {
-  let nextId = 0;
-  return createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    lazy: false,
-    onNonLazyError: () => undefined, // failures surface through the operations
-    connectionParams: { authToken: token },
-    generateID: () => String(++nextId),
-  });
-}
-
-export async function openSession(ws: Client, clientId: string): Promise<string> {
+export async function openSession(ws: LeanSocket, clientId: string): Promise<string> {
   const input = { clientId, queries: [{ collection: SHARED_COLLECTION }] };
-  const r = await request(ws, OPEN_SESSION, { input });
-  return (r.data!.openSession as { id: string }).id;
+  const data = await ws.request(OPEN_SESSION, { input });
+  return (data.openSession as { id: string }).id;
 }
 
 /**
- * Subscribes; resolves at the first value (a stream with none resolves at once). Errors
- * after that go to `onError`.
+ * Subscribes; resolves at the first event (`waitFirst`) or at once. Errors and a
+ * completion after that go to `onError`.
  */
 function follow(
-  ws: Client,
+  ws: LeanSocket,
   query: string,
   variables: Record<string, unknown>,
-  options: { onData?: (data: Record<string, unknown>) => void; waitFirst: boolean },
+  options: { raw?: (data: Buffer) => void; waitFirst: boolean },
   onError: (error: Error) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    let first = true;
-    const fail = (error: Error) => (first ? reject(error) : onError(error));
-    ws.subscribe(
-      { query, variables },
-      {
-        next: (value) => {
-          if (value.errors?.length) return fail(new Error(value.errors[0]!.message));
-          options.onData?.(value.data as Record<string, unknown>);
-          first = false;
-          resolve();
-        },
-        error: (error) => fail(error instanceof Error ? error : new Error(String(error))),
-        complete: () => fail(new Error(`${query.slice(0, 40)}… completed`)),
-      },
-    );
-    if (!options.waitFirst) resolve();
+    let started = !options.waitFirst;
+    const fail = (error: Error) => (started ? onError(error) : reject(error));
+    const first = () => ((started = true), resolve());
+    const operation: Operation = {
+      next: (result) =>
+        result.errors?.length ? fail(new Error(result.errors[0]!.message)) : first(),
+      error: fail,
+      complete: () => fail(new Error(`${query.slice(0, 40)}… completed`)),
+    };
+    const raw = options.raw;
+    if (raw) operation.raw = (data) => (raw(data), first());
+    ws.subscribe(query, variables, operation);
+    if (started) resolve();
   });
 }
 
-/** Calls `onDelivery` for every change of every `changes` batch. */
+/** Reads each `changes` event's documents and times them against their send. */
 function deliveries(onDelivery: OnDelivery) {
-  return (data: Record<string, unknown>) => {
+  return (data: Buffer) => {
     const now = monoMs();
-    const batch = data.changes as { changes: Change[] };
-    for (const change of batch.changes) {
-      const doc = change.document;
-      if (typeof doc?.n === 'number' && typeof doc.sentAt === 'number') {
-        onDelivery(doc.n, now - doc.sentAt);
-      }
-    }
+    scanDeliveries(data, (n, sentAt) => onDelivery(n, now - sentAt));
   };
 }
 
 /** A session following `changes` (and, for `three`, progress and connection state). */
 export async function syncSocket(
-  ws: Client,
+  ws: LeanSocket,
   clientId: string,
   three: boolean,
   onDelivery: OnDelivery,
@@ -104,11 +77,11 @@ export async function syncSocket(
     await follow(ws, STATE, vars, { waitFirst: false }, onError);
     await follow(ws, PROGRESS, vars, { waitFirst: true }, onError);
   }
-  const onData = deliveries(onDelivery);
-  await follow(ws, CHANGES, vars, { onData, waitFirst: true }, onError);
+  const raw = deliveries(onDelivery);
+  await follow(ws, CHANGES, vars, { raw, waitFirst: true }, onError);
 }
 
 /** One trivial subscription, waited for until its first value. */
-export function tickSocket(ws: Client, onError: (error: Error) => void): Promise<void> {
+export function tickSocket(ws: LeanSocket, onError: (error: Error) => void): Promise<void> {
   return follow(ws, TICK, {}, { waitFirst: true }, onError);
 }

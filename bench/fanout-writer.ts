@@ -3,11 +3,11 @@
  * schedule (not waiting for acks, so the rate holds when the server falls behind). Each
  * document carries its upload number `n` and its send time on the monotonic clock.
  */
-import type { Client } from 'graphql-ws';
 import { monoMs } from './mono-clock.js';
-import { openSession, openSocket } from './fanout-socket.js';
+import { openSession } from './fanout-socket.js';
+import { LeanSocket } from './lean-socket.js';
 import { SHARED_COLLECTION } from './shared-rules.js';
-import { hlc, request } from './ws-client.js';
+import { hlc } from './ws-client.js';
 
 const UPLOAD = `mutation ($sessionId: ID!, $changesets: [ChangesetInput!]!) {
   uploadChanges(sessionId: $sessionId, changesets: $changesets) {
@@ -21,13 +21,13 @@ export class Writer {
   readonly errors: string[] = [];
 
   private constructor(
-    private readonly ws: Client,
+    private readonly ws: LeanSocket,
     private readonly userId: string,
     private readonly sessionId: string,
   ) {}
 
   static async open(wsUrl: string, token: string, userId: string): Promise<Writer> {
-    const ws = openSocket(wsUrl, token);
+    const ws = await LeanSocket.open(wsUrl, token);
     return new Writer(ws, userId, await openSession(ws, `writer-${userId}`));
   }
 
@@ -47,7 +47,7 @@ export class Writer {
   }
 
   dispose(): Promise<void> {
-    return Promise.resolve(this.ws.dispose());
+    return this.ws.close();
   }
 
   private async upload(): Promise<void> {
@@ -56,8 +56,8 @@ export class Writer {
     const change = { collection: SHARED_COLLECTION, id: `fan-${n}`, op: 'INSERT', document };
     const changesets = [{ clientVersion: n, timestamp: hlc(), changes: [change] }];
     try {
-      const r = await request(this.ws, UPLOAD, { sessionId: this.sessionId, changesets });
-      const ack = r.data!.uploadChanges as { compensatingWrites: { reason: string }[] };
+      const data = await this.ws.request(UPLOAD, { sessionId: this.sessionId, changesets });
+      const ack = data.uploadChanges as { compensatingWrites: { reason: string }[] };
       if (ack.compensatingWrites.length) throw new Error(ack.compensatingWrites[0]!.reason);
     } catch (error) {
       this.errors.push(`upload ${n}: ${(error as Error).message}`);

@@ -16,7 +16,7 @@ import type {
 import { benchToken } from './gateway.js';
 import { monoMs } from './mono-clock.js';
 
-const SOCKETS_PER_PROCESS = 2500;
+const SOCKETS_PER_PROCESS = 5000;
 
 export type ServerProcess = Child<ServerCommand, ServerReply>;
 export type ClientsProcess = Child<FanCommand, FanReply>;

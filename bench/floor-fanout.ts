@@ -3,7 +3,7 @@
  * handshake, pings and completes) that executes no GraphQL. It answers the bench's
  * `openSession` and `uploadChanges` with canned results and keeps every `changes`
  * subscription; each upload becomes one `next` message, serialized once (per distinct
- * subscription id: the bench's clients all use id 2) and sent as that string to every socket.
+ * subscription id: the bench's clients all use id 2) and sent as those bytes to every socket.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,18 +68,18 @@ class Broadcast {
     this.send({ changes: { toServerVersion: serverVersion, changes } });
   }
 
-  /** One serialization per distinct subscription id, the same string to every socket. */
+  /** One serialization per distinct subscription id, the same bytes to every socket. */
   private send(data: unknown): void {
-    const bytes = new Map<string, string>();
+    const messages = new Map<string, Buffer>();
     const payload = JSON.stringify({ data });
     for (const [socket, ids] of this.streams) {
       for (const id of ids) {
-        let text = bytes.get(id);
-        if (text === undefined) {
-          text = `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
-          bytes.set(id, text);
+        let bytes = messages.get(id);
+        if (bytes === undefined) {
+          bytes = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+          messages.set(id, bytes);
         }
-        socket.send(text);
+        socket.send(bytes, { binary: false });
       }
     }
   }
