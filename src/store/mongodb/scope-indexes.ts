@@ -23,7 +23,10 @@ export class ScopeIndexes {
     this.done.clear();
     // https://www.mongodb.com/docs/manual/reference/command/listCollections/
     const existing = await db.listCollections({}, { nameOnly: true }).toArray();
-    const names = existing.map((c) => c.name).filter((n) => !n.startsWith(META_PREFIX));
+    const names = existing
+      .filter((c) => (c.type ?? 'collection') === 'collection')
+      .map((c) => c.name)
+      .filter((n) => !n.startsWith(META_PREFIX) && !n.startsWith('system.'));
     const named = indexes.flatMap((i) => (i.collection === null ? [] : [i.collection]));
     for (const collection of new Set([...named, ...names])) await this.ensure(collection);
   }
