@@ -23,9 +23,12 @@ export class BatchMemo {
     to: number,
     changes: DownloadChange[],
     latest: number,
-    versions: { queriesVersion: number },
+    versions: { queriesVersion: number; bootstrapUntil?: number },
   ): DownloadBatch {
-    if (changes.length > MAX_SHARED_CHANGES) return makeBatch(from, to, changes, latest, versions);
+    // A bootstrap's batches are a session's own.
+    if (changes.length > MAX_SHARED_CHANGES || versions.bootstrapUntil !== undefined) {
+      return makeBatch(from, to, changes, latest, versions);
+    }
     const key = `${from}:${to}:${latest}:${versions.queriesVersion}:${changes.map(changeKey).join(',')}`;
     const made = this.batches.get(key);
     if (made) return made;

@@ -4,7 +4,6 @@ import type { SyncStore } from '../store/port.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { JsonObject, SessionRecord, StoredDocument } from './model.js';
 import type { UserPermissions } from './permissions.js';
-import type { BatchMemo } from './batch-memo.js';
 import type { SharedHistory } from './shared-history.js';
 
 export interface DownloadChange {
@@ -32,8 +31,8 @@ export interface DownloadDeps {
   feed: ChangeFeed;
   /** The recent history, read once per gateway for every stream. */
   history: Pick<SharedHistory, 'read'>;
-  /** Live batches shared between the streams that send the same one. */
-  batches: Pick<BatchMemo, 'make'>;
+  /** Makes batches; live ones shared between the streams that send the same (batch-memo.ts). */
+  batches: { make: typeof makeBatch };
   perms: UserPermissions;
   batchSize: number;
   clock: Clock;
