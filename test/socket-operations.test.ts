@@ -1,15 +1,16 @@
 /** The per-socket gate of ws.ts on its own: slots, the bounded queue, its order and its bytes. */
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
 import { SocketOperations } from '../src/server/socket-operations.js';
 
-const limits = { running: 2, waiting: 3, waitingBytes: 100 };
+const limits = { running: 2, waiting: 3, waitingBytes: 100, waitMs: 1000 };
 
 /** Admission order: ids pushed as their promises resolve. */
 function admitted(gate: SocketOperations, started: string[], id: string, bytes = 10) {
   const payload = { id };
   const turn = gate.enter(id, payload, bytes);
   if (turn === false) return { payload, refused: true };
-  void turn.then((ok) => started.push(ok ? id : `dropped:${id}`));
+  void turn.then((admission) => started.push(admission === 'started' ? id : `${admission}:${id}`));
   return { payload, refused: false };
 }
 
@@ -82,5 +83,28 @@ describe('SocketOperations', () => {
     expect(started).toEqual(['a', 'b', 'dropped:c', 'dropped:d']);
     expect(gate.queued).toEqual({ count: 0, bytes: 0 });
     expect(gate.enter('e', {}, 1)).toBe(false);
+  });
+
+  it('a wait past waitMs ends without a slot, the oldest first; one timer per socket', async () => {
+    const clock = new ManualClock();
+    const gate = new SocketOperations(limits, clock);
+    const started: string[] = [];
+    const [a] = [admitted(gate, started, 'a'), admitted(gate, started, 'b')];
+    admitted(gate, started, 'c');
+    clock.advance(400);
+    admitted(gate, started, 'd');
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(600); // c has waited 1000 ms, d 600
+    await settle();
+    expect(started).toEqual(['a', 'b', 'expired:c']);
+    expect(gate.queued).toEqual({ count: 1, bytes: 10 });
+    gate.release('a', a.payload); // d gets a's slot: its deadline's timer finds nothing
+    clock.advance(1000);
+    await settle();
+    expect(started).toEqual(['a', 'b', 'expired:c', 'd']);
+    expect(clock.pendingTimers).toBe(0);
+    admitted(gate, started, 'e');
+    gate.close();
+    expect(clock.pendingTimers).toBe(0);
   });
 });

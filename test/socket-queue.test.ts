@@ -266,6 +266,24 @@ describe('past the bound on waiting operations', () => {
     expect(await lastIntegrated(store, session)).toBe(2);
   });
 
+  it('no slot within the wait: refused the same way, nothing written, and v goes again', async () => {
+    lgw = await startLimitedGateway({ limits: { ...limits, maxSocketWaitMs: 300 } });
+    const { raw, session } = await rawWithSession(lgw.wsUrl, await lgw.token('alice'));
+    const store = lgw.base.gateway.core.store;
+    const holders = await hold(raw, session, 4);
+    const sent = Date.now();
+    raw.subscribe('u1', UPLOAD, { s: session, cs: [changeset(1)] });
+    const expired = await within(raw.ended('u1'), 'the expiry');
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(250);
+    expect(codeOf(expired)).toEqual({ code: 'LIMIT_EXCEEDED', retryable: true });
+    expect(expired.errors![0]!.message).toMatch(/^no slot within 300 ms/);
+    expect(await lastIntegrated(store, session)).toBe(0);
+    raw.complete(holders[0]!);
+    raw.subscribe('r1', UPLOAD, { s: session, cs: [changeset(1)] });
+    expect((await within(raw.ended('r1'), 'the retry')).errors).toBeNull();
+    expect(await carIds(store)).toEqual(['car-1']);
+  });
+
   it('a rate-limit refusal in a pipeline: nothing written from v on, and v goes again', async () => {
     const clock = new ManualClock();
     lgw = await startLimitedGateway({ clock, limits: { clientChangesetsPerSecond: 5 } });
@@ -315,6 +333,7 @@ describe('a client flooding subscribe messages', () => {
         maxOperationsPerSocket: 2,
         maxWaitingOperationsPerSocket: 10,
         maxWaitingBytesPerSocket: waitingBytes,
+        maxSocketWaitMs: 120_000,
         userOpsPerSecond: 0,
       },
     });

@@ -14,8 +14,9 @@
  *   cap is closed at `connection_init` with SOCKET_LIMIT_CLOSE_CODE;
  * - operations running at once per graphql-ws socket (`MAX_OPERATIONS_PER_SOCKET`): past it
  *   an operation waits for a slot, in arrival order (socket-operations.ts), within a bound
- *   on the waiting ones (count and message bytes); past that bound it is refused with
- *   LIMIT_EXCEEDED and `extensions.retryable` (socketFull), nothing of it done;
+ *   on the waiting ones (count and message bytes) and in time (5 s); past that bound, or
+ *   without a slot by then, it is refused with LIMIT_EXCEEDED and `extensions.retryable`
+ *   (socketFull), nothing of it done;
  * - changesets per upload (`MAX_CHANGES_PER_UPLOAD`), counted in the raw variables and in
  *   the query's list literal before GraphQL coerces them: BAD_USER_INPUT naming `changesets`.
  *
@@ -53,6 +54,8 @@ export interface LimitOptions {
   maxWaitingOperationsPerSocket: number;
   /** Bytes of the messages of one socket's waiting operations; more are refused. */
   maxWaitingBytesPerSocket: number;
+  /** How long an operation may wait for a slot of its socket; then it is refused. */
+  maxSocketWaitMs: number;
   clock?: Clock;
 }
 
@@ -66,6 +69,7 @@ export const DEFAULT_LIMITS: LimitOptions = {
   maxWaitingOperationsPerSocket: 1000,
   /** Two messages of the largest size (8 MiB, MAX_REQUEST_BYTES). */
   maxWaitingBytesPerSocket: 16 * 1024 * 1024,
+  maxSocketWaitMs: 5000,
 };
 
 export interface GatewayLimits {
@@ -94,6 +98,7 @@ export function createGatewayLimits(options: Partial<LimitOptions> = {}): Gatewa
       running: o.maxOperationsPerSocket,
       waiting: o.maxWaitingOperationsPerSocket,
       waitingBytes: o.maxWaitingBytesPerSocket,
+      waitMs: o.maxSocketWaitMs,
     },
   };
 }
@@ -120,15 +125,18 @@ export function takeOperation(
 }
 
 /**
- * The refusal of an operation past its socket's bound on waiting operations: nothing of it
- * was done, and the same operation may be sent again once some of the socket's have ended
- * (`extensions.retryable`; no `retryAfterMs`: the wait depends on the client's own).
+ * The refusal of an operation past its socket's bound on waiting operations, or that found
+ * no slot within the wait: nothing of it was done, and the same operation may be sent again
+ * once some of the socket's have ended (`extensions.retryable`; no `retryAfterMs`: the wait
+ * depends on the client's own operations).
  */
-export function socketFull(limits: SocketOperationLimits): GraphQLError {
-  const { running, waiting, waitingBytes } = limits;
+export function socketFull(limits: SocketOperationLimits, expired = false): GraphQLError {
+  const { running, waiting, waitingBytes, waitMs } = limits;
+  const why = expired
+    ? `no slot within ${waitMs} ms: at most ${running} operations per socket run at once`
+    : `at most ${running} operations per socket run at once and ${waiting} (${waitingBytes} bytes) wait`;
   return new GraphQLError(
-    `at most ${running} operations per socket run at once and ${waiting} (${waitingBytes} bytes) wait; ` +
-      'nothing of this one was done: send it again once some have finished',
+    `${why}; nothing of this one was done: send it again once some have finished`,
     { extensions: { code: 'LIMIT_EXCEEDED', retryable: true } },
   );
 }

@@ -3,6 +3,9 @@
  * one waits for a slot, in arrival order, instead of being refused; the waiting ones are
  * bounded by count (`waiting`) and by the bytes of their messages (`waitingBytes`), and
  * only an operation past that bound is refused (ws.ts answers LIMIT_EXCEEDED, retryable).
+ * The wait is bounded in time too (`waitMs`): an operation that found no slot by then is
+ * refused the same way, so one queued behind operations that never end (a socket full of
+ * subscriptions) is answered. One timer per socket, for the oldest waiting operation.
  *
  * Every admission, immediate or after a wait, resolves a promise: the operations resume
  * in the order they were admitted, so one that had a slot at once never overtakes one
@@ -10,6 +13,7 @@
  * (graphql-ws hands the same payload object to onSubscribe, onError and onComplete), so
  * the end of an old operation never frees the slot of a new one that reuses its id.
  */
+import { systemClock, type Clock } from '../clock.js';
 
 export interface SocketOperationLimits {
   /** Operations running at once. */
@@ -18,7 +22,12 @@ export interface SocketOperationLimits {
   waiting: number;
   /** Bytes of the messages of the waiting operations. */
   waitingBytes: number;
+  /** How long an operation may wait for a slot. */
+  waitMs: number;
 }
+
+/** How a wait ended: a slot; completed by the client or closed; no slot within waitMs. */
+export type Admission = 'started' | 'dropped' | 'expired';
 
 interface Running {
   payload: object;
@@ -29,8 +38,9 @@ interface Running {
 interface Waiting {
   payload: object;
   bytes: number;
-  /** true: it has its slot; false: it was completed or its socket closed first. */
-  admit: (started: boolean) => void;
+  /** When it started waiting (ms since the epoch). */
+  since: number;
+  admit: (admission: Admission) => void;
 }
 
 export class SocketOperations {
@@ -39,8 +49,13 @@ export class SocketOperations {
   private readonly waiting = new Map<string, Waiting>();
   private bytesWaiting = 0;
   private closed = false;
+  /** Cancels the timer of the oldest waiting operation's deadline, if armed. */
+  private expiry: (() => void) | null = null;
 
-  constructor(private readonly limits: SocketOperationLimits) {}
+  constructor(
+    private readonly limits: SocketOperationLimits,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Operations waiting for a slot, and the bytes of their messages. */
   get queued(): { count: number; bytes: number } {
@@ -48,19 +63,21 @@ export class SocketOperations {
   }
 
   /**
-   * Admits an operation whose message was `bytes` long: resolves true once it holds a slot
-   * (false if completed or closed while it waited); false at once when the queue is full.
+   * Admits an operation whose message was `bytes` long: resolves once it holds a slot, or
+   * its wait ended without one (see Admission); false at once when the queue is full.
    */
-  enter(id: string, payload: object, bytes: number): Promise<boolean> | false {
+  enter(id: string, payload: object, bytes: number): Promise<Admission> | false {
     if (this.closed) return false;
     if (this.waiting.size === 0 && this.running.size < this.limits.running) {
       this.running.set(id, { payload, cancel: null });
-      return Promise.resolve(true);
+      return Promise.resolve('started');
     }
     if (!this.hasRoom(bytes)) return false;
-    return new Promise<boolean>((admit) => {
-      this.waiting.set(id, { payload, bytes, admit });
+    return new Promise<Admission>((admit) => {
+      const since = this.clock.now().getTime();
+      this.waiting.set(id, { payload, bytes, since, admit });
       this.bytesWaiting += bytes;
+      this.armExpiry();
     });
   }
 
@@ -90,16 +107,18 @@ export class SocketOperations {
     const waiting = this.waiting.get(id);
     if (waiting && (payload === undefined || waiting.payload === payload)) {
       this.dequeue(id, waiting);
-      waiting.admit(false);
+      waiting.admit('dropped');
     }
   }
 
   /** The socket closed: the waiting operations are dropped, and nothing more is admitted. */
   close(): void {
     this.closed = true;
+    this.expiry?.();
+    this.expiry = null;
     for (const [id, waiting] of [...this.waiting]) {
       this.dequeue(id, waiting);
-      waiting.admit(false);
+      waiting.admit('dropped');
     }
   }
 
@@ -113,8 +132,30 @@ export class SocketOperations {
       if (this.closed || this.running.size >= this.limits.running) return;
       this.dequeue(id, waiting);
       this.running.set(id, { payload: waiting.payload, cancel: null });
-      waiting.admit(true);
+      waiting.admit('started');
     }
+  }
+
+  /** Arms the timer of the oldest waiting operation's deadline (none armed, one waiting). */
+  private armExpiry(): void {
+    const oldest = this.waiting.values().next().value;
+    if (this.expiry || !oldest) return;
+    const left = oldest.since + this.limits.waitMs - this.clock.now().getTime();
+    this.expiry = this.clock.setTimer(Math.max(0, left), () => {
+      this.expiry = null;
+      this.expire();
+    });
+  }
+
+  /** Ends the waits past their deadline (the oldest first), then arms the next one. */
+  private expire(): void {
+    const now = this.clock.now().getTime();
+    for (const [id, waiting] of this.waiting) {
+      if (waiting.since + this.limits.waitMs > now) break;
+      this.dequeue(id, waiting);
+      waiting.admit('expired');
+    }
+    this.armExpiry();
   }
 
   private dequeue(id: string, waiting: Waiting): void {

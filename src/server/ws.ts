@@ -20,7 +20,8 @@
  * sent and none is refused for the socket's limit. The waiting ones are bounded by count
  * and by their messages' bytes; past that bound an operation is refused at once with
  * LIMIT_EXCEEDED and `extensions.retryable` (nothing of it done: the client sends it again,
- * an upload from that exact client version). A client `complete` takes a waiting operation
+ * an upload from that exact client version), and so is one that found no slot within
+ * `maxSocketWaitMs` (5 s; a socket full of subscriptions that never end still answers). A client `complete` takes a waiting operation
  * out of the queue; a closing socket drops its queue before graphql-ws ends the running
  * ones (whose slots would start the waiting). The socket is not paused (ws `pause()`)
  * instead: its keep-alive pongs and `complete` messages must still be read, and a client
@@ -189,15 +190,19 @@ async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payl
 
 /**
  * Waits for the operation's slot on its socket (see socket-operations.ts): true once it has
- * one; else the refusal (the queue is full: LIMIT_EXCEEDED, retryable), or, for an operation
- * completed by the client or closed with its socket while it waited, an error nobody gets.
+ * one; else the refusal (the queue is full, or no slot came within the wait: LIMIT_EXCEEDED,
+ * retryable), or, for an operation completed by the client or closed with its socket while
+ * it waited, an error nobody gets.
  * Runs synchronously up to its first await, while graphql-ws handles the message.
  */
 async function takeSlot(deps: Deps, extra: Extra, id: string, payload: Payload) {
   const bytes = extra.messageBytes ?? Number.MAX_SAFE_INTEGER;
   const turn = extra.operations!.enter(id, payload, bytes);
   if (turn === false) return [socketFull(deps.limits.socketOperations)];
-  return (await turn) || refuse('CANCELLED', 'completed before it started');
+  const admission = await turn;
+  if (admission === 'started') return true;
+  if (admission === 'expired') return [socketFull(deps.limits.socketOperations, true)];
+  return refuse('CANCELLED', 'completed before it started');
 }
 
 /**
@@ -280,7 +285,7 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
   extra.counted = key;
   extra.abort = new AbortController();
   raiseListenerLimit(extra.abort.signal, deps.limits.socketOperations.running);
-  extra.operations = new SocketOperations(deps.limits.socketOperations);
+  extra.operations = new SocketOperations(deps.limits.socketOperations, deps.clock);
   extra.info = { id: randomUUID(), viewer: who.viewer, signal: extra.abort.signal };
   extra.expiresAt = who.expiresAt?.getTime() ?? null;
   if (extra.expiresAt !== null) {
