@@ -33,7 +33,12 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
-import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  type ExecutionArgs,
+  type FormattedExecutionResult,
+} from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -55,6 +60,7 @@ import {
 import { SocketOperations } from './socket-operations.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
 import { withExtensions } from './error-codes.js';
+import { SharedJson } from './shared-json.js';
 
 export interface SocketOptions {
   keepAliveMs: number;
@@ -434,6 +440,7 @@ function serveSocket(
   request: IncomingMessage,
   keepAliveMs: number,
   logger: Logger,
+  json: SharedJson,
 ) {
   const extra: Extra = { socket, request };
   const warn = (problem: string) => {
@@ -463,11 +470,14 @@ function serveSocket(
   const closed = server.opened(
     {
       protocol: socket.protocol,
-      send: (data) =>
-        new Promise<void>((resolve, reject) => {
+      send: (message) => {
+        // First, synchronously after graphql-ws stringified it: the payload's shared bytes.
+        const data = json.inline(message);
+        return new Promise<void>((resolve, reject) => {
           if (socket.readyState !== socket.OPEN) return resolve();
           socket.send(data, (error) => (error ? reject(error) : resolve()));
-        }),
+        });
+      },
       close: (code, reason) => {
         // graphql-ws closes with 4400 synchronously, while handling the message it cannot parse.
         if (code === CloseCode.BadRequest) warn(describeMessage(current));
@@ -524,7 +534,11 @@ export function attachGraphqlWs(
     maxPayload: options.maxPayloadBytes,
     handleProtocols: (protocols) => handleProtocols(protocols) || false,
   });
+  // A result many sockets share is serialized once (shared-execution.ts, shared-json.ts).
+  const json = new SharedJson();
   const serverOptions: ServerOptions<Params, Extra> = {
+    jsonMessageReplacer: json.replacer,
+    onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
     execute: (args) => (args.rootValue as Enveloped).execute(args),
     subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
     onConnect: async (ctx) => {
@@ -567,7 +581,7 @@ export function attachGraphqlWs(
   const graphqlWs = makeServer<Params, Extra>(serverOptions);
   wss.on('error', (error) => logger.error({ err: error }, 'graphql-ws: WebSocket server error'));
   wss.on('connection', (socket, request) =>
-    serveSocket(graphqlWs, socket, request, options.keepAliveMs, logger),
+    serveSocket(graphqlWs, socket, request, options.keepAliveMs, logger, json),
   );
   const dispose = async () => {
     for (const client of wss.clients) client.close(1001, 'Going away');
