@@ -16,6 +16,9 @@ const CHANGES = `subscription ($sessionId: ID!) {
     changes { serverVersion collection id op document } } }`;
 const NARROW = `subscription ($sessionId: ID!) {
   changes(sessionId: $sessionId) { toServerVersion changes { id op } } }`;
+/** A variable below the root field: sockets that differ by it must not share results. */
+const WITH_DOCS = `subscription ($sessionId: ID!, $docs: Boolean!) {
+  changes(sessionId: $sessionId) { toServerVersion changes { id op document @include(if: $docs) } } }`;
 const OPEN = `mutation ($input: OpenSessionInput!) { openSession(input: $input) { id } }`;
 const CARS = [{ collection: 'cars' }];
 
@@ -33,7 +36,12 @@ afterEach(async () => {
 });
 
 /** A socket that keeps each `next` message's payload exactly as the bytes it came in. */
-async function rawSubscriber(token: string, sessionId: string, query: string) {
+async function rawSubscriber(
+  token: string,
+  sessionId: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+) {
   const socket = new WebSocket(gw.gateway.wsUrl, 'graphql-transport-ws');
   const payloads: string[] = [];
   socket.on('message', (data) => {
@@ -45,7 +53,7 @@ async function rawSubscriber(token: string, sessionId: string, query: string) {
   const acked = new Promise((resolve) => socket.once('message', resolve));
   socket.send(JSON.stringify({ type: 'connection_init', payload: { authToken: token } }));
   await acked;
-  const payload = { query, variables: { sessionId } };
+  const payload = { query, variables: { sessionId, ...variables } };
   socket.send(JSON.stringify({ type: 'subscribe', id: 's', payload }));
   return { socket, payloads };
 }
@@ -120,9 +128,14 @@ describe('shared fan-out', () => {
     );
     const narrow = await rawSubscriber(alice, await openSession(alice, 'n1'), NARROW);
     const other = await rawSubscriber(bob, await openSession(bob, 'b1'), CHANGES);
+    const [withDocs, withoutDocs] = await Promise.all(
+      [true, false].map(async (docs) =>
+        rawSubscriber(alice, await openSession(alice, `d-${docs}`), WITH_DOCS, { docs }),
+      ),
+    );
     const stop = new AbortController();
     const sse = await sseSubscriber(alice, await openSession(alice, 'h1'), stop.signal);
-    const everyone = [...same, narrow, other];
+    const everyone = [...same, narrow, other, withDocs!, withoutDocs!];
     // First the bootstrap of an empty scope, then the first batch of the history.
     await until(() => everyone.every((s) => s.payloads.length === 2) && sse.length === 2);
     for (let i = 1; i <= 13; i++) {
@@ -150,6 +163,14 @@ describe('shared fan-out', () => {
       };
     });
     expect(narrow.payloads.map((p) => JSON.parse(p))).toEqual(narrowed);
+    // The same document with another value of a variable below the root: its own results.
+    const documents = (p: string) =>
+      (JSON.parse(p) as { data: { changes: Batch } }).data.changes.changes.map((c) => c.document);
+    expect(withDocs!.payloads.flatMap(documents).filter((d) => d !== undefined)).not.toEqual([]);
+    expect(withoutDocs!.payloads.flatMap(documents)).toEqual(
+      withoutDocs!.payloads.flatMap(documents).map(() => undefined),
+    );
+    expect(withoutDocs!.payloads.map((p) => JSON.parse(p))).toEqual(narrowed);
     // Bob's stream saw none of Alice's documents.
     const bobs = other.payloads.map((p) => JSON.parse(p) as { data: { changes: Batch } });
     expect(bobs.flatMap((b) => b.data.changes.changes)).toEqual([]);

@@ -13,7 +13,10 @@ import {
   createSourceEventStream,
   execute,
   getOperationAST,
+  visit,
+  type ASTNode,
   type DocumentNode,
+  type OperationDefinitionNode,
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
@@ -28,23 +31,51 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * Whether the operation runs on a socket (over HTTP, Yoga's own executor answers a bad
  * variable with a 400 of its own) and every root field is one whose events may be shared.
  */
-function sharesEvents(args: ExecutionArgs): boolean {
-  if (!(args.contextValue as { socketId?: string | null } | undefined)?.socketId) return false;
+function sharedOperation(args: ExecutionArgs): OperationDefinitionNode | null {
+  if (!(args.contextValue as { socketId?: string | null } | undefined)?.socketId) return null;
   const operation = getOperationAST(args.document, args.operationName);
-  if (operation?.operation !== 'subscription') return false;
-  return operation.selectionSet.selections.every(
+  if (operation?.operation !== 'subscription') return null;
+  const shared = operation.selectionSet.selections.every(
     (s) => s.kind === 'Field' && SHARED_FIELDS.has(s.name.value) && !s.directives?.length,
   );
+  return shared ? operation : null;
 }
 
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 0;
+const selectionVariables = new WeakMap<DocumentNode, string[]>();
+
+/**
+ * The variables the selections below the root fields use (and any fragment's): the root
+ * fields' own arguments (the session id, `since`) choose the stream, not how an event is
+ * executed, so sessions that differ only by them share results.
+ */
+function variablesBelowRoot(document: DocumentNode, operation: OperationDefinitionNode) {
+  let names = selectionVariables.get(document);
+  if (names) return names;
+  const used = new Set<string>();
+  const collect = (node: ASTNode) => visit(node, { Variable: (v) => void used.add(v.name.value) });
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind === 'Field' && selection.selectionSet) collect(selection.selectionSet);
+  }
+  for (const definition of document.definitions) {
+    if (definition.kind === 'FragmentDefinition') collect(definition);
+  }
+  names = [...used].sort();
+  selectionVariables.set(document, names);
+  return names;
+}
 
 /** What, besides the event, the result depends on. */
-function operationKey(args: ExecutionArgs): string {
+function operationKey(args: ExecutionArgs, operation: OperationDefinitionNode): string {
   let id = documentIds.get(args.document);
   if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
-  return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  const values = args.variableValues ?? {};
+  // An omitted variable (its default applies) is not the same as one given as null.
+  const used = variablesBelowRoot(args.document, operation).map((name) =>
+    name in values ? [name, values[name]] : [name],
+  );
+  return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(used)}`;
 }
 
 /** Results by event, then by operation: dropped with the event. */
@@ -88,18 +119,24 @@ function mapEvents<T, U>(source: AsyncIterable<T>, map: (event: T) => U): AsyncG
   return mapped as AsyncGenerator<U>;
 }
 
-async function subscribeShared(args: ExecutionArgs) {
+async function subscribeShared(args: ExecutionArgs, operation: OperationDefinitionNode) {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source;
-  const key = operationKey(args);
+  const key = operationKey(args, operation);
   return mapEvents(source, (event) => executeShared(args, key, event));
 }
 
 /** The Yoga plugin: shared execution for the subscriptions that allow it. */
 export function useSharedExecution(): Plugin {
   return {
-    onSubscribe({ args, setSubscribeFn }) {
-      if (sharesEvents(args)) setSubscribeFn(subscribeShared as never);
+    onSubscribe({ args, subscribeFn, setSubscribeFn }) {
+      if (!sharedOperation(args)) return;
+      // A later plugin could change the operation: then the ordinary subscribe it is.
+      const subscribe = (final: ExecutionArgs) => {
+        const operation = sharedOperation(final);
+        return operation ? subscribeShared(final, operation) : subscribeFn(final as never);
+      };
+      setSubscribeFn(subscribe as never);
     },
   };
 }
