@@ -2,8 +2,9 @@
 import type { Clock } from '../clock.js';
 import type { SyncStore } from '../store/port.js';
 import type { ChangeFeed } from './change-feed.js';
-import type { JsonObject, SessionRecord, StoredDocument } from './model.js';
+import type { HistoryEntry, JsonObject, SessionRecord, StoredDocument } from './model.js';
 import type { UserPermissions } from './permissions.js';
+import type { Scope } from './scope.js';
 import type { SharedHistory } from './shared-history.js';
 
 export interface DownloadChange {
@@ -33,6 +34,8 @@ export interface DownloadDeps {
   history: Pick<SharedHistory, 'read'>;
   /** Makes batches; live ones shared between the streams that send the same (batch-memo.ts). */
   batches: { make: typeof makeBatch };
+  /** What a scope sees of an entry, shared by equal scopes (route-memo.ts). */
+  routes: { routed: (scope: Scope, h: HistoryEntry) => DownloadChange | null };
   perms: UserPermissions;
   batchSize: number;
   clock: Clock;

@@ -266,7 +266,10 @@ async function* sendHistory(
   if (historyLost(at.cursor, entries, latest)) return null;
   deps.feed.advance(latest);
   const changes = entries
-    .map((h) => routeEntry(scope, h, formerFor(f.former, h)))
+    .map((h) => {
+      const former = formerFor(f.former, h);
+      return former ? routeEntry(scope, h, former) : deps.routes.routed(scope, h);
+    })
     .filter((c): c is DownloadChange => c !== null);
   const to = entries.length > 0 ? entries[entries.length - 1]!.version : at.cursor;
   const caughtUp = entries.length < deps.batchSize;

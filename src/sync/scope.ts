@@ -21,6 +21,19 @@ export class Scope {
     }
   }
 
+  private keyText: string | null = null;
+
+  /**
+   * Equal for scopes that include the same documents by construction: the same queries
+   * and the same read rule (the user's id in it) per collection.
+   */
+  get key(): string {
+    this.keyText ??= JSON.stringify(
+      [...this.filters].map(([c, filters]) => [c, filters, this.perms.readRule(c)]),
+    );
+    return this.keyText;
+  }
+
   get collections(): string[] {
     return [...this.byCollection.keys()];
   }

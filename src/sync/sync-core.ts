@@ -13,11 +13,18 @@ import type {
 } from '../store/port.js';
 import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
-import { downloadStream, historyLost, type DownloadBatch, type StreamStart } from './download.js';
+import {
+  downloadStream,
+  historyLost,
+  routeEntry,
+  type DownloadBatch,
+  type StreamStart,
+} from './download.js';
 import { documentSchema, type DocumentSchema } from './document-schema.js';
 import { GroupedWrites } from './grouped-writes.js';
 import { SharedHistory } from './shared-history.js';
 import { BatchMemo } from './batch-memo.js';
+import { RouteMemo } from './route-memo.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type {
@@ -97,6 +104,7 @@ export class SyncCore {
   /** The recent history, read once per gateway for every stream (set in the constructor). */
   private readonly history: SharedHistory;
   private readonly batches = new BatchMemo();
+  private readonly routes = new RouteMemo(routeEntry);
   /** Announces, per session id, that the session's stored record changed. */
   readonly sessionUpdates = new Topics<string>();
   /** Called when a session is found past the max offline time. */
@@ -529,6 +537,7 @@ export class SyncCore {
       feed: this.feed,
       history: this.history,
       batches: this.batches,
+      routes: this.routes,
       batchSize: this.options.downloadBatchSize,
       clock: this.options.clock,
       cursorRefreshMs: this.options.cursorRefreshMs ?? DEFAULT_CURSOR_REFRESH_MS,
