@@ -4,7 +4,8 @@
  * (shared machines are noisy; absolute figures alone do not compare across runs).
  * Prints a table and writes .bench/results.json. BENCH_REPS overrides the repetitions
  * (BENCH_SCALE_REPS those of fan-out and memory, default 3 at most); BENCH_ONLY picks
- * scenarios by name (throughput, latency, live, catchup, fanout, memory; comma-separated).
+ * scenarios by name (throughput, latency, live, catchup, fanout, memory, bootstrap;
+ * comma-separated).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,12 +24,21 @@ import {
   type FanoutReps,
 } from './scale.js';
 import type { MemoryRep } from './memory.js';
+import { benchBootstrapScope, type BootstrapScopeResult } from './bootstrap-scope.js';
 import { fmt, medianOf, spread, table } from './stats.js';
 import { throughputRep, type ThroughputRep, type ThroughputSettings } from './throughput.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SCALE_REPS = Number(process.env.BENCH_SCALE_REPS ?? Math.min(REPS, 3));
-const SCENARIOS = ['throughput', 'latency', 'live', 'catchup', 'fanout', 'memory'] as const;
+const SCENARIOS = [
+  'throughput',
+  'latency',
+  'live',
+  'catchup',
+  'fanout',
+  'memory',
+  'bootstrap',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const THROUGHPUT: ThroughputSettings = { clients: 50, warmupMs: 1000, windowMs: 3000 };
 const LATENCY: LatencySettings = { samples: 500, warmup: 50 };
@@ -141,6 +151,7 @@ function summary(reps: Results): string {
     ...(reps.catchUp ? catchUpRows(reps.catchUp) : []),
     ...(reps.fanout ? fanoutRows(reps.fanout) : []),
     ...(reps.memory ? memoryRows(reps.memory) : []),
+    ...(reps.bootstrap ? bootstrapRows(reps.bootstrap) : []),
   ];
   const notes = [
     ...(reps.throughput ? throughputNotes(reps.throughput) : []),
@@ -151,6 +162,11 @@ function summary(reps: Results): string {
         ]
       : []),
     ...scaleNotes(reps.fanout, reps.memory),
+    ...(reps.bootstrap
+      ? [
+          '7: floor = the same rows by one indexed SELECT with better-sqlite3 (bench/bootstrap-scope.ts)',
+        ]
+      : []),
   ];
   return [
     `\nMedians of ${REPS} repetitions (fan-out and memory: ${SCALE_REPS}); ratio = gateway (or SDK) / floor,` +
@@ -168,6 +184,7 @@ interface Results {
   catchUp: CatchUpRep[] | null;
   fanout: FanoutReps | null;
   memory: MemoryRep[] | null;
+  bootstrap: BootstrapScopeResult[] | null;
 }
 
 /** The commit measured, "+dirty" when src/ has local changes; null outside a git checkout. */
@@ -204,6 +221,7 @@ function writeResults(reps: Results): void {
     sdkCatchUp: part(reps.catchUp, { settings: SDK, unit: 'ms' }),
     fanout: fanoutResults(reps.fanout),
     memory: part(reps.memory, { settings: MEMORY, unit: 'KiB', repetitions: SCALE_REPS }),
+    bootstrap: part(reps.bootstrap, { unit: 'ms', repetitions: SCALE_REPS }),
   };
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/results.json', JSON.stringify(results, null, 2) + '\n');
@@ -254,6 +272,35 @@ async function clientScenarios(only: Set<Scenario>, proc: ClientProcess) {
   return { throughput, latency, live, catchUp };
 }
 
+/** Scenario 7: one warm-up (the first bootstrap in a process compiles the code), then `n`. */
+async function runBootstrap(n: number): Promise<BootstrapScopeResult[]> {
+  console.log("7. bootstrap of one user's 1,000 of 1,000,000 documents");
+  await benchBootstrapScope();
+  const reps: BootstrapScopeResult[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await benchBootstrapScope();
+    console.log(
+      `  rep ${i + 1}: ${fmt.ms(r.bootstrapMs)}, floor ${fmt.ms(r.floorMs)}, ratio ${fmt.ratio(r.ratio)}`,
+    );
+    reps.push(r);
+  }
+  return reps;
+}
+
+function bootstrapRows(reps: BootstrapScopeResult[]): string[][] {
+  const b = medianOf(reps);
+  const ratios = ratioRange(reps, (r) => r.ratio);
+  return [
+    [
+      '7. bootstrap 1k of 1M docs',
+      fmt.ms(b.bootstrapMs),
+      fmt.ms(b.floorMs),
+      fmt.ratio(b.ratio),
+      ratios,
+    ],
+  ];
+}
+
 async function main(): Promise<void> {
   const only = selected();
   console.log(`bench: ${cpus().length} cores, Node ${process.version}, ${REPS} repetitions`);
@@ -263,7 +310,8 @@ async function main(): Promise<void> {
     await proc.stop();
     const fanout = await when(only, 'fanout', () => runFanout(SCALE_REPS));
     const memory = await when(only, 'memory', () => runMemory(SCALE_REPS));
-    const reps = { ...first, fanout, memory };
+    const bootstrap = await when(only, 'bootstrap', () => runBootstrap(SCALE_REPS));
+    const reps = { ...first, fanout, memory, bootstrap };
     console.log(summary(reps));
     writeResults(reps);
     console.log('\nwrote .bench/results.json');
