@@ -22,12 +22,22 @@ export interface GatewayContext {
 }
 
 /** Per-request batched loads: one store round trip per type per tick. */
+/**
+ * The loaders of one operation, each made on first use: a subscription's context lives as
+ * long as the subscription, and most never load anything.
+ */
 export function createLoaders(core: SyncCore): Loaders {
+  let sessions: Loaders['sessions'] | undefined;
+  let documents: Loaders['documents'] | undefined;
   return {
-    sessions: new DataLoader((ids) => core.store.getSessions(ids)),
-    documents: new DataLoader((keys) => core.store.getDocuments(keys), {
-      cacheKeyFn: (k) => `${k.collection}\u0000${k.id}`,
-    }),
+    get sessions() {
+      return (sessions ??= new DataLoader((ids) => core.store.getSessions(ids)));
+    },
+    get documents() {
+      return (documents ??= new DataLoader((keys) => core.store.getDocuments(keys), {
+        cacheKeyFn: (k) => `${k.collection}\u0000${k.id}`,
+      }));
+    },
   };
 }
 

@@ -345,12 +345,14 @@ function coded(error: GraphQLError, code: string): GraphQLError {
 /** The operation, once it holds a slot: its socket view, then its execution arguments. */
 async function startOperation(deps: Deps, ctx: { extra: Extra }, id: string, payload: Payload) {
   const info = await operationInfo(deps, ctx.extra, id, payload);
-  return Array.isArray(info) ? info : executionArgs(deps, info, ctx, payload);
+  return Array.isArray(info) ? info : executionArgs(deps, info, payload);
 }
 
-async function executionArgs(deps: Deps, info: SocketInfo, ctx: object, payload: Payload) {
+async function executionArgs(deps: Deps, info: SocketInfo, payload: Payload) {
   const context: ChangesetLimitContext = { changesetLimiter: deps.limits.changesets };
-  const enveloped = deps.yoga.getEnveloped({ ...ctx, ...context, params: payload, socket: info });
+  // Not graphql-ws's whole context: an operation's context lives as long as it does, and
+  // nothing reads graphql-ws's (the socket's viewer and signal are in `socket`).
+  const enveloped = deps.yoga.getEnveloped({ ...context, params: payload, socket: info });
   let document;
   try {
     document = enveloped.parse(payload.query);

@@ -141,19 +141,43 @@ export function once<A extends unknown[]>(end: (...args: A) => void): (...args: 
 
 /**
  * The stream, counted as an open subscription from its first read until it ends (by
- * itself, or by `return()`). A stream never read is never counted.
+ * itself, by an error, or by `return()`). A stream never read is never counted. An
+ * iterator of its own, not a generator around the stream: one less suspended frame and
+ * promise per open subscription.
  */
-export async function* observedStream<T>(
+export function observedStream<T>(
   observer: SyncObserver,
   name: SubscriptionName,
   stream: AsyncGenerator<T>,
 ): AsyncGenerator<T> {
-  const closed = observer.subscriptionOpened(name);
-  try {
-    yield* stream;
-  } finally {
-    closed();
-  }
+  let closed: (() => void) | null = null;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    closed?.();
+  };
+  const settled = async (step: Promise<IteratorResult<T>>) => {
+    try {
+      const result = await step;
+      if (result.done) end();
+      return result;
+    } catch (error) {
+      end();
+      throw error;
+    }
+  };
+  const observed = {
+    next: () => {
+      if (ended) return Promise.resolve({ done: true, value: undefined });
+      closed ??= observer.subscriptionOpened(name);
+      return settled(stream.next());
+    },
+    return: (value?: unknown) => settled(stream.return(value)).finally(end),
+    throw: (error?: unknown) => settled(stream.throw(error)).finally(end),
+    [Symbol.asyncIterator]: () => observed,
+  };
+  return observed as unknown as AsyncGenerator<T>;
 }
 
 /**
