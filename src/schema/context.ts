@@ -24,21 +24,30 @@ export interface GatewayContext {
 /** Per-request batched loads: one store round trip per type per tick. */
 /**
  * The loaders of one operation, each made on first use: a subscription's context lives as
- * long as the subscription, and most never load anything.
+ * long as the subscription, and most never load anything. (A class: no closures per
+ * operation until a loader is made.)
  */
+class LazyLoaders implements Loaders {
+  private sessionLoader: Loaders['sessions'] | undefined;
+  private documentLoader: Loaders['documents'] | undefined;
+
+  constructor(private readonly core: SyncCore) {}
+
+  get sessions(): Loaders['sessions'] {
+    const { store } = this.core;
+    return (this.sessionLoader ??= new DataLoader((ids) => store.getSessions(ids)));
+  }
+
+  get documents(): Loaders['documents'] {
+    const { store } = this.core;
+    return (this.documentLoader ??= new DataLoader((keys) => store.getDocuments(keys), {
+      cacheKeyFn: (k) => `${k.collection}\u0000${k.id}`,
+    }));
+  }
+}
+
 export function createLoaders(core: SyncCore): Loaders {
-  let sessions: Loaders['sessions'] | undefined;
-  let documents: Loaders['documents'] | undefined;
-  return {
-    get sessions() {
-      return (sessions ??= new DataLoader((ids) => core.store.getSessions(ids)));
-    },
-    get documents() {
-      return (documents ??= new DataLoader((keys) => core.store.getDocuments(keys), {
-        cacheKeyFn: (k) => `${k.collection}\u0000${k.id}`,
-      }));
-    },
-  };
+  return new LazyLoaders(core);
 }
 
 /** The services the server layer wires into each request's context. */

@@ -1,28 +1,40 @@
 /**
  * An async iterator whose `return()` aborts the producer at once, even while it is
  * waiting: a plain async generator only sees `return()` at its next `yield`, so a
- * stream waiting for new data would linger after its subscriber left.
+ * stream waiting for new data would linger after its subscriber left. A class with its
+ * methods on the prototype: no closures per open stream.
  */
+class Abortable<T> implements AsyncIterableIterator<T> {
+  private readonly controller = new AbortController();
+  private readonly inner: Promise<AsyncGenerator<T>>;
+
+  constructor(start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>) {
+    this.inner = start(this.controller.signal);
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    if (this.controller.signal.aborted) return { done: true, value: undefined };
+    return (await this.inner).next();
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.controller.abort();
+    await (await this.inner).return(undefined);
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    await this.return();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
 export function abortable<T>(
   start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>,
 ): AsyncIterableIterator<T> {
-  const controller = new AbortController();
-  const inner = start(controller.signal);
-  const finish = async (): Promise<IteratorResult<T>> => {
-    controller.abort();
-    await (await inner).return(undefined);
-    return { done: true, value: undefined };
-  };
-  return {
-    next: async () =>
-      controller.signal.aborted ? { done: true, value: undefined } : (await inner).next(),
-    return: finish,
-    throw: async (error) => {
-      await finish();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  return new Abortable(start);
 }

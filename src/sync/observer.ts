@@ -141,43 +141,70 @@ export function once<A extends unknown[]>(end: (...args: A) => void): (...args: 
 
 /**
  * The stream, counted as an open subscription from its first read until it ends (by
- * itself, by an error, or by `return()`). A stream never read is never counted. An
- * iterator of its own, not a generator around the stream: one less suspended frame and
- * promise per open subscription.
+ * itself, by an error, or by `return()`). A stream never read is never counted. A class
+ * with its methods on the prototype, not a generator around the stream: no suspended
+ * frame, promise or closures per open subscription.
  */
+class ObservedStream<T> {
+  private closed: (() => void) | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly observer: SyncObserver,
+    private readonly name: SubscriptionName,
+    private readonly stream: AsyncGenerator<T>,
+  ) {}
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.ended) return Promise.resolve({ done: true, value: undefined });
+    this.closed ??= this.observer.subscriptionOpened(this.name);
+    return this.settled(this.stream.next());
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<T>> {
+    try {
+      return await this.settled(this.stream.return(value));
+    } finally {
+      this.end();
+    }
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    try {
+      return await this.settled(this.stream.throw(error));
+    } finally {
+      this.end();
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private async settled(step: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
+    try {
+      const result = await step;
+      if (result.done) this.end();
+      return result;
+    } catch (error) {
+      this.end();
+      throw error;
+    }
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.closed?.();
+  }
+}
+
 export function observedStream<T>(
   observer: SyncObserver,
   name: SubscriptionName,
   stream: AsyncGenerator<T>,
 ): AsyncGenerator<T> {
-  let closed: (() => void) | null = null;
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    closed?.();
-  };
-  const settled = async (step: Promise<IteratorResult<T>>) => {
-    try {
-      const result = await step;
-      if (result.done) end();
-      return result;
-    } catch (error) {
-      end();
-      throw error;
-    }
-  };
-  const observed = {
-    next: () => {
-      if (ended) return Promise.resolve({ done: true, value: undefined });
-      closed ??= observer.subscriptionOpened(name);
-      return settled(stream.next());
-    },
-    return: (value?: unknown) => settled(stream.return(value)).finally(end),
-    throw: (error?: unknown) => settled(stream.throw(error)).finally(end),
-    [Symbol.asyncIterator]: () => observed,
-  };
-  return observed as unknown as AsyncGenerator<T>;
+  return new ObservedStream(observer, name, stream) as unknown as AsyncGenerator<T>;
 }
 
 /**
