@@ -61,6 +61,7 @@ import { SocketOperations } from './socket-operations.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
 import { withExtensions } from './error-codes.js';
 import { SharedJson } from './shared-json.js';
+import { STOPPED } from '../streams/stopped.js';
 
 export interface SocketOptions {
   keepAliveMs: number;
@@ -183,7 +184,7 @@ async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payl
     );
   }
   const controller = new AbortController();
-  const abort = () => controller.abort();
+  const abort = () => controller.abort(STOPPED);
   const cancel = () => {
     socket.signal.removeEventListener('abort', abort);
     abort();

@@ -4,6 +4,8 @@
  * stream waiting for new data would linger after its subscriber left. A class with its
  * methods on the prototype: no closures per open stream.
  */
+import { STOPPED } from './stopped.js';
+
 class Abortable<T> implements AsyncIterableIterator<T> {
   private readonly controller = new AbortController();
   private readonly inner: Promise<AsyncGenerator<T>>;
@@ -18,7 +20,7 @@ class Abortable<T> implements AsyncIterableIterator<T> {
   }
 
   async return(): Promise<IteratorResult<T>> {
-    this.controller.abort();
+    this.controller.abort(STOPPED);
     await (await this.inner).return(undefined);
     return { done: true, value: undefined };
   }

@@ -20,6 +20,7 @@ import { isPaused } from './pause.js';
 import type { HistoryEntry, SessionRecord } from './model.js';
 import { rescopeBatches } from './rescope.js';
 import { Scope } from './scope.js';
+import { STOPPED } from '../streams/stopped.js';
 
 export type { DownloadBatch, DownloadChange, DownloadDeps } from './download-batch.js';
 
@@ -196,7 +197,7 @@ async function waitForHistory(
     return deps.feed.wait(at.cursor, wake.sessionId, wake.pokes, signal);
   }
   const woken = new AbortController();
-  const stop = () => woken.abort();
+  const stop = () => woken.abort(STOPPED);
   const dueInMs = at.sentAt + deps.cursorRefreshMs - deps.clock.now().getTime();
   const cancel = deps.clock.setTimer(dueInMs, stop);
   signal.addEventListener('abort', stop, { once: true });
