@@ -68,4 +68,26 @@ describe('Topics', () => {
     controller.abort();
     expect(topics.count('t')).toBe(0);
   });
+
+  it('calls a listener with each value at once, beside streams, until it is stopped', async () => {
+    const topics = new Topics<number>();
+    const heard: number[] = [];
+    const stop = topics.listen('t', (v) => heard.push(v));
+    const controller = new AbortController();
+    const stream = topics.subscribe('t', controller.signal);
+    topics.publish('t', 1);
+    topics.publish('other', 9);
+    expect(heard).toEqual([1]);
+    expect(topics.count('t')).toBe(2);
+    stop();
+    topics.publish('t', 2);
+    expect(heard).toEqual([1]);
+    expect((await stream.next()).value).toBe(1);
+    controller.abort();
+    // A started stream delivers what it holds, then ends once its Repeater has stopped.
+    expect((await stream.next()).value).toBe(2);
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    expect(topics.count('t')).toBe(0);
+    expect(topics.topics()).toEqual([]);
+  });
 });

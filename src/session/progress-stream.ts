@@ -72,22 +72,18 @@ const atLeast = (value: SyncProgress, last: SyncProgress | null): SyncProgress =
 
 /**
  * Wake-ups on the session's updates and, for downloads, on every new server version: a
- * queue of one, so any number of them between two measurements count as one.
+ * queue of one, so any number of them between two measurements count as one. Listeners,
+ * not streams: nothing per subscription but the queue.
  */
 function wakeOn(core: SyncCore, sessionId: string, direction: Direction, signal: AbortSignal) {
-  // Its own controller: the stream may complete (fixed mode) before its subscriber leaves.
-  const own = new AbortController();
   const wakes = slidingQueue<void>(1, () => {
     stopFeed();
+    stopUpdates();
     signal.removeEventListener('abort', wakes.stop);
-    own.abort();
   });
   const stopFeed = direction === 'DOWNLOAD' ? core.feed.onAdvance(() => wakes.push()) : () => {};
+  const stopUpdates = core.sessionUpdates.listen(sessionId, () => wakes.push());
   signal.addEventListener('abort', wakes.stop, { once: true });
-  const updates = core.sessionUpdates.subscribe(sessionId, own.signal);
-  void (async () => {
-    for await (const _ of updates) wakes.push();
-  })();
   return wakes;
 }
 

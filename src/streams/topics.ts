@@ -4,8 +4,13 @@
  */
 import { slidingQueue, type SlidingQueue } from './sliding-queue.js';
 
+/** What a topic delivers to: a subscriber's queue, or a listener. */
+interface Receiver<T> {
+  push(value: T): void;
+}
+
 export class Topics<T> {
-  private readonly subscribers = new Map<string, Set<SlidingQueue<T>>>();
+  private readonly subscribers = new Map<string, Set<Receiver<T>>>();
 
   constructor(private readonly maxQueue = 64) {}
 
@@ -28,16 +33,32 @@ export class Topics<T> {
    * returns. The subscriber is removed on abort even if the stream was never started.
    */
   subscribe(topic: string, signal: AbortSignal): AsyncGenerator<T> {
-    const set = this.subscribers.get(topic) ?? new Set();
-    this.subscribers.set(topic, set);
+    let remove = () => {};
     const queue: SlidingQueue<T> = slidingQueue(this.maxQueue, () => {
       signal.removeEventListener('abort', queue.stop);
-      set.delete(queue);
-      if (set.size === 0 && this.subscribers.get(topic) === set) this.subscribers.delete(topic);
+      remove();
     });
-    set.add(queue);
+    remove = this.add(topic, queue);
     if (signal.aborted) queue.stop();
     else signal.addEventListener('abort', queue.stop, { once: true });
     return queue.stream;
+  }
+
+  /**
+   * Calls `listener` with each value published on `topic` from this call on, at once (no
+   * queue, no stream); returns the function that stops it.
+   */
+  listen(topic: string, listener: (value: T) => void): () => void {
+    return this.add(topic, { push: listener });
+  }
+
+  private add(topic: string, receiver: Receiver<T>): () => void {
+    const set = this.subscribers.get(topic) ?? new Set();
+    this.subscribers.set(topic, set);
+    set.add(receiver);
+    return () => {
+      set.delete(receiver);
+      if (set.size === 0 && this.subscribers.get(topic) === set) this.subscribers.delete(topic);
+    };
   }
 }
