@@ -180,6 +180,14 @@ function sessionTests(get: Get): void {
       expect(await store.getSessions(['s2'])).toEqual([undefined]);
     });
 
+    it('opens the sessions of many clients at once, each its own', async () => {
+      const { store } = get();
+      const candidates = Array.from({ length: 40 }, (_, i) => sessionRecord(`s${i}`, `c${i}`));
+      const opened = await Promise.all(candidates.map((c) => store.openSession(c)));
+      expect(opened).toEqual(candidates);
+      expect(await store.getSessions(candidates.map((c) => c.id))).toEqual(candidates);
+    });
+
     it('creates one session when the same client opens concurrently', async () => {
       const { store } = get();
       const candidates = [1, 2, 3, 4, 5].map((i) => sessionRecord(`s${i}`, 'c1'));

@@ -35,6 +35,7 @@ export class SqliteStore implements SyncStore {
   private readonly sql: SqliteStatements;
   private readonly scopes: ScopeScans;
   private readonly commits: GroupCommit<Job, IntegrationOutcome<unknown>>;
+  private readonly opens: GroupCommit<SessionRecord, SessionRecord>;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -46,6 +47,7 @@ export class SqliteStore implements SyncStore {
     this.sql = new SqliteStatements(this.db);
     this.scopes = new ScopeScans(this.db);
     this.commits = new GroupCommit((jobs) => Promise.resolve(this.runGroup(jobs)));
+    this.opens = new GroupCommit((candidates) => Promise.resolve(this.openGroup(candidates)));
   }
 
   integrate<R>(sessionId: string, keys: readonly DocumentKey[], plan: IntegrationPlan<R>) {
@@ -92,14 +94,30 @@ export class SqliteStore implements SyncStore {
     return { result: writes.result, serverVersion: last || this.sql.latestVersion() };
   }
 
-  async openSession(candidate: SessionRecord): Promise<SessionRecord> {
-    const open = this.db.transaction(() => {
+  /** Opened in groups, like integrations: sessions opened together share one commit. */
+  openSession(candidate: SessionRecord): Promise<SessionRecord> {
+    return this.opens.submit(candidate);
+  }
+
+  /** One transaction (one fsync) for the group; each opening in a savepoint of its own. */
+  private openGroup(candidates: SessionRecord[]) {
+    type Outcome = { ok: true; value: SessionRecord } | { ok: false; error: unknown };
+    const one = this.db.transaction((candidate: SessionRecord) => {
       const existing = this.sql.sessionByClient.get(candidate.clientId) as SessionRow | undefined;
       if (existing) return toSession(existing);
       this.sql.insertSession(candidate);
       return candidate;
     });
-    return open.immediate();
+    const group = this.db.transaction((): Outcome[] =>
+      candidates.map((candidate) => {
+        try {
+          return { ok: true, value: one(candidate) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    return group.immediate();
   }
 
   async getSessions(ids: readonly string[]) {
@@ -191,7 +209,7 @@ export class SqliteStore implements SyncStore {
   }
 
   async close(): Promise<void> {
-    await this.commits.idle();
+    await Promise.all([this.commits.idle(), this.opens.idle()]);
     if (this.db.open) this.db.close();
   }
 }
