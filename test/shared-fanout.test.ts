@@ -16,8 +16,13 @@ const CHANGES = `subscription ($sessionId: ID!) {
     changes { serverVersion collection id op document } } }`;
 const NARROW = `subscription ($sessionId: ID!) {
   changes(sessionId: $sessionId) { toServerVersion changes { id op } } }`;
-/** A variable below the root field: sockets that differ by it must not share results. */
-const WITH_DOCS = `subscription ($sessionId: ID!, $docs: Boolean!) {
+/**
+ * A variable below the root field: sockets that differ by it must not share results. Two
+ * operations in one document, each with its own variable (`Other` is subscribed first).
+ */
+const WITH_DOCS = `subscription Other($sessionId: ID!, $other: Boolean!) {
+  changes(sessionId: $sessionId) { toServerVersion changes { id op document @include(if: $other) } } }
+subscription Docs($sessionId: ID!, $docs: Boolean!) {
   changes(sessionId: $sessionId) { toServerVersion changes { id op document @include(if: $docs) } } }`;
 const OPEN = `mutation ($input: OpenSessionInput!) { openSession(input: $input) { id } }`;
 const CARS = [{ collection: 'cars' }];
@@ -41,6 +46,7 @@ async function rawSubscriber(
   sessionId: string,
   query: string,
   variables: Record<string, unknown> = {},
+  operationName?: string,
 ) {
   const socket = new WebSocket(gw.gateway.wsUrl, 'graphql-transport-ws');
   const payloads: string[] = [];
@@ -53,7 +59,7 @@ async function rawSubscriber(
   const acked = new Promise((resolve) => socket.once('message', resolve));
   socket.send(JSON.stringify({ type: 'connection_init', payload: { authToken: token } }));
   await acked;
-  const payload = { query, variables: { sessionId, ...variables } };
+  const payload = { query, operationName, variables: { sessionId, ...variables } };
   socket.send(JSON.stringify({ type: 'subscribe', id: 's', payload }));
   return { socket, payloads };
 }
@@ -128,14 +134,22 @@ describe('shared fan-out', () => {
     );
     const narrow = await rawSubscriber(alice, await openSession(alice, 'n1'), NARROW);
     const other = await rawSubscriber(bob, await openSession(bob, 'b1'), CHANGES);
+    const otherVars = { other: true };
+    const other2 = await rawSubscriber(
+      alice,
+      await openSession(alice, 'o1'),
+      WITH_DOCS,
+      otherVars,
+      'Other',
+    );
     const [withDocs, withoutDocs] = await Promise.all(
       [true, false].map(async (docs) =>
-        rawSubscriber(alice, await openSession(alice, `d-${docs}`), WITH_DOCS, { docs }),
+        rawSubscriber(alice, await openSession(alice, `d-${docs}`), WITH_DOCS, { docs }, 'Docs'),
       ),
     );
     const stop = new AbortController();
     const sse = await sseSubscriber(alice, await openSession(alice, 'h1'), stop.signal);
-    const everyone = [...same, narrow, other, withDocs!, withoutDocs!];
+    const everyone = [...same, narrow, other, other2, withDocs!, withoutDocs!];
     // First the bootstrap of an empty scope, then the first batch of the history.
     await until(() => everyone.every((s) => s.payloads.length === 2) && sse.length === 2);
     for (let i = 1; i <= 13; i++) {

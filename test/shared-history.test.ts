@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../src/sync/change-feed.js';
 import type { HistoryEntry } from '../src/sync/model.js';
 import { newSession } from '../src/sync/new-session.js';
+import { historyLost } from '../src/sync/download.js';
 import { SharedHistory } from '../src/sync/shared-history.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
@@ -74,6 +75,21 @@ describe('SharedHistory', () => {
     const old = await history.read(2, 3);
     expect(old.entries.map((h: HistoryEntry) => h.version)).toEqual([3, 4, 5]);
     expect(old.latest).toBe(10);
+  });
+
+  it('never claims versions compacted before it read them: the read says they are lost', async () => {
+    const feed = new ChangeFeed();
+    const history = new SharedHistory(store, feed, { entries: 100, bytes: 1 << 20 });
+    feed.advance(await commit(2));
+    expect((await history.read(0, 10)).entries).toHaveLength(2);
+    feed.advance(await commit(3));
+    // Compacted before any stream asked for versions 3 to 5.
+    await store.compactHistory('2999-01-01T00:00:00.000Z');
+    const read = await history.read(2, 10);
+    expect(historyLost(2, read.entries, read.latest)).toBe(true);
+    // And the window no longer covers them: every later read says so too.
+    const again = await history.read(2, 10);
+    expect(historyLost(2, again.entries, again.latest)).toBe(true);
   });
 
   it('holds at least the newest entry past its byte bound, and is contiguous', async () => {

@@ -43,7 +43,8 @@ function sharedOperation(args: ExecutionArgs): OperationDefinitionNode | null {
 
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 0;
-const selectionVariables = new WeakMap<DocumentNode, string[]>();
+/** By operation: a document may hold several, each with its own variables. */
+const selectionVariables = new WeakMap<OperationDefinitionNode, string[]>();
 
 /**
  * The variables the selections below the root fields use (and any fragment's): the root
@@ -51,7 +52,7 @@ const selectionVariables = new WeakMap<DocumentNode, string[]>();
  * executed, so sessions that differ only by them share results.
  */
 function variablesBelowRoot(document: DocumentNode, operation: OperationDefinitionNode) {
-  let names = selectionVariables.get(document);
+  let names = selectionVariables.get(operation);
   if (names) return names;
   const used = new Set<string>();
   const collect = (node: ASTNode) => visit(node, { Variable: (v) => void used.add(v.name.value) });
@@ -62,7 +63,7 @@ function variablesBelowRoot(document: DocumentNode, operation: OperationDefiniti
     if (definition.kind === 'FragmentDefinition') collect(definition);
   }
   names = [...used].sort();
-  selectionVariables.set(document, names);
+  selectionVariables.set(operation, names);
   return names;
 }
 
@@ -101,7 +102,14 @@ function mapEvents<T, U>(source: AsyncIterable<T>, map: (event: T) => U): AsyncG
   const iterator = source[Symbol.asyncIterator]();
   const next = async (): Promise<IteratorResult<U>> => {
     const step = await iterator.next();
-    return step.done ? { done: true, value: undefined } : { done: false, value: map(step.value) };
+    if (step.done) return { done: true, value: undefined };
+    try {
+      return { done: false, value: map(step.value) };
+    } catch (error) {
+      // graphql-ws does not end a stream whose next() rejects: end the source here.
+      await iterator.return?.();
+      throw error;
+    }
   };
   const end = async (): Promise<IteratorResult<U>> => {
     await iterator.return?.();

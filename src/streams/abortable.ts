@@ -12,6 +12,8 @@ class Abortable<T> implements AsyncIterableIterator<T> {
 
   constructor(start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>) {
     this.inner = start(this.controller.signal);
+    // A start that fails is reported by next(); one never read must not go unhandled.
+    this.inner.catch(() => undefined);
   }
 
   async next(): Promise<IteratorResult<T>> {
@@ -21,7 +23,8 @@ class Abortable<T> implements AsyncIterableIterator<T> {
 
   async return(): Promise<IteratorResult<T>> {
     this.controller.abort(STOPPED);
-    await (await this.inner).return(undefined);
+    const inner = await this.inner.catch(() => null);
+    await inner?.return(undefined);
     return { done: true, value: undefined };
   }
 

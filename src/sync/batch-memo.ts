@@ -7,15 +7,20 @@
  */
 import { makeBatch, type DownloadBatch, type DownloadChange } from './download-batch.js';
 
-/** Batches held; the oldest goes first. */
+/** Batches held, and the bytes of their documents (as JSON); the oldest goes first. */
 const MAX_BATCHES = 1024;
+const MAX_BYTES = 16 << 20;
 /** Larger batches (a stream catching up) are its own. */
 const MAX_SHARED_CHANGES = 32;
 
 const changeKey = (c: DownloadChange) => `${c.serverVersion}${c.op === 'UPSERT' ? 'u' : 'r'}`;
 
+const bytesOf = (changes: DownloadChange[]) =>
+  changes.reduce((n, c) => n + (c.document ? JSON.stringify(c.document).length : 0), 0);
+
 export class BatchMemo {
-  private readonly batches = new Map<string, DownloadBatch>();
+  private readonly batches = new Map<string, { batch: DownloadBatch; bytes: number }>();
+  private bytes = 0;
 
   /** `makeBatch`, or the same batch made before. */
   make(
@@ -31,10 +36,21 @@ export class BatchMemo {
     }
     const key = `${from}:${to}:${latest}:${versions.queriesVersion}:${changes.map(changeKey).join(',')}`;
     const made = this.batches.get(key);
-    if (made) return made;
+    if (made) return made.batch;
     const batch = makeBatch(from, to, changes, latest, versions);
-    if (this.batches.size >= MAX_BATCHES) this.batches.delete(this.batches.keys().next().value!);
-    this.batches.set(key, batch);
+    const bytes = bytesOf(changes);
+    this.bytes += bytes;
+    this.batches.set(key, { batch, bytes });
+    this.evict();
     return batch;
+  }
+
+  /** Keeps the newest within the bounds (and the one just made, whatever its size). */
+  private evict(): void {
+    while (this.batches.size > 1 && (this.batches.size > MAX_BATCHES || this.bytes > MAX_BYTES)) {
+      const [key, oldest] = this.batches.entries().next().value!;
+      this.batches.delete(key);
+      this.bytes -= oldest.bytes;
+    }
   }
 }

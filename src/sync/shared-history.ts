@@ -31,9 +31,10 @@ const sizeOf = (h: HistoryEntry) =>
   (h.before ? JSON.stringify(h.before).length : 0) + (h.after ? JSON.stringify(h.after).length : 0);
 
 export class SharedHistory {
-  /** Versions (start, end], in order, without gaps. */
+  /** From `head` on: versions (start, end], in order, without gaps. */
   private held: HistoryEntry[] = [];
   private sizes: number[] = [];
+  private head = 0;
   private bytes = 0;
   private start: number | null = null;
   private loading: Promise<void> | null = null;
@@ -44,16 +45,23 @@ export class SharedHistory {
     private readonly limits: SharedHistoryLimits,
   ) {}
 
+  private get count(): number {
+    return this.held.length - this.head;
+  }
+
   private get end(): number {
-    return (this.start ?? 0) + this.held.length;
+    return (this.start ?? 0) + this.count;
   }
 
   /** Up to `limit` entries after `after`: from memory when held, else from the store. */
   async read(after: number, limit: number): Promise<HistoryRead> {
     await this.catchUp();
+    // Held, and holding everything the feed knows of (else the store says what is lost).
     if (this.start !== null && after >= this.start && after <= this.end) {
-      const from = after - this.start;
-      return { entries: this.held.slice(from, from + limit), latest: this.end };
+      if (this.end >= this.feed.latest) {
+        const from = this.head + after - this.start;
+        return { entries: this.held.slice(from, from + limit), latest: this.end };
+      }
     }
     const latest = await this.store.latestVersion();
     return { entries: await this.store.readHistory(after, limit), latest };
@@ -77,13 +85,18 @@ export class SharedHistory {
     const want = Math.min(this.feed.latest - this.end, LOAD_CHUNK);
     const entries = await this.store.readHistory(this.end, want);
     const first = entries[0];
-    // A gap (history compacted meanwhile): start again from what was read.
+    // A gap (history compacted meanwhile): start again from what was read, or, with
+    // nothing left to read, after the store's latest: never claim versions it cannot give.
     if (first && first.version !== this.end + 1) this.restart(first.version - 1);
+    if (!first) {
+      const latest = await this.store.latestVersion();
+      if (latest > this.end) this.restart(latest);
+    }
     for (const h of entries) this.hold(h);
   }
 
   private restart(start: number): void {
-    [this.held, this.sizes, this.bytes, this.start] = [[], [], 0, start];
+    [this.held, this.sizes, this.head, this.bytes, this.start] = [[], [], 0, 0, start];
   }
 
   private hold(h: HistoryEntry): void {
@@ -91,11 +104,16 @@ export class SharedHistory {
     this.held.push(h);
     this.sizes.push(size);
     this.bytes += size;
-    while (this.held.length > this.limits.entries || this.bytes > this.limits.bytes) {
-      if (this.held.length === 1) break;
-      this.held.shift();
-      this.bytes -= this.sizes.shift()!;
+    while (this.count > this.limits.entries || this.bytes > this.limits.bytes) {
+      if (this.count === 1) break;
+      this.bytes -= this.sizes[this.head]!;
+      this.head += 1;
       this.start! += 1;
+    }
+    // Dropped entries are cut off now and then, not one by one (shift is linear).
+    if (this.head > 1024 && this.head * 2 > this.held.length) {
+      [this.held, this.sizes] = [this.held.slice(this.head), this.sizes.slice(this.head)];
+      this.head = 0;
     }
   }
 }
