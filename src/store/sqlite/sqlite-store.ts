@@ -30,6 +30,26 @@ interface Job {
   plan: IntegrationPlan<unknown>;
 }
 
+type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/**
+ * A group commit's transaction: one for the group (one fsync), each item in a savepoint of
+ * its own, so one that fails is rolled back alone and gets its error as its outcome.
+ */
+function groupTransaction<I, O>(db: Database.Database, items: I[], run: (item: I) => O) {
+  const one = db.transaction(run);
+  const group = db.transaction((): Outcome<O>[] =>
+    items.map((item) => {
+      try {
+        return { ok: true, value: one(item) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    }),
+  );
+  return group.immediate();
+}
+
 export class SqliteStore implements SyncStore {
   readonly db: Database.Database;
   private readonly sql: SqliteStatements;
@@ -55,18 +75,7 @@ export class SqliteStore implements SyncStore {
   }
 
   private runGroup(jobs: Job[]) {
-    type Outcome = { ok: true; value: IntegrationOutcome<unknown> } | { ok: false; error: unknown };
-    const one = this.db.transaction((job: Job) => this.runJob(job));
-    const group = this.db.transaction((): Outcome[] =>
-      jobs.map((job) => {
-        try {
-          return { ok: true, value: one(job) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
-    );
-    return group.immediate();
+    return groupTransaction(this.db, jobs, (job) => this.runJob(job));
   }
 
   private runJob(job: Job): IntegrationOutcome<unknown> {
@@ -99,25 +108,13 @@ export class SqliteStore implements SyncStore {
     return this.opens.submit(candidate);
   }
 
-  /** One transaction (one fsync) for the group; each opening in a savepoint of its own. */
   private openGroup(candidates: SessionRecord[]) {
-    type Outcome = { ok: true; value: SessionRecord } | { ok: false; error: unknown };
-    const one = this.db.transaction((candidate: SessionRecord) => {
+    return groupTransaction(this.db, candidates, (candidate) => {
       const existing = this.sql.sessionByClient.get(candidate.clientId) as SessionRow | undefined;
       if (existing) return toSession(existing);
       this.sql.insertSession(candidate);
       return candidate;
     });
-    const group = this.db.transaction((): Outcome[] =>
-      candidates.map((candidate) => {
-        try {
-          return { ok: true, value: one(candidate) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
-    );
-    return group.immediate();
   }
 
   async getSessions(ids: readonly string[]) {
