@@ -7,16 +7,12 @@
  */
 import type { AnyBulkWriteOperation, ClientSession, Filter, FindCursor } from 'mongodb';
 import type { FindOptions } from 'mongodb';
-import { documentKey, type IntegrationWrites } from '../port.js';
-import type { DocumentKey, HistoryEntry, StoredDocument } from '../../sync/model.js';
-import {
-  HISTORY_COUNTER,
-  type PlainDoc,
-  type StateDoc,
-  type SyncCollections,
-} from './collections.js';
+import { documentKey } from '../port.js';
+import type { DocumentKey, StoredDocument } from '../../sync/model.js';
+import type { PlainDoc, StateDoc, SyncCollections } from './collections.js';
+import type { VersionedWrite } from './group-plan.js';
 import { toBson } from './json-values.js';
-import { historyToDoc, toStored } from './rows.js';
+import { toStored } from './rows.js';
 
 /** The session to read in, and the snapshot read concern when it is a snapshot session. */
 export type ReadIn = Pick<FindOptions, 'session' | 'readConcern'>;
@@ -135,38 +131,12 @@ export async function scanDocumentsByVersion(
 }
 
 /**
- * Hands out the next `history.length` server versions from the counter, inside the
- * integration's transaction, and inserts the entries. Every integration bumps the counter
- * document, so concurrent integrations (from other gateways) write-conflict and commit one
- * after the other: versions follow commit order, and an aborted transaction hands nothing
- * out, so versions stay contiguous and are never reused. Returns the version of each
- * entry's document and the last version (the latest one when there are no entries).
+ * Writes each document's state at its version and its plain copy (replaced, or deleted
+ * when null; left alone when the write keeps it intact).
  */
-export async function appendHistory(
-  c: SyncCollections,
-  history: readonly Omit<HistoryEntry, 'version'>[],
-  session: ClientSession,
-): Promise<{ versions: Map<string, number>; last: number }> {
-  const counter = await c.counters.findOneAndUpdate(
-    { _id: HISTORY_COUNTER },
-    { $inc: { seq: history.length, integrations: 1 } },
-    { upsert: true, returnDocument: 'after', session },
-  );
-  const last = counter?.seq ?? history.length;
-  const first = last - history.length + 1;
-  const docs = history.map((h, i) => historyToDoc(h, first + i));
-  if (docs.length > 0) await c.history.insertMany(docs, { ordered: true, session });
-  const versions = new Map(docs.map((d) => [documentKey(d), d._id]));
-  return { versions, last };
-}
-
-type DocumentWrite = IntegrationWrites<unknown>['documents'][number];
-
-/** Writes each document's state and its plain copy (replaced, or deleted when null). */
 export async function writeDocuments(
   c: SyncCollections,
-  writes: readonly DocumentWrite[],
-  versionOf: (w: DocumentWrite) => number,
+  writes: readonly VersionedWrite[],
   session: ClientSession,
 ): Promise<void> {
   if (writes.length === 0) return;
@@ -177,7 +147,7 @@ export async function writeDocuments(
         collection: w.collection,
         id: w.id,
         state: toBson(w.state),
-        version: versionOf(w),
+        version: w.version,
       },
       upsert: true,
     },

@@ -1,15 +1,17 @@
 /**
  * The production store: MongoDB through the official driver, on a replica set (transactions
- * and change streams need one). Each integration runs in one transaction with majority read
- * and write concern, so it is acknowledged only once a majority of members has it durably
+ * and change streams need one). Integrations are group-committed: those queued in one turn
+ * of the event loop run in one transaction with majority read and write concern
+ * (concerns.ts), so they are acknowledged only once a majority of members has them durably
  * (journaled: https://www.mongodb.com/docs/manual/reference/write-concern/#acknowledgment-behavior).
- * Integrations of this process run one at a time, in submission order; integrations from
- * other gateways are ordered by MongoDB itself (see appendHistory).
+ * Groups of this process run one at a time, in submission order; groups from other
+ * gateways are ordered by MongoDB itself (see group-transaction.ts).
  */
 import { MongoClient, MongoServerError, ReadConcern } from 'mongodb';
-import type { ClientSession, Db, Document, TransactionOptions } from 'mongodb';
+import type { Db, Document } from 'mongodb';
+import { GroupCommit } from '../group-commit.js';
 import { MigrationError } from '../migrate.js';
-import { documentKey, type IntegrationOutcome, type IntegrationPlan } from '../port.js';
+import type { IntegrationOutcome, IntegrationPlan } from '../port.js';
 import type {
   DownloadAck,
   SessionExpectation,
@@ -17,34 +19,19 @@ import type {
   SessionPatch,
   SyncStore,
 } from '../port.js';
-import type { DocumentKey, SessionRecord, StoredDocument } from '../../sync/model.js';
+import type { DocumentKey, SessionRecord } from '../../sync/model.js';
 import type { ScopeCondition, ScopeIndex } from '../../sync/scope-condition.js';
 import { ensureCollections, HISTORY_COUNTER, syncCollections } from './collections.js';
 import type { SyncCollections } from './collections.js';
-import { appendHistory, readDocuments, scanDocuments, take, writeDocuments } from './documents.js';
-import { scanDocumentsByVersion } from './documents.js';
+import { MAJORITY_WRITES, TRANSACTION } from './concerns.js';
+import { readDocuments, scanDocuments, scanDocumentsByVersion, take } from './documents.js';
 import type { ReadIn } from './documents.js';
+import type { GroupJob } from './group-plan.js';
+import { integrateGroup } from './group-transaction.js';
 import { sessionFilter, sessionToDoc, sessionUpdate, toHistory, toSession } from './rows.js';
 import { scanScopeByVersion } from './scope-documents.js';
 import { ScopeIndexes } from './scope-indexes.js';
 import { conditionFilter } from './scope-query.js';
-
-interface Job {
-  sessionId: string;
-  keys: readonly DocumentKey[];
-  plan: IntegrationPlan<unknown>;
-}
-
-/**
- * https://www.mongodb.com/docs/manual/core/transactions/#read-concern-write-concern-read-preference
- * With majority read concern a transaction's reads are majority-committed once it commits
- * with majority write concern (https://www.mongodb.com/docs/manual/reference/read-concern-majority/).
- */
-const TRANSACTION: TransactionOptions = {
-  readConcern: { level: 'majority' },
-  writeConcern: { w: 'majority' },
-  readPreference: 'primary',
-};
 
 export const REPLICA_SET_REQUIRED =
   'The MongoDB store needs a replica set: it uses multi-document transactions and change ' +
@@ -63,8 +50,9 @@ export function assertReplicaSet(hello: Document): void {
 }
 
 /**
- * A connected client and the gateway's database, with majority reads and writes by default,
- * after checking it is a replica set and ensuring the collections and their indexes.
+ * A connected client and the gateway's database, with majority reads and writes (that time
+ * out: concerns.ts) by default, after checking it is a replica set and ensuring the
+ * collections and their indexes.
  */
 export async function connectDatabase(
   uri: string,
@@ -76,9 +64,8 @@ export async function connectDatabase(
   try {
     await client.connect();
     assertReplicaSet(await client.db('admin').command({ hello: 1 }));
-    const writeConcern = { w: 'majority' as const };
     const readConcern = new ReadConcern('majority');
-    const db = client.db(dbName, { writeConcern, readConcern });
+    const db = client.db(dbName, { writeConcern: MAJORITY_WRITES, readConcern });
     await ensureCollections(db);
     return { client, db };
   } catch (error) {
@@ -101,7 +88,7 @@ const isDuplicateKey = (error: unknown) =>
   error instanceof MongoServerError && error.code === 11000;
 
 export class MongoStore implements SyncStore {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly commits: GroupCommit<GroupJob, IntegrationOutcome<unknown>>;
   private closed = false;
   private readonly scopeIndexes: ScopeIndexes;
 
@@ -113,6 +100,7 @@ export class MongoStore implements SyncStore {
     readonly db: Db,
   ) {
     this.scopeIndexes = new ScopeIndexes(cols);
+    this.commits = new GroupCommit((jobs) => this.runGroup(jobs));
   }
 
   /**
@@ -147,45 +135,23 @@ export class MongoStore implements SyncStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    const job: Job = { sessionId, keys, plan };
-    const run = this.tail.then(() => this.runIntegration(job));
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run as Promise<IntegrationOutcome<R>>;
+    return this.commits.submit({ sessionId, keys, plan }) as Promise<IntegrationOutcome<R>>;
   }
 
   /**
-   * One transaction; withTransaction retries it (plan included: plans are pure) on a
-   * TransientTransactionError such as a write conflict with another gateway, aborts it and
-   * rethrows any other error, e.g. the plan's, and resolves only after the commit
-   * (https://www.mongodb.com/docs/drivers/node/current/crud/transactions/).
+   * One transaction for the group; withTransaction runs it again from its reads (plans
+   * included: plans are pure) on a TransientTransactionError such as a write conflict with
+   * another gateway, aborts it and rethrows any other error, and resolves only after the
+   * commit (https://www.mongodb.com/docs/drivers/node/current/crud/transactions/). A plan's
+   * own error is its integration's outcome, not the group's.
    */
-  private async runIntegration(job: Job): Promise<IntegrationOutcome<unknown>> {
+  private async runGroup(jobs: GroupJob[]) {
     const session = this.client.startSession();
     try {
-      return await session.withTransaction((s) => this.integrateIn(s, job), TRANSACTION);
+      return await session.withTransaction((s) => integrateGroup(this.cols, jobs, s), TRANSACTION);
     } finally {
       await session.endSession();
     }
-  }
-
-  private async integrateIn(s: ClientSession, job: Job): Promise<IntegrationOutcome<unknown>> {
-    const c = this.cols;
-    const row = await c.sessions.findOne({ _id: job.sessionId }, { session: s });
-    if (!row) throw new Error(`session ${job.sessionId} vanished during integration`);
-    const found = await readDocuments(c, job.keys, { session: s });
-    const documents = new Map<string, StoredDocument>();
-    for (const doc of found) if (doc) documents.set(documentKey(doc), doc);
-    const writes = job.plan({ session: toSession(row), documents });
-    const { versions, last } = await appendHistory(c, writes.history, s);
-    const versionOf = (d: { collection: string; id: string }) =>
-      versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0;
-    await writeDocuments(c, writes.documents, versionOf, s);
-    const update = sessionUpdate(writes.session);
-    if (update) await c.sessions.updateOne({ _id: job.sessionId }, update, { session: s });
-    return { result: writes.result, serverVersion: last };
   }
 
   /**
@@ -359,10 +325,7 @@ export class MongoStore implements SyncStore {
 
   /** Waits for integrations in flight (including ones queued meanwhile), then disconnects. */
   async close(): Promise<void> {
-    for (let tail = this.tail; ; tail = this.tail) {
-      await tail;
-      if (tail === this.tail) break;
-    }
+    await this.commits.idle();
     if (this.closed) return;
     this.closed = true;
     await this.client.close();
