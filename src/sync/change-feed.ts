@@ -2,20 +2,34 @@
  * Wakes download streams: when a newer server version is committed, or when a
  * session's scope changes. Holds one waiter per waiting stream and nothing else, so a
  * slow stream costs no memory here: it reads the history itself when it is ready.
+ * A stream that says what it is interested in waits in the wake index (wake-index.ts),
+ * which wakes it only for the entries that can concern it.
  */
-interface Waiter {
-  after: number;
+import type { Interest } from './interest.js';
+import type { IndexedWaiter, WakeIndex } from './wake-index.js';
+
+interface Waiter extends IndexedWaiter {
   sessionId: string;
-  wake: () => void;
 }
+
+/** What a stream that waits selectively is interested in, and when its refresh is due. */
+export interface Selective {
+  interest: Interest;
+  refreshAt: number;
+}
+
+const NO_INTEREST: Interest = new Map();
 
 export class ChangeFeed {
   private latestVersion = 0;
   private readonly pokes = new Map<string, number>();
+  /** Waiters woken by every new version. */
   private readonly waiters = new Set<Waiter>();
-  /** The same waiters by session: a poke wakes its session's without a scan of all. */
+  /** The same waiters and the indexed ones by session: a poke wakes its session's. */
   private readonly bySession = new Map<string, Set<Waiter>>();
   private readonly listeners = new Set<(version: number) => void>();
+  /** Where selective waiters wait; without it, every waiter is woken by every version. */
+  index: WakeIndex | null = null;
 
   get latest(): number {
     return this.latestVersion;
@@ -25,7 +39,8 @@ export class ChangeFeed {
   advance(version: number): void {
     if (version <= this.latestVersion) return;
     this.latestVersion = version;
-    for (const w of this.waiters) if (w.after < version) w.wake();
+    for (const w of this.waiters) if (w.after < version) w.wake(null);
+    this.index?.advance(version);
     for (const listener of this.listeners) listener(version);
   }
 
@@ -53,31 +68,47 @@ export class ChangeFeed {
   /** Wakes the session's streams: its scope or state changed. */
   poke(sessionId: string): void {
     this.pokes.set(sessionId, this.pokeCount(sessionId) + 1);
-    for (const w of [...(this.bySession.get(sessionId) ?? [])]) w.wake();
+    for (const w of [...(this.bySession.get(sessionId) ?? [])]) w.wake(null);
   }
 
-  /** Resolves when a version after `after` exists, the session is poked past `seenPokes`, or `signal` aborts. */
-  wait(after: number, sessionId: string, seenPokes: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves when a version after `after` exists (with `selective`: one that can concern
+   * the stream, or its refresh is due), the session is poked past `seenPokes`, or `signal`
+   * aborts. Resolves with the version up to which no entry concerned the stream, when the
+   * index knows one (the stream may move its cursor there unread), else null.
+   */
+  wait(
+    after: number,
+    sessionId: string,
+    seenPokes: number,
+    signal: AbortSignal,
+    selective?: Selective,
+  ): Promise<number | null> {
     if (this.latestVersion > after || this.pokeCount(sessionId) !== seenPokes || signal.aborted) {
-      return Promise.resolve();
+      return Promise.resolve(null);
     }
-    return new Promise<void>((resolve) => {
-      const waiter: Waiter = { after, sessionId, wake: () => done() };
-      const done = () => {
+    return new Promise<number | null>((resolve) => {
+      const done = (skipTo: number | null) => {
         this.forget(waiter);
-        signal.removeEventListener('abort', done);
-        resolve();
+        signal.removeEventListener('abort', aborted);
+        resolve(skipTo);
       };
-      this.waiters.add(waiter);
+      const aborted = () => done(null);
+      const interest = selective?.interest ?? NO_INTEREST;
+      const refreshAt = selective?.refreshAt ?? Infinity;
+      const waiter: Waiter = { after, sessionId, interest, refreshAt, wake: done };
       const own = this.bySession.get(sessionId);
       if (own) own.add(waiter);
       else this.bySession.set(sessionId, new Set([waiter]));
-      signal.addEventListener('abort', done, { once: true });
+      signal.addEventListener('abort', aborted, { once: true });
+      if (selective && this.index) this.index.add(waiter);
+      else this.waiters.add(waiter);
     });
   }
 
   private forget(waiter: Waiter): void {
     this.waiters.delete(waiter);
+    this.index?.remove(waiter);
     const own = this.bySession.get(waiter.sessionId);
     own?.delete(waiter);
     if (own?.size === 0) this.bySession.delete(waiter.sessionId);

@@ -17,6 +17,7 @@ import { bootstrapPages, type BootstrapRange } from './bootstrap.js';
 import { makeBatch, type DownloadChange, type DownloadDeps } from './download-batch.js';
 import type { DownloadBatch } from './download-batch.js';
 import { isPaused } from './pause.js';
+import type { Interest } from './interest.js';
 import type { HistoryEntry, SessionRecord } from './model.js';
 import { rescopeBatches } from './rescope.js';
 import { Scope } from './scope.js';
@@ -183,31 +184,56 @@ function sending(deps: DownloadDeps, at: Position, batch: DownloadBatch): Downlo
 const refreshDue = (deps: DownloadDeps, at: Position, to: number) =>
   to > at.sentTo && deps.clock.now().getTime() - at.sentAt >= deps.cursorRefreshMs;
 
+/** How a caught-up stream waits: its session, the pokes it saw, and its interest if selective. */
+interface Wake {
+  sessionId: string;
+  pokes: number;
+  interest: Interest | null;
+}
+
 /**
  * Waits for a version after the cursor, a poke, or the end of the stream; with history read
- * but not sent, no longer than until its refresh is due.
+ * but not sent, no longer than until its refresh is due. With an interest, only versions that
+ * can concern the stream wake it (or its refresh falling due), and the cursor moves past
+ * those that cannot, unread.
  */
 async function waitForHistory(
   deps: DownloadDeps,
   at: Position,
-  wake: { sessionId: string; pokes: number },
+  wake: Wake,
   signal: AbortSignal,
 ): Promise<void> {
-  if (at.cursor <= at.sentTo || signal.aborted) {
-    return deps.feed.wait(at.cursor, wake.sessionId, wake.pokes, signal);
-  }
+  const selective = wake.interest
+    ? { interest: wake.interest, refreshAt: at.sentAt + deps.cursorRefreshMs }
+    : undefined;
+  const waitIn = (s: AbortSignal) =>
+    deps.feed.wait(at.cursor, wake.sessionId, wake.pokes, s, selective);
+  if (at.cursor <= at.sentTo || signal.aborted) return skip(at, await waitIn(signal));
   const woken = new AbortController();
   const stop = () => woken.abort(STOPPED);
   const dueInMs = at.sentAt + deps.cursorRefreshMs - deps.clock.now().getTime();
   const cancel = deps.clock.setTimer(dueInMs, stop);
   signal.addEventListener('abort', stop, { once: true });
   try {
-    await deps.feed.wait(at.cursor, wake.sessionId, wake.pokes, woken.signal);
+    skip(at, await waitIn(woken.signal));
   } finally {
     cancel();
     signal.removeEventListener('abort', stop);
   }
 }
+
+/** Moves the cursor past entries the wake index found of no concern to the stream. */
+function skip(at: Position, skipTo: number | null): void {
+  if (skipTo !== null) at.cursor = Math.max(at.cursor, skipTo);
+}
+
+/**
+ * The interest to wait with, or null to be woken by every version: while a re-scoping waits
+ * for its acknowledgement every batch goes out, and entries up to the former scope's end are
+ * routed with that scope too.
+ */
+const interestFor = (f: Following, scope: Scope): Interest | null =>
+  f.sent || (f.former && f.at.cursor < f.former.until) ? null : scope.interest;
 
 /** What a stream following the history keeps from one batch to the next. */
 interface Following {
@@ -326,6 +352,8 @@ async function* followHistory(
     }
     const caughtUp = yield* sendHistory(deps, f, seen);
     if (caughtUp === null) return deps.onHistoryLost(sessionId);
-    if (caughtUp) await waitForHistory(deps, at, { sessionId, pokes }, signal);
+    if (!caughtUp) continue;
+    const interest = interestFor(f, seen.scope);
+    await waitForHistory(deps, at, { sessionId, pokes, interest }, signal);
   }
 }

@@ -1,6 +1,7 @@
 /** A session's download scope: documents matching one of its queries that the user may read. */
 import type { JsonObject, SyncQuery } from './model.js';
 import type { UserPermissions } from './permissions.js';
+import { interestOf, type Interest } from './interest.js';
 import { compileFilter, type Matcher } from './query-match.js';
 import { allOf, anyOf, type ScopeCondition } from './scope-condition.js';
 import { pushdown, ruleCondition } from './scope-pushdown.js';
@@ -22,6 +23,7 @@ export class Scope {
   }
 
   private keyText: string | null = null;
+  private interestMap: Interest | null = null;
 
   /**
    * Equal for scopes that include the same documents by construction: the same queries
@@ -32,6 +34,12 @@ export class Scope {
       [...this.filters].map(([c, filters]) => [c, filters, this.perms.readRule(c)]),
     );
     return this.keyText;
+  }
+
+  /** What history entries can concern a stream of this scope (interest.ts). */
+  get interest(): Interest {
+    this.interestMap ??= interestOf(this.storeConditions());
+    return this.interestMap;
   }
 
   get collections(): string[] {

@@ -13,6 +13,7 @@ import type {
 } from '../store/port.js';
 import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
+import { WakeIndex } from './wake-index.js';
 import {
   downloadStream,
   historyLost,
@@ -133,6 +134,7 @@ export class SyncCore {
     this.signals = options.signals ?? NO_OTHER_GATEWAYS;
     const held = Math.max(4 * options.downloadBatchSize, 1000);
     this.history = new SharedHistory(this.store, this.feed, { entries: held, bytes: 32 << 20 });
+    this.feed.index = new WakeIndex(this.history, options.clock, 0);
     this.schemas = new Map(
       Object.entries(options.rules.collections).flatMap(([name, rules]) =>
         rules.schema ? [[name, documentSchema(rules.schema)] as const] : [],

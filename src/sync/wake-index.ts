@@ -1,0 +1,252 @@
+/**
+ * Wakes a waiting stream only for the history entries that can concern it (interest.ts),
+ * instead of every stream for every version. The index reads each new entry once (from the
+ * shared history), finds the waiters it can concern through their indexed equality (the
+ * collection, a field and a value: the read rule's `ownerId` and the user's id, say), and
+ * wakes those. A waiter the entries passed by learns, when it is woken, how far nothing
+ * concerned it (`skipTo`), so its stream moves its cursor without reading them; and it is
+ * woken by the time its cursor refresh is due, so its client's cursor still advances.
+ *
+ *   advance(v) ──▶ read (checked, v] once ──▶ per entry: candidates by collection and
+ *     by value ──▶ `concerns` ──▶ wake(null)
+ *   passed by, refresh due ──▶ wake(checked)
+ */
+import type { Clock } from '../clock.js';
+import { concerns, scalarKey, valuesAt, type Interest } from './interest.js';
+import type { HistoryEntry } from './model.js';
+
+export interface IndexedWaiter {
+  /** The version the stream has read up to: only later entries can wake it. */
+  readonly after: number;
+  readonly interest: Interest;
+  /** When (epoch ms) the stream's cursor refresh is due, once entries passed it by. */
+  readonly refreshAt: number;
+  /** `skipTo`: the version up to which no entry concerned it; null: read them all. */
+  wake(skipTo: number | null): void;
+}
+
+/** Waiters of one collection: by indexed field and value, and those without a field. */
+interface CollectionWaiters {
+  all: Set<IndexedWaiter>;
+  byPath: Map<string, Map<string, Set<IndexedWaiter>>>;
+}
+
+/** What the index reads the history through (the shared history): entries after a version. */
+interface HistoryReader {
+  read(after: number, limit: number): Promise<{ entries: HistoryEntry[]; latest: number }>;
+}
+
+/** Entries read per step. */
+const READ_CHUNK = 1000;
+/** Refreshes due within this many ms of one another are woken by one timer. */
+const REFRESH_GRAIN_MS = 250;
+
+const addTo = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+};
+
+export class WakeIndex {
+  private readonly byCollection = new Map<string, CollectionWaiters>();
+  private readonly waiting = new Set<IndexedWaiter>();
+  /** Waiters no matched entry has passed by yet, by the version they wait after. */
+  private readonly fresh = new Map<number, Set<IndexedWaiter>>();
+  /** Waiters that entries passed by, by the grain their refresh is due in. */
+  private readonly passed = new Map<number, Set<IndexedWaiter>>();
+  private readonly passedGrain = new Map<IndexedWaiter, number>();
+  private cancelTimer: (() => void) | null = null;
+  private timerAt = Infinity;
+  /** Every entry up to here was matched against the waiters of its time. */
+  private checked: number;
+  private latest: number;
+  private reading: Promise<void> | null = null;
+  private wakes = 0;
+
+  constructor(
+    private readonly history: HistoryReader,
+    private readonly clock: Clock,
+    start: number,
+  ) {
+    this.checked = start;
+    this.latest = start;
+  }
+
+  /** Waiters held (to prove that nothing leaks). */
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  /** Waiters woken so far (by an entry, a refresh, or lost history; not by a poke or an end). */
+  get woken(): number {
+    return this.wakes;
+  }
+
+  /** The version every entry up to has been matched. */
+  get checkedTo(): number {
+    return this.checked;
+  }
+
+  add(waiter: IndexedWaiter): void {
+    // Entries up to `checked` were matched without it: it must read them itself.
+    if (waiter.after < this.checked) return waiter.wake(null);
+    this.waiting.add(waiter);
+    addTo(this.fresh, waiter.after, waiter);
+    for (const [collection, part] of waiter.interest) {
+      const held = this.collection(collection);
+      if (!part.key) {
+        held.all.add(waiter);
+        continue;
+      }
+      const byValue = held.byPath.get(part.key.path) ?? new Map<string, Set<IndexedWaiter>>();
+      held.byPath.set(part.key.path, byValue);
+      for (const v of part.key.in) addTo(byValue, scalarKey(v), waiter);
+    }
+  }
+
+  remove(waiter: IndexedWaiter): void {
+    if (!this.waiting.delete(waiter)) return;
+    this.fresh.get(waiter.after)?.delete(waiter);
+    if (this.fresh.get(waiter.after)?.size === 0) this.fresh.delete(waiter.after);
+    this.unpass(waiter);
+    for (const [collection, part] of waiter.interest) {
+      const held = this.byCollection.get(collection);
+      if (!held) continue;
+      if (!part.key) held.all.delete(waiter);
+      else this.removeKeyed(held, part.key.path, part.key.in.map(scalarKey), waiter);
+      if (held.all.size === 0 && held.byPath.size === 0) this.byCollection.delete(collection);
+    }
+  }
+
+  /** A new version is committed: match the entries up to it, once, in order. */
+  advance(version: number): void {
+    if (version <= this.latest) return;
+    this.latest = version;
+    // No one to match against: later waiters wait after `version` anyway.
+    if (this.waiting.size === 0 && !this.reading) this.checked = version;
+    this.reading ??= this.readAll().finally(() => (this.reading = null));
+  }
+
+  /** Resolves once every entry up to the latest version known is matched. */
+  async idle(): Promise<void> {
+    while (this.reading) await this.reading;
+  }
+
+  private collection(name: string): CollectionWaiters {
+    let held = this.byCollection.get(name);
+    if (!held) this.byCollection.set(name, (held = { all: new Set(), byPath: new Map() }));
+    return held;
+  }
+
+  private removeKeyed(held: CollectionWaiters, path: string, keys: string[], w: IndexedWaiter) {
+    const byValue = held.byPath.get(path);
+    if (!byValue) return;
+    for (const key of keys) {
+      const set = byValue.get(key);
+      set?.delete(w);
+      if (set?.size === 0) byValue.delete(key);
+    }
+    if (byValue.size === 0) held.byPath.delete(path);
+  }
+
+  private async readAll(): Promise<void> {
+    while (this.checked < this.latest) {
+      let read: Awaited<ReturnType<HistoryReader['read']>>;
+      try {
+        read = await this.history.read(this.checked, READ_CHUNK);
+      } catch {
+        return this.lost(); // each stream reads, and reports, for itself
+      }
+      const first = read.entries[0];
+      if (!first || first.version !== this.checked + 1) return this.lost();
+      for (const h of read.entries) this.match(h);
+      this.checked = read.entries[read.entries.length - 1]!.version;
+      this.passBy();
+    }
+  }
+
+  /**
+   * Entries after `checked` cannot be matched (compacted, unreadable, or not visible yet):
+   * every waiter reads them itself; later waiters wait after the latest version anyway.
+   */
+  private lost(): void {
+    for (const w of [...this.waiting]) this.wakeOne(w, null);
+    this.checked = this.latest;
+  }
+
+  private match(h: HistoryEntry): void {
+    const held = this.byCollection.get(h.collection);
+    if (!held) return;
+    for (const w of [...this.candidates(held, h)]) {
+      if (h.version > w.after && concerns(w.interest, h)) this.wakeOne(w, null);
+    }
+  }
+
+  private candidates(held: CollectionWaiters, h: HistoryEntry): Set<IndexedWaiter> {
+    const found = new Set(held.all);
+    for (const [path, byValue] of held.byPath) {
+      for (const doc of [h.before, h.after]) {
+        if (!doc) continue;
+        const { scalars, wide } = valuesAt(doc, path);
+        const sets = wide ? [...byValue.values()] : scalars.map((v) => byValue.get(scalarKey(v)));
+        for (const set of sets) set?.forEach((w) => found.add(w));
+      }
+    }
+    return found;
+  }
+
+  private wakeOne(w: IndexedWaiter, skipTo: number | null): void {
+    this.wakes += 1;
+    this.remove(w);
+    w.wake(skipTo);
+  }
+
+  /** Waiters the matched entries passed by wait for their refresh, in grains of time. */
+  private passBy(): void {
+    for (const [after, waiters] of this.fresh) {
+      if (after >= this.checked) continue;
+      this.fresh.delete(after);
+      for (const w of waiters) {
+        const grain = Math.ceil(w.refreshAt / REFRESH_GRAIN_MS) * REFRESH_GRAIN_MS;
+        this.passedGrain.set(w, grain);
+        addTo(this.passed, grain, w);
+      }
+    }
+    this.armTimer();
+  }
+
+  private unpass(w: IndexedWaiter): void {
+    const grain = this.passedGrain.get(w);
+    if (grain === undefined) return;
+    this.passedGrain.delete(w);
+    const set = this.passed.get(grain);
+    set?.delete(w);
+    if (set?.size === 0) this.passed.delete(grain);
+    if (this.passed.size === 0) this.stopTimer();
+  }
+
+  private stopTimer(): void {
+    this.cancelTimer?.();
+    [this.cancelTimer, this.timerAt] = [null, Infinity];
+  }
+
+  private armTimer(): void {
+    if (this.passed.size === 0) return;
+    const next = Math.min(...this.passed.keys());
+    if (next >= this.timerAt) return;
+    this.stopTimer();
+    this.timerAt = next;
+    this.cancelTimer = this.clock.setTimer(next - this.clock.now().getTime(), () => this.due());
+  }
+
+  /** Wakes the waiters whose refresh is due, skipping what was matched. */
+  private due(): void {
+    [this.cancelTimer, this.timerAt] = [null, Infinity];
+    const now = this.clock.now().getTime();
+    for (const [grain, set] of [...this.passed]) {
+      if (grain > now) continue;
+      for (const w of [...set]) this.wakeOne(w, this.checked);
+    }
+    if (this.passed.size > 0) this.armTimer();
+  }
+}
