@@ -35,7 +35,7 @@ export class Child<C extends Message, R extends Message> {
 
   constructor(
     private readonly child: ChildProcess,
-    private readonly name = 'child process',
+    readonly name = 'child process',
   ) {
     child.on('message', (reply: R) => this.receive(reply));
     child.on('exit', (code) => this.fail(new Error(`${name} exited (code ${code})`)));
@@ -45,8 +45,14 @@ export class Child<C extends Message, R extends Message> {
     this.child.send(command);
   }
 
+  /** Whether a command is awaiting its reply. */
+  get busy(): boolean {
+    return this.waiting !== null;
+  }
+
+  /** Rejects (sends nothing) while another command awaits its reply. */
   call<T extends R['type']>(command: C, expect: T): Promise<Extract<R, { type: T }>> {
-    if (this.waiting) throw new Error(`${this.name}: one command at a time`);
+    if (this.waiting) return Promise.reject(new Error(`${this.name}: one command at a time`));
     const reply = new Promise<R>((resolve, reject) => {
       this.waiting = { expect, resolve, reject };
     });
@@ -54,12 +60,21 @@ export class Child<C extends Message, R extends Message> {
     return reply as Promise<Extract<R, { type: T }>>;
   }
 
-  /** Asks the child to exit (every protocol has `{ type: 'exit' }`) and waits for it. */
-  async stop(): Promise<void> {
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /**
+   * Asks the child to exit (every protocol has `{ type: 'exit' }`) and waits for it; kills
+   * it if it has not exited within `killAfterMs`, so that no child outlives a failed run.
+   */
+  async stop(killAfterMs = 15_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.send({ type: 'exit' } as C);
+    if (this.child.connected) this.send({ type: 'exit' } as C);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), killAfterMs);
     await exited;
+    clearTimeout(timer);
   }
 
   private receive(reply: R): void {

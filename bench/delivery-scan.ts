@@ -17,6 +17,15 @@ function numberAt(data: Buffer, at: number): number {
   return Number(data.toString('latin1', at, end));
 }
 
+/** The number after the first `"key":` of the event; null when absent or not a number. */
+export function numberAfter(data: Buffer, key: Buffer): number | null {
+  const at = data.indexOf(key);
+  if (at < 0) return null;
+  const c = data[at + key.length];
+  if (c === undefined || !((c >= 0x30 && c <= 0x39) || c === 0x2d)) return null; // e.g. null
+  return numberAt(data, at + key.length);
+}
+
 /** Calls `each(n, sentAt)` for every document of the event. */
 export function scanDeliveries(data: Buffer, each: (n: number, sentAt: number) => void): void {
   let at = data.indexOf(SENT_AT);

@@ -33,7 +33,17 @@ export interface Receiver {
 }
 
 export type FanCommand =
-  | { type: 'connect'; wsUrl: string; kind: SocketKind; receivers: Receiver[]; measureFrom: number }
+  | {
+      type: 'connect';
+      wsUrl: string;
+      kind: SocketKind;
+      receivers: Receiver[];
+      measureFrom: number;
+      /** Sessions sharing one socket (the first receiver's); default 1. */
+      sessionsPerSocket?: number;
+      /** Sessions acknowledge each batch as the SDK does. */
+      ack?: boolean;
+    }
   | { type: 'count' }
   | { type: 'collect'; expectedPerSession: number }
   | { type: 'close' }
@@ -48,6 +58,8 @@ export type FanReply =
       latencies: Float64Array;
       /** Sessions that received fewer measured changes than expected. */
       short: number;
+      /** Acknowledgements answered. */
+      acks: number;
       errors: string[];
     }
   | { type: 'closed' }

@@ -3,7 +3,7 @@
  * the shared collection and follow its streams, or hold one trivial subscription. Operation
  * ids are 1, 2, 3... per socket, so a floor can send every socket the same bytes.
  */
-import { scanDeliveries } from './delivery-scan.js';
+import { numberAfter, scanDeliveries } from './delivery-scan.js';
 import { LeanSocket, type Operation } from './lean-socket.js';
 import { monoMs } from './mono-clock.js';
 import { SHARED_COLLECTION } from './shared-rules.js';
@@ -11,6 +11,13 @@ import { SHARED_COLLECTION } from './shared-rules.js';
 const OPEN_SESSION = `mutation ($input: OpenSessionInput!) { openSession(input: $input) { id } }`;
 const CHANGES = `subscription ($sessionId: ID!) { changes(sessionId: $sessionId) {
   toServerVersion changes { serverVersion collection id op document } } }`;
+/** `changes` as a session that acknowledges reads it (the SDK's selection adds queriesVersion). */
+const CHANGES_ACKED = `subscription ($sessionId: ID!) { changes(sessionId: $sessionId) {
+  toServerVersion queriesVersion changes { serverVersion collection id op document } } }`;
+/** The SDK's acknowledgement (client/src/downloader.ts, AcknowledgeDownloadDocument). */
+const ACKNOWLEDGE = `mutation ($sessionId: ID!, $serverVersion: Int!, $queriesVersion: Int) {
+  acknowledgeDownload(sessionId: $sessionId, serverVersion: $serverVersion,
+    queriesVersion: $queriesVersion) { lastDownloadedServerVersion } }`;
 const PROGRESS = `subscription ($sessionId: ID!) {
   progress(sessionId: $sessionId, direction: DOWNLOAD, mode: REPORT_INDEFINITELY) {
     direction progressEstimate transferredBytes transferableBytes } }`;
@@ -55,30 +62,99 @@ function follow(
   });
 }
 
+const TO_SERVER_VERSION = Buffer.from('"toServerVersion":');
+const QUERIES_VERSION = Buffer.from('"queriesVersion":');
+
+/**
+ * Acknowledges a session's batches as the SDK's Acknowledger does (client/src/downloader.ts):
+ * `acknowledgeDownload` with the newest batch's toServerVersion and queriesVersion, one at a
+ * time; a batch arriving while one is in flight only raises the target (coalesced). A
+ * failure is reported and not retried.
+ */
+class Acknowledger {
+  private target = { version: 0, queries: null as number | null };
+  private sent = 0;
+  private busy = false;
+
+  constructor(
+    private readonly ws: LeanSocket,
+    private readonly sessionId: string,
+    private readonly onAck: () => void,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  want(data: Buffer): void {
+    const version = numberAfter(data, TO_SERVER_VERSION);
+    if (version === null || version <= this.target.version) return;
+    this.target = { version, queries: numberAfter(data, QUERIES_VERSION) };
+    void this.send();
+  }
+
+  private async send(): Promise<void> {
+    if (this.busy || this.target.version === this.sent) return;
+    this.busy = true;
+    const { version, queries } = this.target;
+    try {
+      const variables = {
+        sessionId: this.sessionId,
+        serverVersion: version,
+        queriesVersion: queries,
+      };
+      await this.ws.request(ACKNOWLEDGE, variables);
+      this.onAck();
+    } catch (error) {
+      this.onError(new Error(`acknowledgeDownload: ${(error as Error).message}`));
+    } finally {
+      this.sent = version;
+      this.busy = false;
+    }
+    void this.send(); // a newer batch may have come meanwhile
+  }
+}
+
 /** Reads each `changes` event's documents and times them against their send. */
-function deliveries(onDelivery: OnDelivery) {
+function deliveries(onDelivery: OnDelivery, acks: Acknowledger | null) {
   return (data: Buffer) => {
     const now = monoMs();
     scanDeliveries(data, (n, sentAt) => onDelivery(n, now - sentAt));
+    acks?.want(data);
   };
 }
 
-/** A session following `changes` (and, for `three`, progress and connection state). */
+export interface SyncSocketOptions {
+  /** Also follow progress and connection state (the memory scenario). */
+  three?: boolean;
+  /** Acknowledge each batch, as the SDK does (`acknowledgeDownload`, coalesced). */
+  ack?: boolean;
+  onDelivery: OnDelivery;
+  onError: (error: Error) => void;
+  /** The session is open (its `changes` not yet acknowledged). */
+  onSession?: () => void;
+  /** An acknowledgement was answered. */
+  onAck?: () => void;
+}
+
+/**
+ * A session following `changes` (and, for `three`, progress and connection state); several
+ * may share one socket.
+ */
 export async function syncSocket(
   ws: LeanSocket,
   clientId: string,
-  three: boolean,
-  onDelivery: OnDelivery,
-  onError: (error: Error) => void,
+  options: SyncSocketOptions,
 ): Promise<void> {
+  const { onError } = options;
   const sessionId = await openSession(ws, clientId);
+  options.onSession?.();
   const vars = { sessionId };
-  if (three) {
+  if (options.three) {
     await follow(ws, STATE, vars, { waitFirst: false }, onError);
     await follow(ws, PROGRESS, vars, { waitFirst: true }, onError);
   }
-  const raw = deliveries(onDelivery);
-  await follow(ws, CHANGES, vars, { raw, waitFirst: true }, onError);
+  const onAck = options.onAck ?? (() => undefined);
+  const acks = options.ack ? new Acknowledger(ws, sessionId, onAck, onError) : null;
+  const raw = deliveries(options.onDelivery, acks);
+  await follow(ws, options.ack ? CHANGES_ACKED : CHANGES, vars, { raw, waitFirst: true }, onError);
 }
 
 /** One trivial subscription, waited for until its first value. */

@@ -9,6 +9,7 @@ import { benchToken } from './gateway.js';
 import { connectAll, receivers, startFleet, type Fleet } from './fleet.js';
 import type { ServerMode } from './fanout-protocol.js';
 import { Writer } from './fanout-writer.js';
+import { PROGRESS_S } from './progress.js';
 import { fmt, percentileSorted } from './stats.js';
 
 export interface FanoutSettings {
@@ -18,6 +19,10 @@ export interface FanoutSettings {
   measuredChanges: number;
   /** How long deliveries may keep arriving after the last upload's ack. */
   drainMs: number;
+  /** Sessions sharing one socket (BENCH_FANOUT_SESSIONS_PER_SOCKET); 1: one socket each. */
+  sessionsPerSocket: number;
+  /** Each session acknowledges each batch as the SDK does (BENCH_FANOUT_ACK=1). */
+  ack: boolean;
 }
 
 export interface FanoutRun {
@@ -26,6 +31,8 @@ export interface FanoutRun {
   setupS: number;
   received: number;
   expected: number;
+  /** Acknowledgements answered (with `ack`). */
+  acks: number;
 }
 
 export interface FanoutRep {
@@ -40,9 +47,20 @@ export interface FanoutRep {
   /** Deliveries received / expected (1 = every session got every change). */
   delivered: number;
   floorDelivered: number;
+  /** Acknowledgements answered per session (BENCH_FANOUT_ACK), gateway and floor. */
+  acksPerSession: number;
+  floorAcksPerSession: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A progress line of the runner (BENCH_FANOUT_PROGRESS), at most one per PROGRESS_S. */
+let lastNote = 0;
+function note(line: string, always = false): void {
+  if (!PROGRESS_S || (!always && Date.now() - lastNote < PROGRESS_S * 1000)) return;
+  lastNote = Date.now();
+  console.log(`  [runner] ${line}`);
+}
 
 /** Waits until the clients hold every expected delivery, or nothing arrives for 10 s. */
 async function drain(fleet: Fleet, expected: number, drainMs: number): Promise<void> {
@@ -51,6 +69,7 @@ async function drain(fleet: Fleet, expected: number, drainMs: number): Promise<v
   while (Date.now() < deadline && Date.now() - lastAt < 10_000) {
     const counts = await Promise.all(fleet.clients.map((c) => c.call({ type: 'count' }, 'count')));
     const received = counts.reduce((sum, c) => sum + c.received, 0);
+    if (PROGRESS_S) note(`drain: ${fmt.int(received)} of ${fmt.int(expected)} received`);
     if (received >= expected) return;
     if (received !== last) [last, lastAt] = [received, Date.now()];
     await sleep(250);
@@ -64,7 +83,8 @@ async function collect(fleet: Fleet, perSession: number) {
   parts.reduce((at, p) => (all.set(p.latencies, at), at + p.latencies.length), 0);
   all.sort();
   const short = parts.reduce((n, p) => n + p.short, 0);
-  return { sorted: all, short, errors: [...new Set(parts.flatMap((p) => p.errors))] };
+  const acks = parts.reduce((n, p) => n + p.acks, 0);
+  return { sorted: all, short, acks, errors: [...new Set(parts.flatMap((p) => p.errors))] };
 }
 
 function warnLoudly(label: string, lines: string[]): void {
@@ -89,16 +109,27 @@ export async function fanoutRun(
   settings: FanoutSettings,
   profile: string | null = null,
 ): Promise<FanoutRun> {
-  const fleet = await startFleet(mode, size);
+  const { sessionsPerSocket, ack } = settings;
+  const sockets = Math.ceil(size / sessionsPerSocket);
+  const fleet = await startFleet(mode, sockets, size);
   try {
     const users = await receivers('fan-user', 0, size);
-    const setupS = await connectAll(fleet, 'changes', users, settings.warmupChanges + 1);
+    note(
+      `${mode}, ${fmt.int(size)} sessions on ${fmt.int(sockets)} sockets` +
+        `${ack ? ', acknowledging' : ''}: ${fleet.clients.length} client processes`,
+      true,
+    );
+    const options = { sessionsPerSocket, ack };
+    const setupS = await connectAll(fleet, 'changes', users, settings.warmupChanges + 1, options);
+    note(`set up in ${setupS.toFixed(1)} s; writing`, true);
     const { writer, errors, profiling } = await write(fleet, settings, profile);
+    note(`writer done (${errors.length} errors); draining`, true);
     const expected = size * settings.measuredChanges;
     await drain(fleet, expected, settings.drainMs);
     if (profiling) await profiling;
     if (profile) await fleet.server.call({ type: 'profile-stop', path: profile }, 'profiled');
-    const { sorted, short, errors: clientErrors } = await collect(fleet, settings.measuredChanges);
+    const collected = await collect(fleet, settings.measuredChanges);
+    const { sorted, short, acks, errors: clientErrors } = collected;
     await writer.dispose();
     const received = sorted.length;
     warnLoudly(`${mode}, ${size} sessions`, [
@@ -109,7 +140,7 @@ export async function fanoutRun(
       ...clientErrors.map((e) => `client: ${e}`),
     ]);
     const [p50, p99] = [percentileSorted(sorted, 50), percentileSorted(sorted, 99)];
-    return { p50, p99, setupS, received, expected };
+    return { p50, p99, setupS, received, expected, acks };
   } finally {
     await fleet.stop();
   }
@@ -132,6 +163,8 @@ export async function fanoutRep(
     ratioP99: gw.p99 / floor.p99,
     setupS: gw.setupS,
     floorSetupS: floor.setupS,
+    acksPerSession: gw.acks / size,
+    floorAcksPerSession: floor.acks / size,
     delivered: gw.received / gw.expected,
     floorDelivered: floor.received / floor.expected,
   };

@@ -13,10 +13,13 @@ import type {
   ServerReply,
   SocketKind,
 } from './fanout-protocol.js';
+import { ensureFileLimit } from './file-limit.js';
 import { benchToken } from './gateway.js';
 import { monoMs } from './mono-clock.js';
 
 const SOCKETS_PER_PROCESS = 5000;
+/** File descriptors a process needs besides its sockets (the gateway: about 32, for stdio, IPC, SQLite, epoll...). */
+const SPARE_FILES = 100;
 
 export type ServerProcess = Child<ServerCommand, ServerReply>;
 export type ClientsProcess = Child<FanCommand, FanReply>;
@@ -28,29 +31,66 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-async function startServer(mode: ServerMode): Promise<{ server: ServerProcess; wsUrl: string }> {
+/**
+ * The server process, with room for `sockets` open sockets: at the default `ulimit -n`
+ * (often 20,000, or 1,024), a gateway holding 20k sockets runs out of file descriptors and
+ * the sockets past the limit are accepted and closed at once by libuv, unseen by the server.
+ */
+async function startServer(
+  mode: ServerMode,
+  sockets: number,
+): Promise<{ server: ServerProcess; wsUrl: string }> {
   const url = new URL('./server-proc.ts', import.meta.url);
   const server: ServerProcess = new Child(forkScript(url, { nodeFlags: ['--expose-gc'] }), mode);
-  const { wsUrl } = await server.call({ type: 'start', mode }, 'started');
-  return { server, wsUrl };
+  try {
+    ensureFileLimit(server.pid, sockets + SPARE_FILES, mode);
+    const { wsUrl } = await server.call({ type: 'start', mode }, 'started');
+    return { server, wsUrl };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }
 
-function startClients(sockets: number): ClientsProcess[] {
+/** Client processes for `sessions` sessions held on `sockets` sockets. */
+function startClients(sockets: number, sessions: number): ClientsProcess[] {
   const url = new URL('./fanout-client-proc.ts', import.meta.url);
-  const count = Math.max(1, Math.ceil(sockets / SOCKETS_PER_PROCESS));
-  return Array.from(
-    { length: count },
-    (_, i) => new Child(forkScript(url, { serialization: 'advanced' }), `clients ${i + 1}`),
-  );
+  const count = Math.max(1, Math.ceil(sessions / SOCKETS_PER_PROCESS));
+  const per = Math.ceil(sockets / count);
+  return Array.from({ length: count }, (_, i) => {
+    const client: ClientsProcess = new Child(
+      forkScript(url, { serialization: 'advanced' }),
+      `clients ${i + 1}`,
+    );
+    ensureFileLimit(client.pid, per + SPARE_FILES, client.name);
+    return client;
+  });
 }
 
-export async function startFleet(mode: ServerMode, sockets: number): Promise<Fleet> {
-  const { server, wsUrl } = await startServer(mode);
-  const clients = startClients(sockets);
+/**
+ * The server and the client processes for `sockets` sockets, holding `sessions` sessions
+ * (more than one per socket: BENCH_FANOUT_SESSIONS_PER_SOCKET); one client process per
+ * SOCKETS_PER_PROCESS sessions.
+ */
+export async function startFleet(
+  mode: ServerMode,
+  sockets: number,
+  sessions = sockets,
+): Promise<Fleet> {
+  const { server, wsUrl } = await startServer(mode, sockets);
+  const clients: ClientsProcess[] = [];
+  // Closes the sockets of the idle clients (a busy one is stopped as it is), then stops all.
   const stop = async () => {
-    await Promise.all(clients.map((c) => c.call({ type: 'close' }, 'closed').catch(() => null)));
+    const idle = clients.filter((c) => !c.busy);
+    await Promise.all(idle.map((c) => c.call({ type: 'close' }, 'closed').catch(() => null)));
     await Promise.all([...clients, server].map((c) => c.stop()));
   };
+  try {
+    clients.push(...startClients(sockets, sessions));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return { server, wsUrl, clients, stop };
 }
 
@@ -60,20 +100,37 @@ export async function receivers(prefix: string, from: number, count: number): Pr
   return Promise.all(ids.map(async (userId) => ({ userId, token: await benchToken(userId) })));
 }
 
+export interface ConnectOptions {
+  /** Sessions sharing one socket; default 1. */
+  sessionsPerSocket?: number;
+  /** Sessions acknowledge each batch as the SDK does. */
+  ack?: boolean;
+}
+
 /** Splits the receivers over the client processes; resolves when all are set up, in seconds. */
 export async function connectAll(
   fleet: Fleet,
   kind: SocketKind,
   all: Receiver[],
   measureFrom = 0,
+  options: ConnectOptions = {},
 ): Promise<number> {
-  const per = Math.ceil(all.length / fleet.clients.length);
+  const perSocket = options.sessionsPerSocket ?? 1;
+  // Whole sockets per process.
+  const per = Math.ceil(all.length / fleet.clients.length / perSocket) * perSocket;
   const start = monoMs();
   await Promise.all(
     fleet.clients.map((client, i) => {
       const mine = all.slice(i * per, (i + 1) * per);
-      const command = { type: 'connect', wsUrl: fleet.wsUrl, kind, receivers: mine, measureFrom };
-      return client.call(command as FanCommand, 'connected');
+      const command: FanCommand = {
+        type: 'connect',
+        wsUrl: fleet.wsUrl,
+        kind,
+        receivers: mine,
+        measureFrom,
+        ...options,
+      };
+      return client.call(command, 'connected');
     }),
   );
   return (monoMs() - start) / 1000;

@@ -15,6 +15,8 @@ export const FANOUT: FanoutSettings = {
   warmupChanges: 20,
   measuredChanges: 100,
   drainMs: 60_000,
+  sessionsPerSocket: Number(process.env.BENCH_FANOUT_SESSIONS_PER_SOCKET ?? 1),
+  ack: process.env.BENCH_FANOUT_ACK === '1',
 };
 export const MEMORY: MemorySettings = {
   sessions: Number(process.env.BENCH_MEMORY_SESSIONS ?? 5000),
@@ -35,7 +37,10 @@ function logFanout(rep: number, size: number, r: FanoutRep): void {
     `  rep ${rep + 1}, ${fmt.int(size)} sessions: p50 ${fmt.ms(r.p50)} p99 ${fmt.ms(r.p99)},` +
       ` floor p50 ${fmt.ms(r.floorP50)} p99 ${fmt.ms(r.floorP99)}, ratio p50 ${fmt.ratio(r.ratioP50)}` +
       ` p99 ${fmt.ratio(r.ratioP99)}; setup ${s(r.setupS)} (floor ${s(r.floorSetupS)});` +
-      ` delivered ${pctDelivered(r.delivered)} (floor ${pctDelivered(r.floorDelivered)})`,
+      ` delivered ${pctDelivered(r.delivered)} (floor ${pctDelivered(r.floorDelivered)})` +
+      (FANOUT.ack
+        ? `; acks/session ${r.acksPerSession.toFixed(1)} (floor ${r.floorAcksPerSession.toFixed(1)})`
+        : ''),
   );
 }
 
@@ -47,7 +52,9 @@ export async function runFanout(reps: number): Promise<FanoutReps> {
   const { changesPerSec: rate, measuredChanges: n } = FANOUT;
   console.log(
     `5. fan-out: ${FANOUT.sizes.map(k).join(', ')} sessions following changes,` +
-      ` ${rate} one-change changesets/s, ${n / rate} s measured`,
+      ` ${rate} one-change changesets/s, ${n / rate} s measured` +
+      (FANOUT.sessionsPerSocket > 1 ? `, ${FANOUT.sessionsPerSocket} sessions per socket` : '') +
+      (FANOUT.ack ? ', each batch acknowledged (acknowledgeDownload, as the SDK)' : ''),
   );
   const out: FanoutReps = Object.fromEntries(FANOUT.sizes.map((size) => [size, []]));
   for (let rep = 0; rep < reps; rep++) {

@@ -8,6 +8,7 @@ import { startFanoutFloor } from './floor-fanout.js';
 import { startYogaFloor } from './floor-yoga.js';
 import { startBenchGateway, type BenchGateway } from './gateway.js';
 import { startProfile, stopProfile } from './profiler.js';
+import { monitorProcess } from './progress.js';
 import { SHARED_RULES } from './shared-rules.js';
 
 const reply = (message: ServerReply): void => void process.send!(message);
@@ -15,6 +16,7 @@ const reply = (message: ServerReply): void => void process.send!(message);
 let gateway: BenchGateway | null = null;
 
 async function start(mode: ServerMode): Promise<string> {
+  monitorProcess(mode);
   if (mode === 'fanout-floor') return startFanoutFloor();
   if (mode === 'memory-floor') return startYogaFloor();
   gateway = await startBenchGateway({ rules: SHARED_RULES });
@@ -52,6 +54,9 @@ async function handle(command: ServerCommand): Promise<void> {
       return exit();
   }
 }
+
+// The runner is gone (it failed or was killed): close and remove the temp dir, then exit.
+process.on('disconnect', () => void exit());
 
 process.on('message', (command: ServerCommand) => {
   handle(command).catch((error: unknown) =>
