@@ -12,6 +12,8 @@ const reply = (message: Reply) => process.send!(message);
 
 interface Load {
   clients: BenchClient[];
+  /** Inserts per changeset. */
+  changes: number;
   stopping: boolean;
   acks: number;
   errors: string[];
@@ -22,11 +24,12 @@ interface Load {
 
 let load: Load | null = null;
 
-async function setupLoad(wsUrl: string, specs: LoadClient[]): Promise<void> {
+async function setupLoad(wsUrl: string, specs: LoadClient[], changes = 1): Promise<void> {
   const clients = specs.map((s) => new BenchClient(wsUrl, s.token, s.userId, s.clientId));
   await Promise.all(clients.map((c) => c.open()));
   load = {
     clients,
+    changes,
     stopping: false,
     acks: 0,
     errors: [],
@@ -41,7 +44,9 @@ async function setupLoad(wsUrl: string, specs: LoadClient[]): Promise<void> {
 async function uploadLoop(state: Load, client: BenchClient): Promise<void> {
   while (!state.stopping) {
     try {
-      await client.uploadInsert(`${client.clientId}-${client.clientVersion + 1}`);
+      const prefix = `${client.clientId}-${client.clientVersion + 1}`;
+      const ids = Array.from({ length: state.changes }, (_, i) => (i ? `${prefix}-${i}` : prefix));
+      await client.uploadInserts(ids);
       state.acks += 1;
     } catch (error) {
       state.errors.push(`${client.clientId}: ${(error as Error).message}`);
@@ -162,7 +167,7 @@ async function runSdk(command: Extract<Command, { type: 'sdk' }>): Promise<void>
 async function handle(command: Command): Promise<void> {
   switch (command.type) {
     case 'load-setup':
-      return setupLoad(command.wsUrl, command.clients);
+      return setupLoad(command.wsUrl, command.clients, command.changes);
     case 'load-go':
       return startLoad();
     case 'load-stop':

@@ -9,7 +9,8 @@ export interface LoadClient {
 }
 
 export type Command =
-  | { type: 'load-setup'; wsUrl: string; clients: LoadClient[] }
+  /** `changes`: inserts per changeset (1 unless given). */
+  | { type: 'load-setup'; wsUrl: string; clients: LoadClient[]; changes?: number }
   | { type: 'load-go' }
   | { type: 'load-stop' }
   | {

@@ -4,8 +4,8 @@
  * (shared machines are noisy; absolute figures alone do not compare across runs).
  * Prints a table and writes .bench/results.json. BENCH_REPS overrides the repetitions
  * (BENCH_SCALE_REPS those of fan-out and memory, default 3 at most); BENCH_ONLY picks
- * scenarios by name (throughput, latency, live, catchup, fanout, memory, bootstrap;
- * comma-separated).
+ * scenarios by name (throughput, batched, latency, live, catchup, fanout, memory,
+ * bootstrap; comma-separated).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SCALE_REPS = Number(process.env.BENCH_SCALE_REPS ?? Math.min(REPS, 3));
 const SCENARIOS = [
   'throughput',
+  'batched',
   'latency',
   'live',
   'catchup',
@@ -41,12 +42,18 @@ const SCENARIOS = [
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const THROUGHPUT: ThroughputSettings = { clients: 50, warmupMs: 1000, windowMs: 3000 };
+/** Scenario 1b: the same clients, each changeset 100 inserts; counted in changes. */
+const BATCHED: ThroughputSettings = { ...THROUGHPUT, changes: 100 };
 const LATENCY: LatencySettings = { samples: 500, warmup: 50 };
 const SDK: SdkSettings = { liveChanges: 10_000, catchUpSizes: [10_000, 20_000, 40_000, 100_000] };
 
 function logThroughput(i: number, r: ThroughputRep): void {
+  const batched = r.gatewayPerSec !== r.changesetsPerSec;
+  const rate = batched
+    ? `${fmt.int(r.gatewayPerSec)} changes/s (${fmt.int(r.changesetsPerSec)} changesets/s)`
+    : `${fmt.int(r.gatewayPerSec)} changesets/s`;
   console.log(
-    `  rep ${i + 1}: ${fmt.int(r.gatewayPerSec)} changesets/s, floor ${fmt.int(r.floorPerSec)} rows/s,` +
+    `  rep ${i + 1}: ${rate}, floor ${fmt.int(r.floorPerSec)} rows/s,` +
       ` ratio ${fmt.ratio(r.ratio)}; group ${fmt.one(r.groupSize)}, in commits ${fmt.pct(r.commitShare)},` +
       ` gateway loop busy ${fmt.pct(r.gatewayElu)} CPU ${fmt.pct(r.gatewayCpu)}, clients CPU ${fmt.pct(r.clientCpu)}`,
   );
@@ -85,10 +92,9 @@ async function repeat<T>(label: string, rep: () => Promise<T>, log: (i: number, 
 
 const ratioRange = <T>(reps: T[], pick: (r: T) => number) => spread(reps.map(pick), fmt.ratio);
 
-function throughputRows(throughput: ThroughputRep[]): string[][] {
+function throughputRows(throughput: ThroughputRep[], name = '1. upload throughput /s') {
   const t = medianOf(throughput);
   const tRatios = ratioRange(throughput, (r) => r.ratio);
-  const name = '1. upload throughput /s';
   return [[name, fmt.int(t.gatewayPerSec), fmt.int(t.floorPerSec), fmt.ratio(t.ratio), tRatios]];
 }
 
@@ -125,13 +131,24 @@ function catchUpRows(catchUp: CatchUpRep[]): string[][] {
   });
 }
 
-function throughputNotes(throughput: ThroughputRep[]): string[] {
-  const t = medianOf(throughput);
+const groupNote = (t: ThroughputRep) =>
+  `mean group commit ${fmt.one(t.groupSize)} changesets; gateway thread busy` +
+  ` ${fmt.pct(t.gatewayElu)}, in commits ${fmt.pct(t.commitShare)}; CPU gateway` +
+  ` ${fmt.pct(t.gatewayCpu)}, clients ${fmt.pct(t.clientCpu)}`;
+
+function throughputNotes(throughput: ThroughputRep[] | null, batched: ThroughputRep[] | null) {
   return [
-    `1: floor = rows/s of direct better-sqlite3 inserts in transactions of the gateway's group size;`,
-    `   mean group commit ${fmt.one(t.groupSize)} changesets; gateway thread busy` +
-      ` ${fmt.pct(t.gatewayElu)}, in commits ${fmt.pct(t.commitShare)}; CPU gateway` +
-      ` ${fmt.pct(t.gatewayCpu)}, clients ${fmt.pct(t.clientCpu)}`,
+    ...(throughput || batched
+      ? [
+          `1: floor = rows/s of direct better-sqlite3 inserts in transactions of the gateway's group size;`,
+        ]
+      : []),
+    ...(throughput ? [`   ${groupNote(medianOf(throughput))}`] : []),
+    ...(batched
+      ? [
+          `1b: changesets of ${BATCHED.changes} inserts, counted in changes; ${groupNote(medianOf(batched))}`,
+        ]
+      : []),
   ];
 }
 
@@ -146,6 +163,7 @@ function latencyNotes(latency: LatencyRep[]): string[] {
 function summary(reps: Results): string {
   const rows = [
     ...(reps.throughput ? throughputRows(reps.throughput) : []),
+    ...(reps.batched ? throughputRows(reps.batched, '1b. batched changes /s') : []),
     ...(reps.latency ? latencyRows(reps.latency) : []),
     ...(reps.live ? liveRows(reps.live) : []),
     ...(reps.catchUp ? catchUpRows(reps.catchUp) : []),
@@ -154,7 +172,7 @@ function summary(reps: Results): string {
     ...(reps.bootstrap ? bootstrapRows(reps.bootstrap) : []),
   ];
   const notes = [
-    ...(reps.throughput ? throughputNotes(reps.throughput) : []),
+    ...throughputNotes(reps.throughput, reps.batched),
     ...(reps.latency ? latencyNotes(reps.latency) : []),
     ...(reps.live || reps.catchUp
       ? [
@@ -179,6 +197,7 @@ function summary(reps: Results): string {
 
 interface Results {
   throughput: ThroughputRep[] | null;
+  batched: ThroughputRep[] | null;
   latency: LatencyRep[] | null;
   live: LiveRep[] | null;
   catchUp: CatchUpRep[] | null;
@@ -216,6 +235,7 @@ function writeResults(reps: Results): void {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
     repetitions: REPS,
     throughput: part(reps.throughput, { settings: THROUGHPUT }),
+    batched: part(reps.batched, { settings: BATCHED, unit: 'changes/s' }),
     latency: part(reps.latency, { settings: LATENCY, unit: 'ms' }),
     sdkLive: part(reps.live, { settings: SDK }),
     sdkCatchUp: part(reps.catchUp, { settings: SDK, unit: 'ms' }),
@@ -248,6 +268,13 @@ async function clientScenarios(only: Set<Scenario>, proc: ClientProcess) {
       logThroughput,
     ),
   );
+  const batched = await when(only, 'batched', () =>
+    repeat(
+      `1b. batched upload throughput: ${BATCHED.clients} clients, changesets of ${BATCHED.changes} inserts`,
+      () => throughputRep(proc, BATCHED),
+      logThroughput,
+    ),
+  );
   const latency = await when(only, 'latency', () =>
     repeat(
       `2. upload → other client's changes event: ${LATENCY.samples} uploads one at a time`,
@@ -269,7 +296,7 @@ async function clientScenarios(only: Set<Scenario>, proc: ClientProcess) {
       logCatchUp,
     ),
   );
-  return { throughput, latency, live, catchUp };
+  return { throughput, batched, latency, live, catchUp };
 }
 
 /** Scenario 7: one warm-up (the first bootstrap in a process compiles the code), then `n`. */

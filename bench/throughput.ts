@@ -3,20 +3,32 @@
  * one-insert changesets over graphql-ws, each waiting for its ack before the next. Counted
  * on the server over a window after a warm-up; floor: the same number of small rows
  * inserted directly with better-sqlite3 in transactions of the gateway's mean group size.
+ * The batched variant (scenario 1b) uploads changesets of `changes` inserts each and counts
+ * changes; its floor inserts the same rows in transactions of as many rows as its groups.
+ *
+ * BENCH_PROFILE=1 profiles the gateway over the first measured window (in this process):
+ * the top self time, and the inclusive time of the upload path per changeset.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { ClientProcess } from './client-driver.js';
 import { batchedInsertRate } from './floor.js';
 import { startBenchGateway, type BenchGateway, type GroupStats } from './gateway.js';
+import { inclusiveTable, type FramePattern } from './profile-inclusive.js';
+import { topSelfTime } from './profile-top.js';
+import { startProfile, stopProfile } from './profiler.js';
 
 export interface ThroughputSettings {
   clients: number;
   warmupMs: number;
   windowMs: number;
+  /** Inserts per changeset; 1 unless given. */
+  changes?: number;
 }
 
 export interface ThroughputRep {
+  /** Changes (history entries) per second; changesets per second when each holds one. */
   gatewayPerSec: number;
+  changesetsPerSec: number;
   floorPerSec: number;
   ratio: number;
   changesets: number;
@@ -50,23 +62,36 @@ async function mark(gw: BenchGateway): Promise<Mark> {
   };
 }
 
-async function connectClients(proc: ClientProcess, gw: BenchGateway, count: number) {
+async function connectClients(
+  proc: ClientProcess,
+  gw: BenchGateway,
+  count: number,
+  changes: number,
+) {
   const clients = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const userId = `user-${i}`;
       return { userId, clientId: `load-${i}`, token: await gw.token(userId) };
     }),
   );
-  await proc.call({ type: 'load-setup', wsUrl: gw.gateway.wsUrl, clients }, 'load-ready');
+  const setup = { type: 'load-setup', wsUrl: gw.gateway.wsUrl, clients, changes } as const;
+  await proc.call(setup, 'load-ready');
 }
 
 /** Runs the load; returns the server-side marks around the measured window. */
-async function runLoad(proc: ClientProcess, gw: BenchGateway, settings: ThroughputSettings) {
+async function runLoad(
+  proc: ClientProcess,
+  gw: BenchGateway,
+  settings: ThroughputSettings,
+  profile: string | null,
+) {
   proc.send({ type: 'load-go' });
   await sleep(settings.warmupMs);
+  if (profile) await startProfile();
   const start = await mark(gw);
   await sleep(settings.windowMs);
   const end = await mark(gw);
+  if (profile) await stopProfile(profile);
   const done = await proc.call({ type: 'load-stop' }, 'load-done');
   if (done.errors.length > 0) {
     throw new Error(`${done.errors.length} uploads failed, e.g. ${done.errors[0]}`);
@@ -75,16 +100,23 @@ async function runLoad(proc: ClientProcess, gw: BenchGateway, settings: Throughp
 }
 
 /** The window's figures; the floor inserts as many rows in groups of the same mean size. */
-function summarize(start: Mark, end: Mark, clients: number): Omit<ThroughputRep, 'clientCpu'> {
+function summarize(
+  start: Mark,
+  end: Mark,
+  clients: number,
+  perChangeset: number,
+): Omit<ThroughputRep, 'clientCpu'> {
   const ms = end.at - start.at;
-  const changesets = end.version - start.version;
+  const changes = end.version - start.version;
+  const changesets = changes / perChangeset;
   const groups = end.groups.groups - start.groups.groups;
   const groupSize = groups > 0 ? (end.groups.jobs - start.groups.jobs) / groups : clients;
   const cpuMs = (end.cpu.user - start.cpu.user + end.cpu.system - start.cpu.system) / 1000;
-  const gatewayPerSec = changesets / (ms / 1000);
-  const floorPerSec = batchedInsertRate(changesets, groupSize);
+  const gatewayPerSec = changes / (ms / 1000);
+  const floorPerSec = batchedInsertRate(changes, groupSize * perChangeset);
   return {
     gatewayPerSec,
+    changesetsPerSec: changesets / (ms / 1000),
     floorPerSec,
     ratio: gatewayPerSec / floorPerSec,
     changesets,
@@ -95,15 +127,46 @@ function summarize(start: Mark, end: Mark, clients: number): Omit<ThroughputRep,
   };
 }
 
+/** The frames of the upload path whose inclusive time the profile reports. */
+export const UPLOAD_PATH: FramePattern[] = [
+  { label: 'socket receive (ws frames → graphql-ws)', name: 'receiverOnMessage', file: 'ws/lib' },
+  { label: '  graphql-ws onMessage', name: 'onMessage', file: 'graphql-ws' },
+  { label: '    operation start (ws.ts: slot, parse, validate)', name: 'startOperation' },
+  { label: '      upload size check', name: 'checkUploadSize', file: 'src/server/limits' },
+  { label: '  repeated-field guard (request-guards.ts)', name: 'overRepeated' },
+  { label: 'execute (graphql-tools)', name: 'execute', file: '@graphql-tools/executor' },
+  { label: '  coerce variables', name: 'getVariableValues', file: '@graphql-tools/executor' },
+  { label: '  resolver uploadChanges', name: /^(resolve)?$/, file: 'src/resolvers/upload' },
+  { label: '    SyncCore.integrateUpload (up to the commit)', name: 'integrateUpload' },
+  { label: '      session read (getDataSession)', name: 'getDataSession' },
+  { label: '      validateChangesets', name: 'validateChangesets' },
+  { label: 'group commit (GroupCommit.settle)', name: 'settle', file: 'group-commit' },
+  { label: '  store runGroup (SQL + COMMIT/fsync)', name: 'runGroup', file: 'sqlite-store' },
+  { label: '    runJob (per changeset, SQL)', name: 'runJob', file: 'sqlite-store' },
+  { label: '      integration plan', name: /^$|planIntegration/, file: 'src/sync/integrate' },
+  { label: 'socket send (ws)', name: 'send', file: 'ws/lib/websocket' },
+];
+
+const PROFILE = process.env.BENCH_PROFILE === '1';
+let profiled = false;
+
 export async function throughputRep(
   proc: ClientProcess,
   settings: ThroughputSettings,
 ): Promise<ThroughputRep> {
   const gw = await startBenchGateway();
+  const profile = PROFILE && !profiled ? '.bench/throughput-gateway.cpuprofile' : null;
+  profiled ||= profile !== null;
   try {
-    await connectClients(proc, gw, settings.clients);
-    const { start, end, clientCpu } = await runLoad(proc, gw, settings);
-    return { ...summarize(start, end, settings.clients), clientCpu };
+    const perChangeset = settings.changes ?? 1;
+    await connectClients(proc, gw, settings.clients, perChangeset);
+    const { start, end, clientCpu } = await runLoad(proc, gw, settings, profile);
+    const rep = { ...summarize(start, end, settings.clients, perChangeset), clientCpu };
+    if (profile) {
+      console.log(`\n${topSelfTime(profile, 30)}\n`);
+      console.log(`${inclusiveTable(profile, UPLOAD_PATH, rep.changesets, 'changeset')}\n`);
+    }
+    return rep;
   } finally {
     await gw.close();
   }

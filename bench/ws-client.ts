@@ -85,13 +85,23 @@ export class BenchClient {
   }
 
   /** Uploads the next changeset: one INSERT owned by this client's user. */
-  async uploadInsert(docId: string): Promise<UploadAck> {
+  uploadInsert(docId: string): Promise<UploadAck> {
+    return this.uploadInserts([docId]);
+  }
+
+  /** Uploads the next changeset: one INSERT per id, each owned by this client's user. */
+  async uploadInserts(docIds: readonly string[]): Promise<UploadAck> {
     this.clientVersion += 1;
-    const document = { ownerId: this.userId, make: 'Kia', n: this.clientVersion };
+    const n = this.clientVersion;
     const changeset = {
-      clientVersion: this.clientVersion,
+      clientVersion: n,
       timestamp: hlc(),
-      changes: [{ collection: COLLECTION, id: docId, op: 'INSERT', document }],
+      changes: docIds.map((id) => ({
+        collection: COLLECTION,
+        id,
+        op: 'INSERT',
+        document: { ownerId: this.userId, make: 'Kia', n },
+      })),
     };
     const r = await request(this.ws, UPLOAD, {
       sessionId: this.sessionId,
