@@ -19,17 +19,13 @@ export interface ChangesetLimitContext {
   changesetLimiter?: RateLimiter | null;
 }
 
-type ChangesetArg = (typeof ChangesetInput)['$inferInput'];
-
-/** GraphQL's null for an absent `document` or `set` becomes undefined. */
-const changesetOf = (cs: ChangesetArg): ChangesetInputLike => ({
-  ...cs,
-  changes: cs.changes.map((c) => ({
-    ...c,
-    document: c.document ?? undefined,
-    set: c.set ?? undefined,
-  })),
-});
+/**
+ * The coerced changesets go to the sync core as they are: its validation reads a GraphQL
+ * null like an absent field, and builds the changes it integrates afresh.
+ */
+const changesetsOf = (
+  changesets: readonly (typeof ChangesetInput)['$inferInput'][],
+): readonly ChangesetInputLike[] => changesets;
 
 /**
  * Takes `count` changesets from the budget of the session's client. A session the viewer
@@ -66,15 +62,10 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       await takeChangesets(ctx, args.sessionId, args.changesets.length);
-      return ctx.core.uploadChanges(
-        viewerOf(ctx),
-        args.sessionId,
-        args.changesets.map(changesetOf),
-        {
-          latestClientVersion: args.latestClientVersion,
-          pendingBytes: args.pendingBytes,
-        },
-      );
+      return ctx.core.uploadChanges(viewerOf(ctx), args.sessionId, changesetsOf(args.changesets), {
+        latestClientVersion: args.latestClientVersion,
+        pendingBytes: args.pendingBytes,
+      });
     },
   }),
 }));

@@ -141,12 +141,75 @@ export function socketFull(limits: SocketOperationLimits, expired = false): Grap
   );
 }
 
-/** How many items a list argument will hold once coerced; null when not a list. */
-function listLength(value: ValueNode, variables: Record<string, unknown> | null | undefined) {
+/**
+ * Where a `changesets` argument's items come from: a list literal of a known length, or a
+ * variable (its length is read from each request's raw variables); null for anything else.
+ */
+type ListSource = number | string | null;
+
+function listSource(value: ValueNode): ListSource {
   if (value.kind === Kind.LIST) return value.values.length;
-  if (value.kind !== Kind.VARIABLE) return null;
-  const raw = variables?.[value.name.value];
-  return Array.isArray(raw) ? raw.length : null;
+  return value.kind === Kind.VARIABLE ? value.name.value : null;
+}
+
+/** How many items a list argument will hold once coerced (0 when not a list). */
+function listLength(source: ListSource, variables: Record<string, unknown> | null | undefined) {
+  if (typeof source === 'number') return source;
+  if (source === null) return 0;
+  const raw = variables?.[source];
+  return Array.isArray(raw) ? raw.length : 0;
+}
+
+/**
+ * The sources of every `changesets` argument of the operation and of the fragments (which
+ * validation has ensured are all used); null when the operation cannot be determined.
+ */
+function changesetsSources(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): ListSource[] | null {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
+  if (!operation) return null; // graphql-js refuses the document itself
+  const sources: ListSource[] = [];
+  const search = (node: OperationDefinitionNode | DocumentNode['definitions'][number]) =>
+    visit(node, {
+      [Kind.ARGUMENT]: (argument) => {
+        if (argument.name.value === 'changesets') sources.push(listSource(argument.value));
+      },
+    });
+  search(operation);
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) search(d);
+  return sources;
+}
+
+/**
+ * The sources per document and operation name: a document's AST never changes, and the
+ * parser's cache hands out the same one for the same text, so each is searched once. Only
+ * names of the document's operations are kept (any other name finds none), so a client
+ * cannot grow the cache by naming operations that are not there.
+ */
+const sourcesCache = new WeakMap<DocumentNode, Map<string | null, ListSource[] | null>>();
+
+function cachedSources(document: DocumentNode, operationName: string | null | undefined) {
+  let byName = sourcesCache.get(document);
+  if (!byName) {
+    byName = new Map();
+    sourcesCache.set(document, byName);
+  }
+  const key = operationName || null;
+  let sources = byName.get(key);
+  if (sources === undefined) {
+    sources = changesetsSources(document, operationName);
+    if (sources) byName.set(key, sources);
+  }
+  return sources;
 }
 
 /**
@@ -160,25 +223,10 @@ export function checkUploadSize(
   variables: Record<string, unknown> | null | undefined,
   max: number,
 ): GraphQLError | null {
-  const operations = document.definitions.filter(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
-  );
-  const operation = operationName
-    ? operations.find((o) => o.name?.value === operationName)
-    : operations.length === 1
-      ? operations[0]
-      : undefined;
-  if (!operation) return null; // graphql-js refuses the document itself
+  const sources = cachedSources(document, operationName);
+  if (!sources) return null;
   let count = 0;
-  const search = (node: OperationDefinitionNode | DocumentNode['definitions'][number]) =>
-    visit(node, {
-      [Kind.ARGUMENT]: (argument) => {
-        if (argument.name.value !== 'changesets') return;
-        count = Math.max(count, listLength(argument.value, variables) ?? 0);
-      },
-    });
-  search(operation);
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) search(d);
+  for (const source of sources) count = Math.max(count, listLength(source, variables));
   if (count <= max) return null;
   return new GraphQLError(
     `changesets: ${count} changesets exceed the limit of ${max} per upload; send fewer at once`,

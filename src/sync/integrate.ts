@@ -54,11 +54,17 @@ interface Working {
   copyIntact?: boolean;
 }
 
+/** Whether two documents (or nulls) are the same as JSON; one null and one not never are. */
+const sameJson = (a: JsonObject | null, b: JsonObject | null): boolean =>
+  a === b || (a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b));
+
 class Integration {
   readonly docs = new Map<string, Working>();
   readonly history: Omit<HistoryEntry, 'version'>[] = [];
   readonly compensating: CompensatingWrite[] = [];
   private readonly touched = new Set<string>();
+  /** Every entry of one integration is committed at the same time. */
+  private readonly committedAt: string;
 
   constructor(
     view: IntegrationView,
@@ -66,11 +72,8 @@ class Integration {
     private readonly perms: UserPermissions,
     private readonly now: Date,
   ) {
+    this.committedAt = now.toISOString();
     for (const [key, d] of view.documents) this.docs.set(key, this.absorb(key, d));
-  }
-
-  private get committedAt(): string {
-    return this.now.toISOString();
   }
 
   /**
@@ -90,7 +93,7 @@ class Integration {
     );
     const after = visibleDocument(d.id, state);
     this.touched.add(key);
-    if (JSON.stringify(before) !== JSON.stringify(after)) {
+    if (!sameJson(before, after)) {
       const entry = { collection: d.collection, id: d.id, before, after };
       this.history.push({
         ...entry,
@@ -123,7 +126,7 @@ class Integration {
     }
     this.docs.set(key, { ...current, state, doc: after, copyIntact: false });
     this.touched.add(key);
-    if (JSON.stringify(before) === JSON.stringify(after)) return;
+    if (sameJson(before, after)) return;
     this.history.push({
       collection: change.collection,
       id: change.id,

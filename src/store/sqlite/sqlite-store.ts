@@ -99,7 +99,7 @@ export class SqliteStore implements SyncStore {
         versions.get(documentKey(d)) ?? documents.get(documentKey(d))?.version ?? 0,
       );
     }
-    this.sql.patchSession(job.sessionId, writes.session);
+    this.sql.patchUpload(job.sessionId, writes.session);
     return { result: writes.result, serverVersion: last || this.sql.latestVersion() };
   }
 

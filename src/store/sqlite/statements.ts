@@ -7,7 +7,7 @@ import type {
   JsonObject,
   SessionRecord,
 } from '../../sync/model.js';
-import type { DownloadAck, SessionExpectation } from '../port.js';
+import type { DownloadAck, SessionExpectation, UploadSessionPatch } from '../port.js';
 import { jsonOrNull, PATCH_BASE } from '../session-fields.js';
 import { SESSION_COLUMNS, sessionToRow, toDocument, type DocumentRow } from './rows.js';
 
@@ -26,6 +26,7 @@ export class SqliteStatements {
   private readonly ackStmt;
   private readonly listAll;
   private readonly listByUser;
+  private readonly uploadPatchStmt;
 
   constructor(private readonly db: Database.Database) {
     this.sessionById = db.prepare('SELECT * FROM sessions WHERE id = ?');
@@ -64,6 +65,10 @@ export class SqliteStatements {
       `UPDATE sessions SET last_downloaded = MAX(last_downloaded, ?), last_synced_at = ?,
        updated_at = ? WHERE id = ?`,
     );
+    this.uploadPatchStmt = db.prepare(
+      `UPDATE sessions SET last_integrated = ?, latest_client_version = ?, uploaded_bytes = ?,
+       pending_bytes = ?, upload_baseline_bytes = ?, last_synced_at = ? WHERE id = ?`,
+    );
     this.listAll = db.prepare('SELECT * FROM sessions WHERE id > ? ORDER BY id LIMIT ?');
     this.listByUser = db.prepare(
       'SELECT * FROM sessions WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?',
@@ -74,7 +79,23 @@ export class SqliteStatements {
     this.insertSessionStmt.run(sessionToRow(s));
   }
 
-  /** Updates the given fields of a session; fields not named are left alone. */
+  /**
+   * An integration's session fields, by one statement compiled once (every upload writes
+   * the same ones); a field missing at run time takes the general path.
+   */
+  patchUpload(id: string, p: UploadSessionPatch): void {
+    const values = [
+      p.lastIntegratedClientVersion,
+      p.latestClientVersion,
+      p.uploadedBytes,
+      p.pendingBytes,
+      p.uploadBaselineBytes,
+      p.lastSyncedAt,
+    ];
+    if (values.some((v) => v === undefined)) this.patchSession(id, p);
+    else this.uploadPatchStmt.run(...values, id);
+  }
+
   /** Patches the named fields, if the session holds what `expect` names; false if not. */
   patchSession(id: string, patch: Partial<SessionRecord>, expect: SessionExpectation = {}) {
     const row = sessionToRow({ ...PATCH_BASE, ...patch } as SessionRecord);
