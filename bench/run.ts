@@ -25,6 +25,7 @@ import {
 } from './scale.js';
 import type { MemoryRep } from './memory.js';
 import { benchBootstrapScope, type BootstrapScopeResult } from './bootstrap-scope.js';
+import { runSelectiveWake, WAKE, wakeRows, type WakeRep } from './selective-wake.js';
 import { fmt, medianOf, spread, table } from './stats.js';
 import { throughputRep, type ThroughputRep, type ThroughputSettings } from './throughput.js';
 
@@ -39,6 +40,7 @@ const SCENARIOS = [
   'fanout',
   'memory',
   'bootstrap',
+  'wake',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const THROUGHPUT: ThroughputSettings = { clients: 50, warmupMs: 1000, windowMs: 3000 };
@@ -170,6 +172,7 @@ function summary(reps: Results): string {
     ...(reps.fanout ? fanoutRows(reps.fanout) : []),
     ...(reps.memory ? memoryRows(reps.memory) : []),
     ...(reps.bootstrap ? bootstrapRows(reps.bootstrap) : []),
+    ...(reps.wake ? wakeRows(reps.wake) : []),
   ];
   const notes = [
     ...throughputNotes(reps.throughput, reps.batched),
@@ -183,6 +186,11 @@ function summary(reps: Results): string {
     ...(reps.bootstrap
       ? [
           '7: floor = the same rows by one indexed SELECT with better-sqlite3 (bench/bootstrap-scope.ts)',
+        ]
+      : []),
+    ...(reps.wake
+      ? [
+          '8: floor = the same run with every stream woken by every change (bench/selective-wake.ts)',
         ]
       : []),
   ];
@@ -204,6 +212,7 @@ interface Results {
   fanout: FanoutReps | null;
   memory: MemoryRep[] | null;
   bootstrap: BootstrapScopeResult[] | null;
+  wake: WakeRep[] | null;
 }
 
 /** The commit measured, "+dirty" when src/ has local changes; null outside a git checkout. */
@@ -242,6 +251,12 @@ function writeResults(reps: Results): void {
     fanout: fanoutResults(reps.fanout),
     memory: part(reps.memory, { settings: MEMORY, unit: 'KiB', repetitions: SCALE_REPS }),
     bootstrap: part(reps.bootstrap, { unit: 'ms', repetitions: SCALE_REPS }),
+    wake: reps.wake && {
+      settings: WAKE,
+      unit: 'ms',
+      repetitions: SCALE_REPS,
+      reps: reps.wake,
+    },
   };
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/results.json', JSON.stringify(results, null, 2) + '\n');
@@ -338,7 +353,8 @@ async function main(): Promise<void> {
     const fanout = await when(only, 'fanout', () => runFanout(SCALE_REPS));
     const memory = await when(only, 'memory', () => runMemory(SCALE_REPS));
     const bootstrap = await when(only, 'bootstrap', () => runBootstrap(SCALE_REPS));
-    const reps = { ...first, fanout, memory, bootstrap };
+    const wake = await when(only, 'wake', () => runSelectiveWake(SCALE_REPS));
+    const reps = { ...first, fanout, memory, bootstrap, wake };
     console.log(summary(reps));
     writeResults(reps);
     console.log('\nwrote .bench/results.json');
