@@ -43,7 +43,12 @@ async function startServer(
   const url = new URL('./server-proc.ts', import.meta.url);
   const server: ServerProcess = new Child(forkScript(url, { nodeFlags: ['--expose-gc'] }), mode);
   try {
-    ensureFileLimit(server.pid, sockets + SPARE_FILES, mode);
+    try {
+      ensureFileLimit(server.pid, sockets + SPARE_FILES, mode);
+    } catch (error) {
+      const hint = 'or hold two sessions per socket: BENCH_FANOUT_SESSIONS_PER_SOCKET=2';
+      throw new Error(`${(error as Error).message}, ${hint}`);
+    }
     const { wsUrl } = await server.call({ type: 'start', mode }, 'started');
     return { server, wsUrl };
   } catch (error) {

@@ -8,18 +8,40 @@ import { startFanoutFloor } from './floor-fanout.js';
 import { startYogaFloor } from './floor-yoga.js';
 import { startBenchGateway, type BenchGateway } from './gateway.js';
 import { startProfile, stopProfile } from './profiler.js';
-import { monitorProcess } from './progress.js';
+import { watchBatches, type BatchStats } from './batch-watch.js';
+import { monitorProcess, PROGRESS_S } from './progress.js';
 import { SHARED_RULES } from './shared-rules.js';
 
 const reply = (message: ServerReply): void => void process.send!(message);
 
 let gateway: BenchGateway | null = null;
 
+/** Logs the batches made since the last line (with the progress lines). */
+function monitorBatches(stats: BatchStats): void {
+  if (!PROGRESS_S) return;
+  let last = { ...stats };
+  setInterval(() => {
+    const [made, fresh, changes] = [
+      stats.made - last.made,
+      stats.fresh - last.fresh,
+      stats.changes - last.changes,
+    ];
+    last = { ...stats };
+    if (made === 0) return;
+    console.log(
+      `  [gateway batches] ${made} handed out, ${fresh} of them new objects` +
+        ` (${((fresh / made) * 100).toFixed(1)}%), ${(changes / made).toFixed(2)} changes/batch`,
+    );
+  }, PROGRESS_S * 1000).unref();
+}
+
 async function start(mode: ServerMode): Promise<string> {
   monitorProcess(mode);
   if (mode === 'fanout-floor') return startFanoutFloor();
   if (mode === 'memory-floor') return startYogaFloor();
   gateway = await startBenchGateway({ rules: SHARED_RULES });
+  const batches = watchBatches(gateway.gateway.core);
+  if (batches) monitorBatches(batches);
   return gateway.gateway.wsUrl;
 }
 
