@@ -24,6 +24,13 @@ import { ScopeScans } from './scope-scan.js';
 import { SqliteStatements } from './statements.js';
 import { toDocument, toHistory, toSession, type HistoryRow, type SessionRow } from './rows.js';
 
+/**
+ * The connection's page cache (SQLite's default is 2 MiB): integrations update documents
+ * all over their B-tree and its indexes, and pages read back from the WAL or the file each
+ * time cost more than the rows. Filled only as pages are used.
+ */
+const PAGE_CACHE_KIB = 32 * 1024;
+
 interface Job {
   sessionId: string;
   keys: readonly DocumentKey[];
@@ -63,6 +70,7 @@ export class SqliteStore implements SyncStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     ensureSchema(this.db);
     this.sql = new SqliteStatements(this.db);
     this.scopes = new ScopeScans(this.db);
