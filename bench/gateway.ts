@@ -1,6 +1,8 @@
 /**
  * The real gateway, started in-process on a file store in a fresh temp dir (WAL,
- * synchronous=FULL, real fsync), with a count of its group commits.
+ * synchronous=FULL, real fsync), with a count of its group commits. BENCH_DEFERRED_SYNC=1
+ * gives it a store whose group commits are fsync'd off the event loop (SqliteStore's
+ * `deferredSync`, which the deployment does not turn on by itself).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import pino from 'pino';
 import { mintToken } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
 import { startGateway, type Gateway } from '../src/server/gateway.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 
@@ -80,7 +83,12 @@ export async function startBenchGateway(options: BenchGatewayOptions = {}): Prom
     MAX_SOCKETS_PER_USER: '0',
     ...rulesEnv(dataDir, options.rules),
   };
-  const gateway = await startGateway(loadConfig([], env), { logger: pino({ level: 'silent' }) });
+  const deferredSync = process.env.BENCH_DEFERRED_SYNC === '1';
+  const store = deferredSync
+    ? new SqliteStore(join(dataDir, 'gateway.sqlite'), { deferredSync })
+    : undefined;
+  const logger = pino({ level: 'silent' });
+  const gateway = await startGateway(loadConfig([], env), { logger, store });
   const groups = watchGroups(gateway.core.store);
   if (!groups) console.warn('bench: store has no runGroup; group size taken as the client count');
   return {

@@ -1,6 +1,9 @@
 /**
  * Group commit: integrations queued in the same turn of the event loop run together
- * in one transaction with one fsync, and each is settled only after that commit.
+ * in one transaction with one fsync, and each is settled only after that commit. Every
+ * group starts in a turn of its own (setImmediate), after what the last one's settling woke
+ * has run: callers waiting for that group's commit to be durable (see sqlite/wal-sync.ts)
+ * go first, and join the next group.
  */
 import type { GroupCommitObserver } from '../sync/observer.js';
 
@@ -39,8 +42,8 @@ export class GroupCommit<I, O> {
   }
 
   private async drainSoon(): Promise<void> {
-    await new Promise<void>((r) => setImmediate(r));
     while (this.queue.length > 0) {
+      await new Promise<void>((r) => setImmediate(r));
       const group = this.queue.splice(0, this.maxGroup);
       await this.settle(group);
     }

@@ -2,10 +2,12 @@
  * A SQLite store file read for `sync-gateway migrate`: opened read-only, and read inside one
  * read transaction, so every page comes from the same snapshot even if a gateway is still
  * writing (WAL readers see the database as of their first read:
- * https://www.sqlite.org/wal.html#concurrency).
+ * https://www.sqlite.org/wal.html#concurrency). Once the snapshot is taken, the WAL is
+ * fsync'd: a gateway with deferred sync (wal-sync.ts) may have committed a group whose sync
+ * is still running, and nothing exported may be lost to a power cut afterwards.
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MigrationError, type ExportSource, type MigrationStage } from '../migrate.js';
 import type { DocumentKey } from '../../sync/model.js';
@@ -31,10 +33,29 @@ export class SqliteSource implements ExportSource {
     try {
       source.assertStore();
       source.db.exec('BEGIN');
+      source.makeSnapshotDurable();
       return source;
     } catch (error) {
       source.close();
       throw error;
+    }
+  }
+
+  /** Starts the read transaction's snapshot, then syncs the WAL it may read from. */
+  private makeSnapshotDurable(): void {
+    this.db.prepare('SELECT count(*) FROM sqlite_master').get();
+    let fd: number;
+    try {
+      // Windows flushes only a file opened for writing.
+      fd = openSync(`${this.description}-wal`, process.platform === 'win32' ? 'r+' : 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // no WAL: nothing pending
+      throw error;
+    }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
   }
 

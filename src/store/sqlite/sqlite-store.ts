@@ -1,7 +1,9 @@
 /**
  * The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a
  * commit is fsync'd before it returns. Integrations are group-committed: one
- * `BEGIN IMMEDIATE` transaction per group, a savepoint per integration.
+ * `BEGIN IMMEDIATE` transaction per group, a savepoint per integration. With `deferredSync`
+ * (one gateway only), a group's fsync runs off the event loop instead (wal-sync.ts), and
+ * every call waits while a commit is not yet durable.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -23,6 +25,18 @@ import { ensureSchema } from './schema.js';
 import { ScopeScans } from './scope-scan.js';
 import { SqliteStatements } from './statements.js';
 import { toDocument, toHistory, toSession, type HistoryRow, type SessionRow } from './rows.js';
+import { WalSync, type FileSync } from './wal-sync.js';
+
+export interface SqliteStoreOptions {
+  /**
+   * Integration groups commit without an fsync on the event loop: the WAL is synced on the
+   * threadpool before they are acknowledged, and the store answers nothing meanwhile (see
+   * wal-sync.ts). Only for a file no other process reads: not with --multi-gateway.
+   */
+  deferredSync?: boolean;
+  /** How the WAL is synced (fdatasync); tests replace it. */
+  walSync?: FileSync;
+}
 
 /**
  * The connection's page cache (SQLite's default is 2 MiB): integrations update documents
@@ -63,8 +77,13 @@ export class SqliteStore implements SyncStore {
   private readonly scopes: ScopeScans;
   private readonly commits: GroupCommit<Job, IntegrationOutcome<unknown>>;
   private readonly opens: GroupCommit<SessionRecord, SessionRecord>;
+  /** The WAL's sync off the event loop, with `deferredSync`; null: every commit fsyncs. */
+  private readonly wal: WalSync | null;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -74,12 +93,49 @@ export class SqliteStore implements SyncStore {
     ensureSchema(this.db);
     this.sql = new SqliteStatements(this.db);
     this.scopes = new ScopeScans(this.db);
-    this.commits = new GroupCommit((jobs) => Promise.resolve(this.runGroup(jobs)));
-    this.opens = new GroupCommit((candidates) => Promise.resolve(this.openGroup(candidates)));
+    const deferred = options.deferredSync === true && path !== ':memory:';
+    try {
+      this.wal = deferred ? new WalSync(path, options.walSync) : null;
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.commits = new GroupCommit((jobs) => this.commitGroup(jobs));
+    this.opens = new GroupCommit(async (candidates) => {
+      while (this.wal?.busy) await this.wal.settled();
+      return this.openGroup(candidates);
+    });
   }
 
   integrate<R>(sessionId: string, keys: readonly DocumentKey[], plan: IntegrationPlan<R>) {
     return this.commits.submit({ sessionId, keys, plan }) as Promise<IntegrationOutcome<R>>;
+  }
+
+  /**
+   * One group: fsync'd inside its COMMIT; or, with `deferredSync`, committed without and
+   * settled once the WAL's sync off the event loop is done (the next group waits for it).
+   */
+  private async commitGroup(jobs: Job[]) {
+    const wal = this.wal;
+    if (!wal) return this.runGroup(jobs);
+    while (wal.busy) await wal.settled();
+    return wal.commit(() => {
+      this.db.exec('PRAGMA synchronous = NORMAL');
+      try {
+        return this.runGroup(jobs);
+      } finally {
+        this.restoreFullSync(wal);
+      }
+    });
+  }
+
+  /** Back to fsync'd commits for everything else; a connection left without is unusable. */
+  private restoreFullSync(wal: WalSync): void {
+    try {
+      this.db.exec('PRAGMA synchronous = FULL');
+    } catch (error) {
+      throw wal.fail(error);
+    }
   }
 
   private runGroup(jobs: Job[]) {
@@ -126,6 +182,7 @@ export class SqliteStore implements SyncStore {
   }
 
   async getSessions(ids: readonly string[]) {
+    while (this.wal?.busy) await this.wal.settled();
     return ids.map((id) => {
       const row = this.sql.sessionById.get(id) as SessionRow | undefined;
       return row && toSession(row);
@@ -133,6 +190,7 @@ export class SqliteStore implements SyncStore {
   }
 
   async updateSession(id: string, patch: SessionPatch, expect?: SessionExpectation) {
+    while (this.wal?.busy) await this.wal.settled();
     if (!this.sql.patchSession(id, patch, expect)) return undefined;
     const row = this.sql.sessionById.get(id) as SessionRow | undefined;
     return row && toSession(row);
@@ -143,6 +201,7 @@ export class SqliteStore implements SyncStore {
     after?: string;
     limit: number;
   }): Promise<SessionPage> {
+    while (this.wal?.busy) await this.wal.settled();
     const rows = this.sql.listSessions(query.userId, query.after ?? '', query.limit + 1);
     return {
       sessions: rows.slice(0, query.limit).map(toSession),
@@ -151,10 +210,12 @@ export class SqliteStore implements SyncStore {
   }
 
   async getDocuments(keys: readonly DocumentKey[]) {
+    while (this.wal?.busy) await this.wal.settled();
     return keys.map((k) => this.sql.getDocument(k));
   }
 
   async scanDocuments(collection: string, afterId: string, limit: number, where?: ScopeCondition) {
+    while (this.wal?.busy) await this.wal.settled();
     const rows = where
       ? this.scopes.byId(collection, where, afterId, limit)
       : this.sql.scanDocuments(collection, afterId, limit);
@@ -169,6 +230,7 @@ export class SqliteStore implements SyncStore {
     limit: number,
     where?: ReadonlyMap<string, ScopeCondition>,
   ) {
+    while (this.wal?.busy) await this.wal.settled();
     if (!where) {
       const rows = this.sql.scanDocumentsByVersion(collections, afterVersion, upToVersion, limit);
       return rows.map(toDocument);
@@ -184,37 +246,47 @@ export class SqliteStore implements SyncStore {
 
   /** The index of each path, in any collection (its first column). */
   async ensureScopeIndexes(indexes: readonly ScopeIndex[]): Promise<void> {
+    while (this.wal?.busy) await this.wal.settled();
     this.scopes.ensureIndexes(indexes.map((i) => i.path));
   }
 
   async readHistory(afterVersion: number, limit: number) {
+    while (this.wal?.busy) await this.wal.settled();
     return (this.sql.historyAfter.all(afterVersion, limit) as HistoryRow[]).map(toHistory);
   }
 
   async compactHistory(before: string): Promise<number> {
+    while (this.wal?.busy) await this.wal.settled();
     return this.sql.compactHistory(before);
   }
 
   async expireSessions(before: string): Promise<string[]> {
+    while (this.wal?.busy) await this.wal.settled();
     return this.db.transaction(() => this.sql.expireSessions(before)).immediate();
   }
 
   async touchSessions(ids: readonly string[], at: string): Promise<void> {
+    while (this.wal?.busy) await this.wal.settled();
     if (ids.length > 0) this.sql.touchSessions(ids, at);
   }
 
   /** In one transaction: one fsync for the whole group. */
   async acknowledgeDownloads(acks: readonly DownloadAck[], at: string): Promise<void> {
+    while (this.wal?.busy) await this.wal.settled();
     if (acks.length === 0) return;
     this.db.transaction(() => this.sql.acknowledgeDownloads(acks, at)).immediate();
   }
 
   async latestVersion() {
+    while (this.wal?.busy) await this.wal.settled();
     return this.sql.latestVersion();
   }
 
   async close(): Promise<void> {
     await Promise.all([this.commits.idle(), this.opens.idle()]);
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.wal?.close();
+      this.db.close();
+    }
   }
 }
