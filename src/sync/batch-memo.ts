@@ -2,16 +2,17 @@
  * Batches shared between streams: sessions whose next batch is the same (same range, same
  * versions, same changes) get the same object, so that it is executed and serialized once
  * for all of them (src/server/shared-execution.ts). A change is fully named by its version
- * and op: the document of an UPSERT is that version's, which never changes. Only small
- * batches (live changes) are shared, and a bounded number of them.
+ * and op: the document of an UPSERT is that version's, which never changes. Batches of any
+ * size are shared (streams that fell behind together catch up together: were their larger
+ * batches each their own, each would be executed and serialized per session, and they would
+ * fall further behind), within a bound of batches and of their documents' bytes; a
+ * bootstrap's batches are a session's own.
  */
 import { makeBatch, type DownloadBatch, type DownloadChange } from './download-batch.js';
 
 /** Batches held, and the bytes of their documents (as JSON); the oldest goes first. */
 const MAX_BATCHES = 1024;
 const MAX_BYTES = 16 << 20;
-/** Larger batches (a stream catching up) are its own. */
-const MAX_SHARED_CHANGES = 32;
 
 const changeKey = (c: DownloadChange) => `${c.serverVersion}${c.op === 'UPSERT' ? 'u' : 'r'}`;
 
@@ -31,7 +32,7 @@ export class BatchMemo {
     versions: { queriesVersion: number; bootstrapUntil?: number },
   ): DownloadBatch {
     // A bootstrap's batches are a session's own.
-    if (changes.length > MAX_SHARED_CHANGES || versions.bootstrapUntil !== undefined) {
+    if (versions.bootstrapUntil !== undefined) {
       return makeBatch(from, to, changes, latest, versions);
     }
     const key = `${from}:${to}:${latest}:${versions.queriesVersion}:${changes.map(changeKey).join(',')}`;

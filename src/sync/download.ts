@@ -141,7 +141,9 @@ async function refresh(
   const session = await deps.loadSession(sessionId);
   // A closed session, or one that must reset, has nothing more to stream.
   if (!session || session.closed || session.resetRequired) return null;
-  return { pokes, session, scope: new Scope(session.queries, deps.perms) };
+  // The same queries: the same scope (and its interest, already computed).
+  const same = seen && sameJson(seen.session.queries, session.queries);
+  return { pokes, session, scope: same ? seen.scope : new Scope(session.queries, deps.perms) };
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -341,6 +343,8 @@ async function* followHistory(
       continue;
     }
     f.scopeVersion = scopeVersionOf(f, session);
+    // A re-scoping finished (acknowledged): batches no longer all go out for it.
+    if (f.sent && !session.rescopeFrom) f.sent = null;
     if (session.rescopeFrom && !(f.sent && sameRescope(f.sent.session, session))) {
       yield* sendRescope(deps, f, session);
       continue;

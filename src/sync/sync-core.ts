@@ -240,6 +240,11 @@ export class SyncCore {
   /** Tells this gateway's streams and waits, and the other gateways, that a session changed. */
   notifySession(id: string): void {
     this.feed.poke(id);
+    this.announceSession(id);
+  }
+
+  /** Tells this gateway's waits (not its streams), and the other gateways, that a session changed. */
+  private announceSession(id: string): void {
     this.sessionUpdates.publish(id, id);
     this.signals.publish({ type: 'session', sessionId: id });
   }
@@ -488,7 +493,9 @@ export class SyncCore {
       if (finished) return finished;
     }
     await this.acks.add(id, serverVersion);
-    this.notifySession(id);
+    // This gateway's streams read the acknowledged version only to finish a re-scoping.
+    if (session.rescopeFrom) this.notifySession(id);
+    else this.announceSession(id);
     const [acknowledged] = await this.store.getSessions([id]);
     return acknowledged ?? session;
   }
