@@ -19,6 +19,7 @@ import type { ContextServices } from '../schema/context.js';
 import { openDeployment, type Deployment } from './deployment.js';
 import { loadOrCreateDevSecret } from './dev-secret.js';
 import { handleAdmin } from './admin-page.js';
+import { capConnections } from './connection-cap.js';
 import { handleHealth } from './health.js';
 import { createLogger, inRequestContext } from './logging.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -130,6 +131,7 @@ function serve(
   observed: Observed,
 ) {
   const server = createServer();
+  capConnections(server, logger);
   const http = new HttpShutdown(server);
   const limits = createGatewayLimits({
     userOpsPerSecond: config.userOpsPerSecond,
