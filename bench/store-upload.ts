@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.js';
 import { newSession } from '../src/sync/new-session.js';
 import type { IntegrationPlan } from '../src/store/port.js';
 
@@ -58,9 +58,10 @@ export async function storeUpload(
   clients: number,
   changes: number,
   seconds: number,
+  options: SqliteStoreOptions = {},
 ): Promise<StoreUploadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sync-gw-store-upload-'));
-  const store = new SqliteStore(join(dir, 'gateway.sqlite'));
+  const store = new SqliteStore(join(dir, 'gateway.sqlite'), options);
   try {
     const now = new Date().toISOString();
     const sessions = await Promise.all(
