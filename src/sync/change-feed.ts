@@ -10,6 +10,7 @@ import type { IndexedWaiter, WakeIndex } from './wake-index.js';
 
 interface Waiter extends IndexedWaiter {
   sessionId: string;
+  signal: AbortSignal;
 }
 
 /** What a stream that waits selectively is interested in, and when its refresh is due. */
@@ -28,6 +29,11 @@ export class ChangeFeed {
   /** The same waiters and the indexed ones by session: a poke wakes its session's. */
   private readonly bySession = new Map<string, Set<Waiter>>();
   private readonly listeners = new Set<(version: number) => void>();
+  /**
+   * The waiters of each stream's signal, which gets one abort listener for its whole life
+   * (not one added and removed per wait: Node's EventTarget makes that costly per version).
+   */
+  private readonly bySignal = new WeakMap<AbortSignal, Set<Waiter>>();
   /** Where selective waiters wait; without it, every waiter is woken by every version. */
   index: WakeIndex | null = null;
 
@@ -88,26 +94,39 @@ export class ChangeFeed {
       return Promise.resolve(null);
     }
     return new Promise<number | null>((resolve) => {
-      const done = (skipTo: number | null) => {
-        this.forget(waiter);
-        signal.removeEventListener('abort', aborted);
-        resolve(skipTo);
+      const waiter: Waiter = {
+        after,
+        sessionId,
+        signal,
+        interest: selective?.interest ?? NO_INTEREST,
+        refreshAt: selective?.refreshAt ?? Infinity,
+        wake: (skipTo) => {
+          this.forget(waiter);
+          resolve(skipTo);
+        },
       };
-      const aborted = () => done(null);
-      const interest = selective?.interest ?? NO_INTEREST;
-      const refreshAt = selective?.refreshAt ?? Infinity;
-      const waiter: Waiter = { after, sessionId, interest, refreshAt, wake: done };
       const own = this.bySession.get(sessionId);
       if (own) own.add(waiter);
       else this.bySession.set(sessionId, new Set([waiter]));
-      signal.addEventListener('abort', aborted, { once: true });
+      this.watch(signal, waiter);
       if (selective && this.index) this.index.add(waiter);
       else this.waiters.add(waiter);
     });
   }
 
+  /** Wakes the waiter when its signal aborts, through the signal's one listener. */
+  private watch(signal: AbortSignal, waiter: Waiter): void {
+    const known = this.bySignal.get(signal);
+    if (known) return void known.add(waiter);
+    const waiters = new Set([waiter]);
+    this.bySignal.set(signal, waiters);
+    const abort = () => [...waiters].forEach((w) => w.wake(null));
+    signal.addEventListener('abort', abort, { once: true });
+  }
+
   private forget(waiter: Waiter): void {
     this.waiters.delete(waiter);
+    this.bySignal.get(waiter.signal)?.delete(waiter);
     this.index?.remove(waiter);
     const own = this.bySession.get(waiter.sessionId);
     own?.delete(waiter);
