@@ -99,9 +99,16 @@ export function overRepeated(document: DocumentNode, max: number): string | null
  * whose overlapping-fields rule is quadratic in the repeats.
  */
 export function useRepeatLimit(max: number): Plugin {
+  // Yoga's parser cache hands out one document per query text: each is walked once.
+  const checked = new WeakMap<DocumentNode, string | null>();
+  const check = (document: DocumentNode) => {
+    let key = checked.get(document);
+    if (key === undefined) checked.set(document, (key = overRepeated(document, max)));
+    return key;
+  };
   return {
     onValidate({ params, setResult }) {
-      const key = overRepeated(params.documentAST, max);
+      const key = check(params.documentAST);
       if (key === null) return;
       const message = `${key}: selected more than ${max} times in one selection set`;
       setResult([new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })]);
