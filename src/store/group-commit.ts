@@ -5,7 +5,7 @@
  * has run: callers waiting for that group's commit to be durable (see sqlite/wal-sync.ts)
  * go first, and join the next group.
  */
-import type { GroupCommitObserver } from '../sync/observer.js';
+import type { GroupCommitObserver } from './port.js';
 
 export interface Pending<I, O> {
   input: I;

@@ -103,6 +103,12 @@ export interface SessionPage {
   hasNextPage: boolean;
 }
 
+/** Told of the store's group commits (the gateway's metrics; sync/observer.ts). */
+export interface GroupCommitObserver {
+  /** One transaction committed `size` integrations together. */
+  groupCommitted(size: number): void;
+}
+
 export interface SyncStore {
   integrate<R>(
     sessionId: string,
@@ -172,6 +178,9 @@ export interface SyncStore {
    */
   acknowledgeDownloads(acks: readonly DownloadAck[], at: string): Promise<void>;
   latestVersion(): Promise<number>;
+
+  /** Tells `observer` the size of every group of integrations committed together (metrics). */
+  observeGroupCommits(observer: GroupCommitObserver): void;
 
   /** Waits for integrations in flight, then releases the store. */
   close(): Promise<void>;

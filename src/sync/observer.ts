@@ -5,7 +5,7 @@
  * span (`uploadStarted`, `integrationStarted`, `subscriptionOpened`) returns the function
  * that ends it, so the watcher times it on its own clock.
  */
-import type { IntegrationPlan } from '../store/port.js';
+import type { GroupCommitObserver, IntegrationPlan } from '../store/port.js';
 import type { UploadResult } from './integrate.js';
 import type { Changeset } from './model.js';
 
@@ -66,10 +66,7 @@ export interface DownloadAck {
   latest: number;
 }
 
-export interface GroupCommitObserver {
-  /** One transaction committed `size` integrations together. */
-  groupCommitted(size: number): void;
-}
+export type { GroupCommitObserver };
 
 export interface SyncObserver extends GroupCommitObserver {
   uploadStarted(): (outcome: UploadOutcome) => void;

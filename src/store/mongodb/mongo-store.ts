@@ -14,6 +14,7 @@ import { MigrationError } from '../migrate.js';
 import type { IntegrationOutcome, IntegrationPlan } from '../port.js';
 import type {
   DownloadAck,
+  GroupCommitObserver,
   SessionExpectation,
   SessionPage,
   SessionPatch,
@@ -321,6 +322,10 @@ export class MongoStore implements SyncStore {
   async latestVersion() {
     const counter = await this.c.counters.findOne({ _id: HISTORY_COUNTER });
     return counter?.seq ?? 0;
+  }
+
+  observeGroupCommits(observer: GroupCommitObserver): void {
+    this.commits.observer = observer;
   }
 
   /** Waits for integrations in flight (including ones queued meanwhile), then disconnects. */

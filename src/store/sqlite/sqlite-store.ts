@@ -14,6 +14,7 @@ import {
   type IntegrationOutcome,
   type IntegrationPlan,
   type DownloadAck,
+  type GroupCommitObserver,
   type SessionExpectation,
   type SessionPage,
   type SessionPatch,
@@ -280,6 +281,10 @@ export class SqliteStore implements SyncStore {
   async latestVersion() {
     while (this.wal?.busy) await this.wal.settled();
     return this.sql.latestVersion();
+  }
+
+  observeGroupCommits(observer: GroupCommitObserver): void {
+    this.commits.observer = observer;
   }
 
   async close(): Promise<void> {
