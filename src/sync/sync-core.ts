@@ -468,7 +468,9 @@ export class SyncCore {
     queriesVersion: number | null = null,
   ) {
     const session = await this.getDataSession(viewer, id);
-    const latest = await this.store.latestVersion();
+    // The store is asked only past what this gateway knows is committed (another's, not yet signalled).
+    const known = this.feed.latest;
+    const latest = serverVersion <= known ? known : await this.store.latestVersion();
     if (!Number.isInteger(serverVersion) || serverVersion < 0 || serverVersion > latest) {
       throw badInput(
         'serverVersion',
@@ -496,8 +498,7 @@ export class SyncCore {
     // This gateway's streams read the acknowledged version only to finish a re-scoping.
     if (session.rescopeFrom) this.notifySession(id);
     else this.announceSession(id);
-    const [acknowledged] = await this.store.getSessions([id]);
-    return acknowledged ?? session;
+    return acknowledged(session, serverVersion, this.now());
   }
 
   /** The download stream; checks access, `since` and the max offline time before the first batch. */
@@ -596,3 +597,14 @@ function validateReport(report: UploadReportInput): void {
 }
 
 export type { DownloadBatch };
+
+/**
+ * The session as an acknowledgement of `version` at `at` leaves it (as the grouped write
+ * does: the position never moves back), without reading it again.
+ */
+const acknowledged = (session: SessionRecord, version: number, at: string): SessionRecord => ({
+  ...session,
+  lastDownloadedServerVersion: Math.max(session.lastDownloadedServerVersion, version),
+  lastSyncedAt: at,
+  updatedAt: at,
+});
