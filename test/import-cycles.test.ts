@@ -64,7 +64,7 @@ const ALLOWED: Record<string, string[]> = {
   cluster: ['session', 'store', 'sync'],
   session: ['sync', 'store/port.ts', 'streams'],
   sync: ['store/port.ts', 'streams'],
-  store: ['sync'],
+  store: ['sync', 'streams'],
   streams: [],
   auth: ['sync/model.ts'],
 };

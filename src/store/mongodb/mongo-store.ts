@@ -9,7 +9,7 @@
  */
 import { MongoClient, MongoServerError, ReadConcern } from 'mongodb';
 import type { Db, Document } from 'mongodb';
-import { GroupCommit } from '../group-commit.js';
+import { GroupCommit } from '../../streams/group-commit.js';
 import { MigrationError } from '../migrate.js';
 import type { IntegrationOutcome, IntegrationPlan } from '../port.js';
 import type {

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { GroupCommit } from '../group-commit.js';
+import { GroupCommit } from '../../streams/group-commit.js';
 import {
   documentKey,
   type IntegrationOutcome,

@@ -1,11 +1,15 @@
 /**
- * Group commit: integrations queued in the same turn of the event loop run together
- * in one transaction with one fsync, and each is settled only after that commit. Every
+ * Group commit: items queued in the same turn of the event loop run together (the stores'
+ * integrations: one transaction with one fsync; the sync core's session writes, merged by
+ * key in sync/grouped-writes.ts), and each is settled only after that group's outcome. Every
  * group starts in a turn of its own (setImmediate), after what the last one's settling woke
  * has run: callers waiting for that group's commit to be durable (see sqlite/wal-sync.ts)
  * go first, and join the next group.
  */
-import type { GroupCommitObserver } from './port.js';
+/** Told the size of every group that committed (the store port's GroupCommitObserver). */
+export interface GroupObserver {
+  groupCommitted(size: number): void;
+}
 
 export interface Pending<I, O> {
   input: I;
@@ -22,7 +26,7 @@ export class GroupCommit<I, O> {
   private queue: Pending<I, O>[] = [];
   private running: Promise<void> | null = null;
   /** Told the size of every group that committed (metrics, in src/server); none by default. */
-  observer: GroupCommitObserver = { groupCommitted: () => undefined };
+  observer: GroupObserver = { groupCommitted: () => undefined };
 
   constructor(
     private readonly run: GroupRunner<I, O>,
