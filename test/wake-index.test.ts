@@ -248,6 +248,23 @@ describe('wake index', () => {
     expect(early.woken).toEqual([]);
   });
 
+  it('never matches past the latest version it was told of (the store may hold more)', async () => {
+    const { index, history } = setup();
+    history.entries.push(entry(1, null, { ownerId: 'u2' }), entry(2, null, { ownerId: 'u1' }));
+    const w = waiter(0, owner('u1'));
+    index.add(w);
+    index.advance(1);
+    await index.idle();
+    expect(index.checkedTo).toBe(1);
+    // A stream caught up at the feed's latest version waits, not woken at once.
+    const next = waiter(1, owner('u1'));
+    index.add(next);
+    expect(next.woken).toEqual([]);
+    index.advance(2);
+    await index.idle();
+    expect([w.woken, next.woken]).toEqual([[null], [null]]);
+  });
+
   it('reads nothing while no one waits', async () => {
     const { index, history } = setup();
     let reads = 0;

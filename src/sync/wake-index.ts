@@ -124,7 +124,7 @@ export class WakeIndex {
     this.latest = version;
     // No one to match against: later waiters wait after `version` anyway.
     if (this.waiting.size === 0 && !this.reading) this.checked = version;
-    this.reading ??= this.readAll().finally(() => (this.reading = null));
+    this.reading ??= this.readAll();
   }
 
   /** Resolves once every entry up to the latest version known is matched. */
@@ -150,19 +150,29 @@ export class WakeIndex {
   }
 
   private async readAll(): Promise<void> {
-    while (this.checked < this.latest) {
-      let read: Awaited<ReturnType<HistoryReader['read']>>;
-      try {
-        read = await this.history.read(this.checked, READ_CHUNK);
-      } catch {
-        return this.lost(); // each stream reads, and reports, for itself
-      }
-      const first = read.entries[0];
-      if (!first || first.version !== this.checked + 1) return this.lost();
-      for (const h of read.entries) this.match(h);
-      this.checked = read.entries[read.entries.length - 1]!.version;
-      this.passBy();
+    await null; // never settles in advance()'s turn: `reading` is set before it is cleared
+    try {
+      while (this.checked < this.latest) if (!(await this.matchNext())) return this.lost();
+    } finally {
+      this.reading = null; // in the job that saw nothing left: a later advance() reads again
     }
+  }
+
+  /**
+   * Matches the next entries, never past the latest version the feed knows (the store may
+   * hold more, not yet announced: waiters wait after what the feed knows); false when they
+   * cannot be read.
+   */
+  private async matchNext(): Promise<boolean> {
+    const limit = Math.min(READ_CHUNK, this.latest - this.checked);
+    const read = await this.history.read(this.checked, limit).catch(() => null);
+    const first = read?.entries[0];
+    if (!read || !first || first.version !== this.checked + 1) return false;
+    const known = read.entries.filter((h) => h.version <= this.latest);
+    for (const h of known) this.match(h);
+    this.checked = known[known.length - 1]!.version;
+    this.passBy();
+    return true;
   }
 
   /**
