@@ -498,7 +498,9 @@ export class SyncCore {
     // This gateway's streams read the acknowledged version only to finish a re-scoping.
     if (session.rescopeFrom) this.notifySession(id);
     else this.announceSession(id);
-    return acknowledged(session, serverVersion, this.now());
+    // Read again: the answer is the session as stored now (a concurrent ack may be higher).
+    const [stored] = await this.store.getSessions([id]);
+    return stored ?? session;
   }
 
   /** The download stream; checks access, `since` and the max offline time before the first batch. */
@@ -597,14 +599,3 @@ function validateReport(report: UploadReportInput): void {
 }
 
 export type { DownloadBatch };
-
-/**
- * The session as an acknowledgement of `version` at `at` leaves it (as the grouped write
- * does: the position never moves back), without reading it again.
- */
-const acknowledged = (session: SessionRecord, version: number, at: string): SessionRecord => ({
-  ...session,
-  lastDownloadedServerVersion: Math.max(session.lastDownloadedServerVersion, version),
-  lastSyncedAt: at,
-  updatedAt: at,
-});
