@@ -28,16 +28,17 @@ const changesetsOf = (
 ): readonly ChangesetInputLike[] => changesets;
 
 /**
- * Takes `count` changesets from the budget of the session's client. A session the viewer
- * may not see is not counted (nobody drains another's budget): the sync core refuses it.
+ * Takes `count` changesets from the budget of the session's client; returns the session it
+ * read, if it did (the sync core then does not read it again). A session the viewer may not
+ * see is not counted (nobody drains another's budget): the sync core refuses it.
  */
 async function takeChangesets(ctx: GatewayContext, sessionId: string, count: number) {
   const limiter = (ctx as GatewayContext & ChangesetLimitContext).changesetLimiter;
-  if (!limiter || count === 0 || !ctx.viewer) return;
+  if (!limiter || count === 0 || !ctx.viewer) return undefined;
   const session = await ctx.loaders.sessions.load(sessionId);
-  if (!session || (session.userId !== ctx.viewer.id && !isAdmin(ctx.viewer))) return;
+  if (!session || (session.userId !== ctx.viewer.id && !isAdmin(ctx.viewer))) return undefined;
   const decision = limiter.take(session.clientId, count);
-  if (decision.ok) return;
+  if (decision.ok) return session;
   throw limitExceeded(
     `changesets: client ${session.clientId} may upload at most ${limiter.ratePerSecond} changesets per second`,
     decision.retryAfterMs,
@@ -61,11 +62,13 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, ctx) => {
-      await takeChangesets(ctx, args.sessionId, args.changesets.length);
-      return ctx.core.uploadChanges(viewerOf(ctx), args.sessionId, changesetsOf(args.changesets), {
+      const loaded = await takeChangesets(ctx, args.sessionId, args.changesets.length);
+      const report = {
         latestClientVersion: args.latestClientVersion,
         pendingBytes: args.pendingBytes,
-      });
+      };
+      const changesets = changesetsOf(args.changesets);
+      return ctx.core.uploadChanges(viewerOf(ctx), args.sessionId, changesets, report, loaded);
     },
   }),
 }));

@@ -255,9 +255,12 @@ export class SyncCore {
     this.signals.publish({ type: 'committed', version });
   }
 
-  /** Loads a session the viewer may see: its own, or any for an admin; else NOT_FOUND. */
-  async getSession(viewer: Viewer, id: string): Promise<SessionRecord> {
-    const [session] = await this.store.getSessions([id]);
+  /**
+   * Loads a session the viewer may see: its own, or any for an admin; else NOT_FOUND.
+   * `loaded`: the session as this request already read it (not read again).
+   */
+  async getSession(viewer: Viewer, id: string, loaded?: SessionRecord): Promise<SessionRecord> {
+    const session = loaded?.id === id ? loaded : (await this.store.getSessions([id]))[0];
     if (!session || (session.userId !== viewer.id && !isAdmin(viewer))) {
       throw new SyncError(
         'NOT_FOUND',
@@ -268,8 +271,8 @@ export class SyncCore {
     return session;
   }
 
-  async getOpenSession(viewer: Viewer, id: string): Promise<SessionRecord> {
-    const session = await this.getSession(viewer, id);
+  async getOpenSession(viewer: Viewer, id: string, loaded?: SessionRecord) {
+    const session = await this.getSession(viewer, id, loaded);
     if (session.closed) {
       throw new SyncError('NOT_FOUND', `sessionId: session "${id}" is closed`, 'sessionId');
     }
@@ -277,8 +280,8 @@ export class SyncCore {
   }
 
   /** An open session that may sync now: not past the max offline time. */
-  async getSyncSession(viewer: Viewer, id: string): Promise<SessionRecord> {
-    const session = await this.getOpenSession(viewer, id);
+  async getSyncSession(viewer: Viewer, id: string, loaded?: SessionRecord) {
+    const session = await this.getOpenSession(viewer, id, loaded);
     if (!session.resetRequired && !this.isExpired(session)) return session;
     if (!session.resetRequired) await this.requireReset(id);
     throw new SyncError(
@@ -292,8 +295,8 @@ export class SyncCore {
    * session (state, pause, resume, reconnect, close, waits, progress, events), but reads and
    * writes documents only through its own sessions, under the rules, as itself.
    */
-  async getDataSession(viewer: Viewer, id: string): Promise<SessionRecord> {
-    return this.ownData(viewer, await this.getSyncSession(viewer, id));
+  async getDataSession(viewer: Viewer, id: string, loaded?: SessionRecord) {
+    return this.ownData(viewer, await this.getSyncSession(viewer, id, loaded));
   }
 
   private ownData(viewer: Viewer, session: SessionRecord): SessionRecord {
@@ -348,18 +351,24 @@ export class SyncCore {
     return this.rescope(session, validateQueries(inputs, checkFilter));
   }
 
-  /** Validates, then integrates the upload durably; resolves only after the commit. */
+  /**
+   * Validates, then integrates the upload durably; resolves only after the commit. `loaded`:
+   * the session as the request already read it (its checks are made again in the commit).
+   */
   uploadChanges(
     viewer: Viewer,
     id: string,
     inputs: readonly ChangesetInputLike[],
     report: UploadReportInput = {},
+    loaded?: SessionRecord,
   ): Promise<UploadAck> {
     const ended = once(this.observer.uploadStarted());
-    const upload = this.integrateUpload(viewer, id, inputs, report).then(({ ack, changes }) => {
-      ended(uploadIntegrated(viewer, id, ack, changes));
-      return ack;
-    });
+    const upload = this.integrateUpload(viewer, id, inputs, report, loaded).then(
+      ({ ack, changes }) => {
+        ended(uploadIntegrated(viewer, id, ack, changes));
+        return ack;
+      },
+    );
     this.inflight.add(upload);
     const forget = () => this.inflight.delete(upload);
     upload.then(forget, forget);
@@ -383,8 +392,9 @@ export class SyncCore {
     id: string,
     inputs: readonly ChangesetInputLike[],
     report: UploadReportInput,
+    loaded?: SessionRecord,
   ): Promise<{ ack: UploadAck; changes: number }> {
-    const session = await this.getDataSession(viewer, id);
+    const session = await this.getDataSession(viewer, id, loaded);
     const changesets = validateChangesets(
       inputs,
       this.options.limits,
