@@ -72,6 +72,23 @@ function codeParseError({ result }: { result: unknown }): void {
  * Codes for graphql-js's uncoded refusals: syntax errors (GRAPHQL_PARSE_FAILED) and
  * variable-coercion errors of executions and subscriptions (BAD_USER_INPUT).
  */
+/**
+ * graphql-js's validation can throw instead of reporting: its single-field-subscriptions
+ * rule collects fields, and a `@skip` or `@include` without `if` then throws "Argument "if"
+ * ... was not provided". The throw becomes the validation's error (coded as every other).
+ */
+function validatedOrRefused<A extends unknown[]>(
+  validate: (...args: A) => readonly GraphQLError[],
+  args: A,
+): readonly GraphQLError[] {
+  try {
+    return validate(...args);
+  } catch (error) {
+    if (error instanceof GraphQLError) return [error];
+    throw error;
+  }
+}
+
 export function useErrorCodes(): Plugin {
   const done = (payload: {
     result: unknown;
@@ -84,6 +101,8 @@ export function useErrorCodes(): Plugin {
   };
   return {
     onParse: () => codeParseError,
+    onValidate: ({ validateFn, setValidationFn }) =>
+      setValidationFn((...args) => validatedOrRefused(validateFn, args)),
     onExecute: () => ({ onExecuteDone: done }),
     onSubscribe: () => ({ onSubscribeResult: done }),
   };
