@@ -6,6 +6,7 @@
  * which wakes it only for the entries that can concern it.
  */
 import type { Interest } from './interest.js';
+import { addTo, removeFrom } from './set-map.js';
 import type { IndexedWaiter, WakeIndex } from './wake-index.js';
 
 interface Waiter extends IndexedWaiter {
@@ -105,9 +106,7 @@ export class ChangeFeed {
           resolve(skipTo);
         },
       };
-      const own = this.bySession.get(sessionId);
-      if (own) own.add(waiter);
-      else this.bySession.set(sessionId, new Set([waiter]));
+      addTo(this.bySession, sessionId, waiter);
       this.watch(signal, waiter);
       if (selective && this.index) this.index.add(waiter);
       else this.waiters.add(waiter);
@@ -128,8 +127,6 @@ export class ChangeFeed {
     this.waiters.delete(waiter);
     this.bySignal.get(waiter.signal)?.delete(waiter);
     this.index?.remove(waiter);
-    const own = this.bySession.get(waiter.sessionId);
-    own?.delete(waiter);
-    if (own?.size === 0) this.bySession.delete(waiter.sessionId);
+    removeFrom(this.bySession, waiter.sessionId, waiter);
   }
 }

@@ -14,6 +14,7 @@
 import type { Clock } from '../clock.js';
 import { concerns, scalarKey, valuesAt, type Interest } from './interest.js';
 import type { HistoryEntry } from './model.js';
+import { addTo, removeFrom } from './set-map.js';
 
 export interface IndexedWaiter {
   /** The version the stream has read up to: only later entries can wake it. */
@@ -40,12 +41,6 @@ interface HistoryReader {
 const READ_CHUNK = 1000;
 /** Refreshes due within this many ms of one another are woken by one timer. */
 const REFRESH_GRAIN_MS = 250;
-
-const addTo = <K, V>(map: Map<K, Set<V>>, key: K, value: V) => {
-  const set = map.get(key);
-  if (set) set.add(value);
-  else map.set(key, new Set([value]));
-};
 
 export class WakeIndex {
   private readonly byCollection = new Map<string, CollectionWaiters>();
@@ -106,8 +101,7 @@ export class WakeIndex {
 
   remove(waiter: IndexedWaiter): void {
     if (!this.waiting.delete(waiter)) return;
-    this.fresh.get(waiter.after)?.delete(waiter);
-    if (this.fresh.get(waiter.after)?.size === 0) this.fresh.delete(waiter.after);
+    removeFrom(this.fresh, waiter.after, waiter);
     this.unpass(waiter);
     for (const [collection, part] of waiter.interest) {
       const held = this.byCollection.get(collection);
@@ -141,11 +135,7 @@ export class WakeIndex {
   private removeKeyed(held: CollectionWaiters, path: string, keys: string[], w: IndexedWaiter) {
     const byValue = held.byPath.get(path);
     if (!byValue) return;
-    for (const key of keys) {
-      const set = byValue.get(key);
-      set?.delete(w);
-      if (set?.size === 0) byValue.delete(key);
-    }
+    for (const key of keys) removeFrom(byValue, key, w);
     if (byValue.size === 0) held.byPath.delete(path);
   }
 
@@ -187,7 +177,8 @@ export class WakeIndex {
   private match(h: HistoryEntry): void {
     const held = this.byCollection.get(h.collection);
     if (!held) return;
-    for (const w of [...this.candidates(held, h)]) {
+    // A set of its own: waking one changes the index's sets, not this one.
+    for (const w of this.candidates(held, h)) {
       if (h.version > w.after && concerns(w.interest, h)) this.wakeOne(w, null);
     }
   }
@@ -229,9 +220,7 @@ export class WakeIndex {
     const grain = this.passedGrain.get(w);
     if (grain === undefined) return;
     this.passedGrain.delete(w);
-    const set = this.passed.get(grain);
-    set?.delete(w);
-    if (set?.size === 0) this.passed.delete(grain);
+    removeFrom(this.passed, grain, w);
     if (this.passed.size === 0) this.stopTimer();
   }
 
