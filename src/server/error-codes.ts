@@ -69,10 +69,6 @@ function codeParseError({ result }: { result: unknown }): void {
 }
 
 /**
- * Codes for graphql-js's uncoded refusals: syntax errors (GRAPHQL_PARSE_FAILED) and
- * variable-coercion errors of executions and subscriptions (BAD_USER_INPUT).
- */
-/**
  * graphql-js's validation can throw instead of reporting: its single-field-subscriptions
  * rule collects fields, and a `@skip` or `@include` without `if` then throws "Argument "if"
  * ... was not provided". The throw becomes the validation's error (coded as every other).
@@ -89,6 +85,11 @@ function validatedOrRefused<A extends unknown[]>(
   }
 }
 
+/**
+ * Codes for graphql-js's uncoded refusals: syntax errors (GRAPHQL_PARSE_FAILED) and
+ * variable-coercion errors of executions and subscriptions (BAD_USER_INPUT); and a
+ * validation that throws is made the validation's error (coded as every other).
+ */
 export function useErrorCodes(): Plugin {
   const done = (payload: {
     result: unknown;
