@@ -2,6 +2,7 @@
  * Typed in-process pub/sub by topic. Each subscriber reads its own sliding queue: one that
  * does not keep up loses its oldest undelivered values, never grows the gateway's memory.
  */
+import { addTo, removeFrom } from './set-map.js';
 import { slidingQueue, type SlidingQueue } from './sliding-queue.js';
 
 /** What a topic delivers to: a subscriber's queue, or a listener. */
@@ -53,12 +54,7 @@ export class Topics<T> {
   }
 
   private add(topic: string, receiver: Receiver<T>): () => void {
-    const set = this.subscribers.get(topic) ?? new Set();
-    this.subscribers.set(topic, set);
-    set.add(receiver);
-    return () => {
-      set.delete(receiver);
-      if (set.size === 0 && this.subscribers.get(topic) === set) this.subscribers.delete(topic);
-    };
+    addTo(this.subscribers, topic, receiver);
+    return () => removeFrom(this.subscribers, topic, receiver);
   }
 }

@@ -6,7 +6,7 @@
  * which wakes it only for the entries that can concern it.
  */
 import type { Interest } from './interest.js';
-import { addTo, removeFrom } from './set-map.js';
+import { addTo, removeFrom } from '../streams/set-map.js';
 import type { IndexedWaiter, WakeIndex } from './wake-index.js';
 
 interface Waiter extends IndexedWaiter {

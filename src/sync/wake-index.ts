@@ -14,7 +14,7 @@
 import type { Clock } from '../clock.js';
 import { concerns, scalarKey, valuesAt, type Interest } from './interest.js';
 import type { HistoryEntry } from './model.js';
-import { addTo, removeFrom } from './set-map.js';
+import { addTo, removeFrom } from '../streams/set-map.js';
 
 export interface IndexedWaiter {
   /** The version the stream has read up to: only later entries can wake it. */

@@ -1,4 +1,4 @@
-/** Maps of sets (waiters by session, by version, by value): add to a key's set, remove from it. */
+/** Maps of sets (subscribers by topic, waiters by session or value): add to a key's set, remove from it. */
 
 /** Adds `value` to the set at `key`, making the set if there is none. */
 export function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
