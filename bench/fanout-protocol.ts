@@ -10,6 +10,7 @@ export type ServerMode = 'gateway' | 'fanout-floor' | 'memory-floor';
 export type ServerCommand =
   | { type: 'start'; mode: ServerMode }
   | { type: 'heap' }
+  | { type: 'snapshot'; path: string }
   | { type: 'profile-start' }
   | { type: 'profile-stop'; path: string }
   | { type: 'exit' };
@@ -19,6 +20,7 @@ export type ServerReply =
   | { type: 'heap'; heapUsed: number; external: number }
   | { type: 'profiling' }
   | { type: 'profiled' }
+  | { type: 'snapshotted' }
   | { type: 'error'; message: string };
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The real gateway, started in-process on a file store in a fresh temp dir (WAL,
- * synchronous=FULL, real fsync), with a count of its group commits. BENCH_DEFERRED_SYNC=1
+ * synchronous=FULL, real fsync), with a count of its group commits. It is the build in dist/
+ * that `npm start` runs (gateway-modules.ts; BENCH_GATEWAY=src for the sources under tsx). BENCH_DEFERRED_SYNC=1
  * gives it a store whose group commits are fsync'd off the event loop (SqliteStore's
  * `deferredSync`, which the deployment does not turn on by itself).
  */
@@ -9,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { mintToken } from '../src/auth/jwt.js';
-import { loadConfig } from '../src/config.js';
-import { startGateway, type Gateway } from '../src/server/gateway.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { Gateway } from '../src/server/gateway.js';
+import { loadConfig, mintToken, SqliteStore, startGateway } from './gateway-modules.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 

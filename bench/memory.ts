@@ -4,7 +4,8 @@
  * connectionStateChanges), minus before those sockets, per socket. Floor: yoga + graphql-ws
  * with one trivial subscription per socket (floor-yoga.ts), measured the same way.
  */
-import { closeAll, connectAll, receivers, startFleet } from './fleet.js';
+import { join } from 'node:path';
+import { closeAll, connectAll, receivers, startFleet, type Fleet } from './fleet.js';
 import type { ServerMode, SocketKind } from './fanout-protocol.js';
 
 export interface MemorySettings {
@@ -31,6 +32,22 @@ export interface MemoryRep {
   floorSetupS: number;
 }
 
+/**
+ * What each gateway socket holds: `three` (the scenario); BENCH_MEMORY_KIND=changes measures
+ * a session with `changes` alone, to tell one subscription's share.
+ */
+const GATEWAY_KIND: SocketKind = process.env.BENCH_MEMORY_KIND === 'changes' ? 'changes' : 'three';
+
+/** With BENCH_MEMORY_SNAPSHOTS=dir, heap snapshots around the sockets (bench/heap-diff.ts). */
+const SNAPSHOTS = process.env.BENCH_MEMORY_SNAPSHOTS;
+
+async function snapshot(fleet: Fleet, mode: ServerMode, when: string): Promise<void> {
+  if (!SNAPSHOTS) return;
+  const path = join(SNAPSHOTS, `${mode}-${when}.heapsnapshot`);
+  await fleet.server.call({ type: 'snapshot', path }, 'snapshotted');
+  console.log(`  heap snapshot: ${path}`);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function memoryRun(
@@ -45,9 +62,11 @@ export async function memoryRun(
     const users = await receivers('mem-user', 0, settings.sessions);
     await sleep(settings.settleMs);
     const before = await fleet.server.call({ type: 'heap' }, 'heap');
+    await snapshot(fleet, mode, 'before');
     const setupS = await connectAll(fleet, kind, users);
     await sleep(settings.settleMs);
     const after = await fleet.server.call({ type: 'heap' }, 'heap');
+    await snapshot(fleet, mode, 'after');
     const per = (bytes: number) => bytes / settings.sessions / 1024;
     return {
       kib: per(after.heapUsed - before.heapUsed),
@@ -60,7 +79,7 @@ export async function memoryRun(
 }
 
 export async function memoryRep(settings: MemorySettings): Promise<MemoryRep> {
-  const gateway = await memoryRun('gateway', 'three', settings);
+  const gateway = await memoryRun('gateway', GATEWAY_KIND, settings);
   const floor = await memoryRun('memory-floor', 'tick', settings);
   return {
     gatewayKib: gateway.kib,

@@ -11,6 +11,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { ClientProcess } from './client-driver.js';
+import { GATEWAY_FROM } from './gateway-modules.js';
 import { latencyRep, type LatencyRep, type LatencySettings } from './latency.js';
 import { catchUpRep, liveRep, type CatchUpRep, type LiveRep, type SdkSettings } from './sdk.js';
 import {
@@ -345,7 +346,10 @@ function bootstrapRows(reps: BootstrapScopeResult[]): string[][] {
 
 async function main(): Promise<void> {
   const only = selected();
-  console.log(`bench: ${cpus().length} cores, Node ${process.version}, ${REPS} repetitions`);
+  console.log(
+    `bench: ${cpus().length} cores, Node ${process.version}, ${REPS} repetitions,` +
+      ` gateway from ${GATEWAY_FROM}/`,
+  );
   const proc = ClientProcess.start();
   try {
     const first = await clientScenarios(only, proc);

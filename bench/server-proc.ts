@@ -3,6 +3,7 @@
  * the shared-collection rules) or one of the floors, on its own event loop. Started with
  * --expose-gc so its heap can be measured after a full collection.
  */
+import { writeHeapSnapshot } from 'node:v8';
 import type { ServerCommand, ServerMode, ServerReply } from './fanout-protocol.js';
 import { startFanoutFloor } from './floor-fanout.js';
 import { startYogaFloor } from './floor-yoga.js';
@@ -66,6 +67,10 @@ async function handle(command: ServerCommand): Promise<void> {
       return reply({ type: 'started', wsUrl: await start(command.mode) });
     case 'heap':
       return reply(heap());
+    case 'snapshot':
+      heap();
+      writeHeapSnapshot(command.path);
+      return reply({ type: 'snapshotted' });
     case 'profile-start':
       await startProfile();
       return reply({ type: 'profiling' });
