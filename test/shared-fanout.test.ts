@@ -8,6 +8,7 @@
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { sseSubscriber } from './helpers/sse.js';
 import { hlc, SyncTestClient, type ChangeInput } from './helpers/sync-client.js';
 
 const CHANGES = `subscription ($sessionId: ID!) {
@@ -64,36 +65,6 @@ async function rawSubscriber(
   return { socket, payloads };
 }
 
-/** The same subscription over HTTP: Yoga's ordinary execution, as server-sent events. */
-async function sseSubscriber(token: string, sessionId: string, signal: AbortSignal) {
-  const response = await fetch(gw.gateway.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({ query: CHANGES, variables: { sessionId } }),
-    signal,
-  });
-  const payloads: unknown[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = '';
-    const reader = response.body!.getReader();
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      buffered += decoder.decode(read.value, { stream: true });
-      const events = buffered.split('\n\n');
-      buffered = events.pop()!;
-      for (const event of events) {
-        const data = event.split('\n').find((line) => line.startsWith('data: '));
-        if (data && event.startsWith('event: next')) payloads.push(JSON.parse(data.slice(6)));
-      }
-    }
-  })().catch(() => undefined);
-  return payloads;
-}
-
 async function openSession(token: string, clientId: string): Promise<string> {
   const r = await gw.http<{ openSession: { id: string } }>(
     OPEN,
@@ -148,7 +119,8 @@ describe('shared fan-out', () => {
       ),
     );
     const stop = new AbortController();
-    const sse = await sseSubscriber(alice, await openSession(alice, 'h1'), stop.signal);
+    const sessionId = await openSession(alice, 'h1');
+    const sse = await sseSubscriber(gw.gateway.url, alice, CHANGES, { sessionId }, stop.signal);
     const everyone = [...same, narrow, other, other2, withDocs!, withoutDocs!];
     // First the bootstrap of an empty scope, then the first batch of the history.
     await until(() => everyone.every((s) => s.payloads.length === 2) && sse.length === 2);

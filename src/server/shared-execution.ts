@@ -1,13 +1,21 @@
 /**
- * Subscription events executed once for all their subscribers. The download stream hands
- * the same batch object to every session whose batch is the same (src/sync/batch-memo.ts);
- * this plugin executes each such event once per distinct operation (document, operation
- * name, variables) and gives every subscriber of that operation the same result object,
- * which the socket layer then serializes once (src/server/shared-json.ts).
+ * Subscription events executed directly, and once for all their subscribers where the
+ * result is the same.
  *
- * Only for root fields whose results depend on the event, the document and the variables
- * alone: no resolver under them reads the context or the viewer (the batch is already what
- * this session may see). Every other subscription executes as graphql-js does.
+ * Direct: the gateway's own subscription fields run as graphql-js runs a subscription (its
+ * source stream, then each event executed with the operation), each event mapped by one
+ * small iterator, not through the executor's chain of async iterators per operation (which
+ * is memory every open subscription holds). Yoga's plugins still wrap the stream as before.
+ *
+ * Shared: the download stream hands the same batch object to every session whose batch is
+ * the same (src/sync/batch-memo.ts); `changes` events are executed once per distinct
+ * operation (document, operation name, variables), and every subscriber of that operation
+ * gets the same result object, which the socket layer then serializes once
+ * (src/server/shared-json.ts). Only for root fields whose results depend on the event, the
+ * document and the variables alone: no resolver under them reads the context or the viewer
+ * (the batch is already what this session may see).
+ *
+ * Every other subscription executes as Yoga's executor does.
  */
 import {
   createSourceEventStream,
@@ -22,23 +30,27 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
+/** Root subscription fields executed directly. */
+const DIRECT_FIELDS = new Set(['changes', 'progress', 'connectionStateChanges', 'sessionEvents']);
 /** Root subscription fields executed once per event and operation. */
 const SHARED_FIELDS = new Set(['changes']);
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
+const onlyFields = (operation: OperationDefinitionNode, fields: Set<string>) =>
+  operation.selectionSet.selections.every(
+    (s) => s.kind === 'Field' && fields.has(s.name.value) && !s.directives?.length,
+  );
+
 /**
- * Whether the operation runs on a socket (over HTTP, Yoga's own executor answers a bad
- * variable with a 400 of its own) and every root field is one whose events may be shared.
+ * The operation, when it runs on a socket (over HTTP, Yoga's own executor answers a bad
+ * variable with a 400 of its own) and every root field is one executed directly.
  */
-function sharedOperation(args: ExecutionArgs): OperationDefinitionNode | null {
+function directOperation(args: ExecutionArgs): OperationDefinitionNode | null {
   if (!(args.contextValue as { socketId?: string | null } | undefined)?.socketId) return null;
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== 'subscription') return null;
-  const shared = operation.selectionSet.selections.every(
-    (s) => s.kind === 'Field' && SHARED_FIELDS.has(s.name.value) && !s.directives?.length,
-  );
-  return shared ? operation : null;
+  return onlyFields(operation, DIRECT_FIELDS) ? operation : null;
 }
 
 const documentIds = new WeakMap<DocumentNode, number>();
@@ -127,22 +139,25 @@ function mapEvents<T, U>(source: AsyncIterable<T>, map: (event: T) => U): AsyncG
   return mapped as AsyncGenerator<U>;
 }
 
-async function subscribeShared(args: ExecutionArgs, operation: OperationDefinitionNode) {
+async function subscribeDirect(args: ExecutionArgs, operation: OperationDefinitionNode) {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source;
+  if (!onlyFields(operation, SHARED_FIELDS)) {
+    return mapEvents(source, (event) => execute({ ...args, rootValue: event }));
+  }
   const key = operationKey(args, operation);
   return mapEvents(source, (event) => executeShared(args, key, event));
 }
 
-/** The Yoga plugin: shared execution for the subscriptions that allow it. */
+/** The Yoga plugin: direct (and shared) execution for the subscriptions that allow it. */
 export function useSharedExecution(): Plugin {
   return {
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {
-      if (!sharedOperation(args)) return;
+      if (!directOperation(args)) return;
       // A later plugin could change the operation: then the ordinary subscribe it is.
       const subscribe = (final: ExecutionArgs) => {
-        const operation = sharedOperation(final);
-        return operation ? subscribeShared(final, operation) : subscribeFn(final as never);
+        const operation = directOperation(final);
+        return operation ? subscribeDirect(final, operation) : subscribeFn(final as never);
       };
       setSubscribeFn(subscribe as never);
     },

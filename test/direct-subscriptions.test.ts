@@ -1,0 +1,107 @@
+/**
+ * The sockets' direct execution of the gateway's own subscriptions (progress, sessionEvents,
+ * connectionStateChanges; shared-execution.ts) against Yoga's ordinary execution of the same
+ * operations over HTTP (server-sent events): the same payloads, event for event, and the same
+ * refusal for a session the viewer may not see. The session the events describe is the
+ * server's session at the end.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { RawGraphqlWs } from './helpers/raw-graphql-ws.js';
+import { sseSubscriber } from './helpers/sse.js';
+
+const OPEN = `mutation ($clientId: ID!) {
+  openSession(input: { clientId: $clientId, queries: [{ collection: "cars" }] }) { id } }`;
+const PAUSE = `mutation ($id: ID!) { pauseSession(id: $id) { state } }`;
+const RESUME = `mutation ($id: ID!) { resumeSession(id: $id) { state } }`;
+const SESSION = `query ($id: ID!) { session(id: $id) { id state pausedDirections } }`;
+const STATE = `subscription ($id: ID!) { connectionStateChanges(sessionId: $id) {
+  previous current at session { id } } }`;
+const EVENTS = `subscription ($id: ID!) { sessionEvents(sessionId: $id) {
+  type at session { id } } }`;
+const PROGRESS = `subscription ($id: ID!) {
+  progress(sessionId: $id, direction: UPLOAD, mode: REPORT_INDEFINITELY) {
+    direction progressEstimate transferredBytes transferableBytes } }`;
+
+let gw: TestGateway;
+beforeEach(async () => {
+  gw = await startTestGateway();
+});
+afterEach(async () => {
+  await gw.close();
+});
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+}
+
+async function openSession(token: string, clientId: string): Promise<string> {
+  const r = await gw.http<{ openSession: { id: string } }>(OPEN, { clientId }, token);
+  expect(r.errors).toBeUndefined();
+  return r.data!.openSession.id;
+}
+
+describe('direct execution of the sessions subscriptions', () => {
+  it('sends what the ordinary execution sends, event for event', async () => {
+    const alice = await gw.token('alice');
+    const id = await openSession(alice, 'c1');
+    const stop = new AbortController();
+    const sse = (query: string) => sseSubscriber(gw.gateway.url, alice, query, { id }, stop.signal);
+    const stateSse = await sse(STATE);
+    const eventsSse = await sse(EVENTS);
+    const progressSse = await sse(PROGRESS);
+    const ws = await RawGraphqlWs.open(gw.gateway.wsUrl, alice);
+    ws.subscribe('state', STATE, { id });
+    ws.subscribe('progress', PROGRESS, { id });
+    const { sessions } = gw.gateway;
+    await until(() => sessions.connections.changes.count(id) === 2);
+    await until(() => progressSse.length === 1 && ws.outcome('progress').next.length === 1);
+
+    // Binding the socket (sessionEvents over it) connects the session: one state change.
+    ws.subscribe('events', EVENTS, { id });
+    await until(() => sessions.events.count(id) === 2);
+    await until(() => stateSse.length === 1 && ws.outcome('state').next.length === 1);
+    for (const [i, mutation] of [PAUSE, RESUME].entries()) {
+      expect((await gw.http(mutation, { id }, alice)).errors).toBeUndefined();
+      await until(() => eventsSse.length === i + 1 && ws.outcome('events').next.length === i + 1);
+    }
+    stop.abort();
+
+    expect(ws.outcome('state').next).toEqual(stateSse);
+    expect(ws.outcome('events').next).toEqual(eventsSse);
+    expect(ws.outcome('progress').next).toEqual(progressSse);
+    const types = eventsSse.map((e) => (e as { data: { sessionEvents: { type: string } } }).data);
+    expect(types.map((d) => d.sessionEvents.type)).toEqual(['PAUSED', 'RESUMED']);
+    const state = (stateSse[0] as { data: { connectionStateChanges: { current: string } } }).data;
+    expect(state.connectionStateChanges.current).toBe('CONNECTED');
+    // What the events said is the server's session: connected, active, nothing paused.
+    const server = await gw.http<{ session: { state: string; pausedDirections: string[] } }>(
+      SESSION,
+      { id },
+      alice,
+    );
+    expect(server.data!.session).toEqual({ id, state: 'ACTIVE', pausedDirections: [] });
+    ws.close();
+  });
+
+  it("refuses another user's session as the ordinary execution does", async () => {
+    const alice = await gw.token('alice');
+    const bob = await gw.token('bob');
+    const id = await openSession(alice, 'c1');
+    const ws = await RawGraphqlWs.open(gw.gateway.wsUrl, bob);
+    for (const query of [STATE, EVENTS, PROGRESS]) {
+      const stop = new AbortController();
+      const sse = await sseSubscriber(gw.gateway.url, bob, query, { id }, stop.signal);
+      ws.subscribe(query, query, { id });
+      const outcome = await ws.ended(query);
+      await until(() => sse.length === 1);
+      stop.abort();
+      expect(outcome.errors).toBeNull();
+      expect(outcome.next).toEqual(sse);
+      const [refusal] = (sse[0] as { errors: { extensions: { code: string } }[] }).errors;
+      expect(refusal!.extensions.code).toBe('NOT_FOUND');
+    }
+    ws.close();
+  });
+});
