@@ -54,8 +54,8 @@ describe('SocketOperations', () => {
     const reused = admitted(gate, started, 'x');
     const cancelled: string[] = [];
     await settle();
-    expect(gate.started('x', old.payload, () => cancelled.push('old'))).toBe(false);
-    expect(gate.started('x', reused.payload, () => cancelled.push('new'))).toBe(true);
+    expect(gate.started('x', old.payload, { cancel: () => cancelled.push('old') })).toBe(false);
+    expect(gate.started('x', reused.payload, { cancel: () => cancelled.push('new') })).toBe(true);
     gate.release('x', old.payload); // graphql-ws completes the old one later: nothing happens
     admitted(gate, started, 'y');
     await settle();

@@ -23,7 +23,7 @@ builder.subscriptionFields((t) => ({
       const start = { since: args.since ?? null, bootstrapUntil: args.bootstrapUntil ?? null };
       const session = await ctx.core.checkChanges(viewer, args.sessionId, start);
       bindSocket(ctx, session);
-      return abortable((signal) => ctx.core.streamChanges(session, start, signal));
+      return abortable((signal) => ctx.core.streamChanges(session, start, signal), ctx.operation);
     },
     resolve: (batch) => batch,
   }),

@@ -18,8 +18,10 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       await ctx.core.getSession(viewer, args.sessionId);
-      return abortable((signal) =>
-        ctx.sessions.watchProgress(viewer, args.sessionId, args.direction, args.mode, signal),
+      return abortable(
+        (signal) =>
+          ctx.sessions.watchProgress(viewer, args.sessionId, args.direction, args.mode, signal),
+        ctx.operation,
       );
     },
     resolve: (value) => value,

@@ -14,7 +14,10 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       bindSocket(ctx, await ctx.core.getSession(viewer, args.sessionId));
-      return abortable(async (signal) => ctx.sessions.watchEvents(viewer, args.sessionId, signal));
+      return abortable(
+        async (signal) => ctx.sessions.watchEvents(viewer, args.sessionId, signal),
+        ctx.operation,
+      );
     },
     resolve: (event) => event,
   }),
@@ -25,8 +28,9 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       await ctx.core.getSession(viewer, args.sessionId);
-      return abortable(async (signal) =>
-        ctx.sessions.watchConnection(viewer, args.sessionId, signal),
+      return abortable(
+        async (signal) => ctx.sessions.watchConnection(viewer, args.sessionId, signal),
+        ctx.operation,
       );
     },
     resolve: (change) => change,

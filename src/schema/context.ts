@@ -17,6 +17,11 @@ export interface GatewayContext {
   loaders: Loaders;
   /** Aborts when the caller goes away: the HTTP request, or the graphql-ws socket. */
   signal: AbortSignal | undefined;
+  /**
+   * A socket operation's own controller (`signal` is its signal): a stream that ends aborts
+   * it, rather than making a controller of its own. Null over HTTP.
+   */
+  operation: AbortController | null;
   /** The graphql-ws socket the operation came on, if any. */
   socketId: string | null;
 }

@@ -29,10 +29,15 @@ export interface SocketOperationLimits {
 /** How a wait ended: a slot; completed by the client or closed; no slot within waitMs. */
 export type Admission = 'started' | 'dropped' | 'expired';
 
+/** What ends a started operation's waits and streams. */
+export interface Cancellable {
+  cancel(): void;
+}
+
 interface Running {
   payload: object;
-  /** Ends the operation's waits and streams (set once it has started). */
-  cancel: (() => void) | null;
+  /** Set once it has started. */
+  ending: Cancellable | null;
 }
 
 interface Waiting {
@@ -69,7 +74,7 @@ export class SocketOperations {
   enter(id: string, payload: object, bytes: number): Promise<Admission> | false {
     if (this.closed) return false;
     if (this.waiting.size === 0 && this.running.size < this.limits.running) {
-      this.running.set(id, { payload, cancel: null });
+      this.running.set(id, { payload, ending: null });
       return Promise.resolve('started');
     }
     if (!this.hasRoom(bytes)) return false;
@@ -82,13 +87,13 @@ export class SocketOperations {
   }
 
   /**
-   * What ends the started operation; false (and `cancel` is not kept) when it was completed
+   * What ends the started operation; false (and `ending` is not kept) when it was completed
    * since its admission.
    */
-  started(id: string, payload: object, cancel: () => void): boolean {
+  started(id: string, payload: object, ending: Cancellable): boolean {
     const entry = this.running.get(id);
     if (entry?.payload !== payload) return false;
-    entry.cancel = cancel;
+    entry.ending = ending;
     return true;
   }
 
@@ -101,7 +106,7 @@ export class SocketOperations {
     const running = this.running.get(id);
     if (running && (payload === undefined || running.payload === payload)) {
       this.running.delete(id);
-      running.cancel?.();
+      running.ending?.cancel();
       return this.admitWaiting();
     }
     const waiting = this.waiting.get(id);
@@ -131,7 +136,7 @@ export class SocketOperations {
     for (const [id, waiting] of this.waiting) {
       if (this.closed || this.running.size >= this.limits.running) return;
       this.dequeue(id, waiting);
-      this.running.set(id, { payload: waiting.payload, cancel: null });
+      this.running.set(id, { payload: waiting.payload, ending: null });
       waiting.admit('started');
     }
   }

@@ -157,6 +157,29 @@ const refuse = (code: string, message: string) => [
 ];
 
 /**
+ * An operation's abort controller, aborted by its end (the client's `complete`, its result,
+ * a refusal) or its socket's close. A class that is its own abort listener: no closures
+ * per operation.
+ */
+class OperationAbort {
+  readonly controller = new AbortController();
+
+  constructor(private readonly socket: AbortSignal) {
+    socket.addEventListener('abort', this, { once: true });
+  }
+
+  /** The socket closed. */
+  handleEvent(): void {
+    this.controller.abort(STOPPED);
+  }
+
+  cancel(): void {
+    this.socket.removeEventListener('abort', this);
+    this.controller.abort(STOPPED);
+  }
+}
+
+/**
  * The operation's view of its socket: its own viewer and an abort signal of its own. Every
  * subscribe message admitted to a slot, valid or not, takes one operation from its user's
  * budget first.
@@ -183,16 +206,14 @@ async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payl
       "the connection's token has expired: reconnect with a new one",
     );
   }
-  const controller = new AbortController();
-  const abort = () => controller.abort(STOPPED);
-  const cancel = () => {
-    socket.signal.removeEventListener('abort', abort);
-    abort();
-  };
+  const operation = new OperationAbort(socket.signal);
   // Completed by the client while its token was checked: it does not start (nor answer).
-  if (!extra.operations!.started(id, payload, cancel)) return refuse('CANCELLED', 'completed');
-  socket.signal.addEventListener('abort', abort, { once: true });
-  return { ...socket, viewer, signal: controller.signal };
+  if (!extra.operations!.started(id, payload, operation)) {
+    operation.cancel();
+    return refuse('CANCELLED', 'completed');
+  }
+  const { controller } = operation;
+  return { ...socket, viewer, signal: controller.signal, controller };
 }
 
 /**

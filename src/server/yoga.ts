@@ -32,8 +32,10 @@ export interface SocketInfo {
   id: string;
   /** Authenticated when the connection was initialised. */
   viewer: Viewer | null;
-  /** Aborts when the socket closes. */
+  /** Aborts when the socket closes (in an operation's view: when the operation ends). */
   signal: AbortSignal;
+  /** In an operation's view: the operation's own controller, whose signal `signal` is. */
+  controller?: AbortController;
 }
 
 /** The viewer of an HTTP request; a bad token answers 401 with code UNAUTHENTICATED. */
@@ -186,6 +188,7 @@ export function createGatewayYoga(
         sessions: services.sessions,
         loaders: createLoaders(services.core),
         signal: socket ? socket.signal : initial.request.signal,
+        operation: socket?.controller ?? null,
         socketId: socket?.id ?? null,
       };
     },

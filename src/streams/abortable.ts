@@ -7,10 +7,12 @@
 import { STOPPED } from './stopped.js';
 
 class Abortable<T> implements AsyncIterableIterator<T> {
-  private readonly controller = new AbortController();
   private readonly inner: Promise<AsyncGenerator<T>>;
 
-  constructor(start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>) {
+  constructor(
+    start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>,
+    private readonly controller: AbortController,
+  ) {
     this.inner = start(this.controller.signal);
     // A start that fails is reported by next(); one never read must not go unhandled.
     this.inner.catch(() => undefined);
@@ -38,8 +40,14 @@ class Abortable<T> implements AsyncIterableIterator<T> {
   }
 }
 
+/**
+ * The stream `start` makes, ended at once by `return()`. `controller`: the operation's own,
+ * when the stream is all the operation does (a socket's subscription; its abort ends the
+ * operation anyway), so that it needs no controller of its own; none: one is made.
+ */
 export function abortable<T>(
   start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>,
+  controller: AbortController | null = null,
 ): AsyncIterableIterator<T> {
-  return new Abortable(start);
+  return new Abortable(start, controller ?? new AbortController());
 }

@@ -99,6 +99,7 @@ function yogaWithPlugin(
         sessions: services.sessions,
         loaders: createLoaders(services.core),
         signal: socket ? socket.signal : initial.request.signal,
+        operation: socket?.controller ?? null,
         socketId: socket?.id ?? null,
       };
     },
