@@ -184,9 +184,12 @@ export class GatewayMetrics implements SyncObserver {
     this.m.lag.observe(Math.max(0, ack.latest - ack.version));
   }
 
-  subscriptionOpened(name: SubscriptionName) {
+  subscriptionOpened(name: SubscriptionName): void {
     this.m.subscriptions.inc({ operation: name });
-    return () => this.m.subscriptions.dec({ operation: name });
+  }
+
+  subscriptionClosed(name: SubscriptionName): void {
+    this.m.subscriptions.dec({ operation: name });
   }
 
   sessionChanged(): void {}

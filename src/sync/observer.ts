@@ -2,8 +2,8 @@
  * What the sync core, the session service and group commit tell whoever watches them:
  * a port of the domain, filled in by src/server (metrics with prom-client, log lines with
  * pino). The domain knows nothing of either. Calls are synchronous and must not throw. A
- * span (`uploadStarted`, `integrationStarted`, `subscriptionOpened`) returns the function
- * that ends it, so the watcher times it on its own clock.
+ * span (`uploadStarted`, `integrationStarted`) returns the function that ends it, so the
+ * watcher times it on its own clock; an open subscription is two calls, opened and closed.
  */
 import type { GroupCommitObserver, IntegrationPlan } from '../store/port.js';
 import type { UploadResult } from './integrate.js';
@@ -73,8 +73,12 @@ export interface SyncObserver extends GroupCommitObserver {
   /** The store's integration of one upload (its share of a commit). */
   integrationStarted(): () => void;
   downloadAcknowledged(ack: DownloadAck): void;
-  /** A subscription's stream was first read; the function is called once when it ends. */
-  subscriptionOpened(name: SubscriptionName): () => void;
+  /**
+   * A subscription's stream was first read; `subscriptionClosed` is told once when it ends.
+   * (Two calls, not a span: an open subscription holds no function of the watchers'.)
+   */
+  subscriptionOpened(name: SubscriptionName): void;
+  subscriptionClosed(name: SubscriptionName): void;
   sessionChanged(change: SessionChange): void;
 }
 
@@ -85,7 +89,8 @@ export const NO_OBSERVER: SyncObserver = {
   integrationStarted: () => nothing,
   groupCommitted: nothing,
   downloadAcknowledged: nothing,
-  subscriptionOpened: () => nothing,
+  subscriptionOpened: nothing,
+  subscriptionClosed: nothing,
   sessionChanged: nothing,
 };
 
@@ -121,7 +126,8 @@ export function combineObservers(
     integrationStarted: spans((o) => o.integrationStarted()),
     groupCommitted: all((o, size: number) => o.groupCommitted(size)),
     downloadAcknowledged: all((o, ack: DownloadAck) => o.downloadAcknowledged(ack)),
-    subscriptionOpened: spans((o, name: SubscriptionName) => o.subscriptionOpened(name)),
+    subscriptionOpened: all((o, name: SubscriptionName) => o.subscriptionOpened(name)),
+    subscriptionClosed: all((o, name: SubscriptionName) => o.subscriptionClosed(name)),
     sessionChanged: all((o, change: SessionChange) => o.sessionChanged(change)),
   };
 }
@@ -143,7 +149,7 @@ export function once<A extends unknown[]>(end: (...args: A) => void): (...args: 
  * frame, promise or closures per open subscription.
  */
 class ObservedStream<T> {
-  private closed: (() => void) | null = null;
+  private opened = false;
   private ended = false;
 
   constructor(
@@ -154,7 +160,10 @@ class ObservedStream<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.ended) return Promise.resolve({ done: true, value: undefined });
-    this.closed ??= this.observer.subscriptionOpened(this.name);
+    if (!this.opened) {
+      this.opened = true;
+      this.observer.subscriptionOpened(this.name);
+    }
     return this.settled(this.stream.next());
   }
 
@@ -192,7 +201,7 @@ class ObservedStream<T> {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.closed?.();
+    if (this.opened) this.observer.subscriptionClosed(this.name);
   }
 }
 
