@@ -12,7 +12,7 @@ import type { JsonObject, SyncQuery } from '../src/sync/model.js';
 import { UserPermissions, type RulesConfig } from '../src/sync/permissions.js';
 import { ANY, NONE } from '../src/sync/scope-condition.js';
 import { pushdown, ruleIndexes } from '../src/sync/scope-pushdown.js';
-import { eitherScopeConditions, Scope } from '../src/sync/scope.js';
+import { eitherScopeConditions, Scope, scopeOf } from '../src/sync/scope.js';
 import { doc, filter, READ_RULES, USERS } from './helpers/scope-arbitraries.js';
 import { sessionRecord } from './store-contract.js';
 
@@ -202,5 +202,34 @@ describe('a store scan narrowed to a scope', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('scopeOf', () => {
+  const rules: RulesConfig = {
+    default: { read: { ownerId: '%%user.id' }, write: true },
+    collections: {},
+  };
+  const cars = (filter: JsonObject | null): SyncQuery[] => [{ collection: 'cars', filter }];
+
+  it('gives streams of the same queries and permissions one scope, any other its own', () => {
+    const alice = new UserPermissions(rules, 'alice');
+    const shared = scopeOf(cars({ n: 1 }), alice);
+    expect(scopeOf(cars({ n: 1 }), alice)).toBe(shared);
+    expect(scopeOf(cars({ n: 2 }), alice)).not.toBe(shared);
+    expect(scopeOf(cars(null), alice)).not.toBe(shared);
+    const bob = scopeOf(cars({ n: 1 }), new UserPermissions(rules, 'bob'));
+    expect(bob).not.toBe(shared);
+    expect(bob.key).not.toBe(shared.key);
+    // The shared one decides as a fresh one does.
+    const fresh = new Scope(cars({ n: 1 }), alice);
+    for (const d of [
+      { ownerId: 'alice', n: 1 },
+      { ownerId: 'alice', n: 2 },
+      { ownerId: 'bob', n: 1 },
+    ]) {
+      expect(shared.includes('cars', d)).toBe(fresh.includes('cars', d));
+    }
+    expect(shared.key).toBe(fresh.key);
   });
 });

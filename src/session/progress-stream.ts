@@ -8,7 +8,7 @@
  *     emits 1.0 once and completes.
  */
 import type { SessionRecord } from '../sync/model.js';
-import { Scope } from '../sync/scope.js';
+import { scopeOf } from '../sync/scope.js';
 import type { SyncCore } from '../sync/sync-core.js';
 import { DownloadMeter } from './download-meter.js';
 import type { Direction } from '../sync/pause.js';
@@ -44,7 +44,7 @@ async function downloadMeasure(
   mode: ProgressMode,
   batch: number,
 ): Promise<Measure> {
-  const scope = new Scope(start.queries, core.permissions({ id: start.userId, roles: [] }));
+  const scope = scopeOf(start.queries, core.permissions({ id: start.userId, roles: [] }));
   const meter = new DownloadMeter(core.store, scope, start.lastDownloadedServerVersion, batch);
   const fixedTop =
     mode === 'FOR_CURRENTLY_OUTSTANDING_WORK' ? await core.store.latestVersion() : null;

@@ -20,7 +20,7 @@ import {
 } from '../sync/pause.js';
 import type { SessionEvent, SessionEventType } from './session-events.js';
 import { Topics } from '../streams/topics.js';
-import { Scope } from '../sync/scope.js';
+import { scopeOf } from '../sync/scope.js';
 import { observedStream } from '../sync/observer.js';
 import { DownloadMeter } from './download-meter.js';
 import { uploadSnapshot, type ProgressMode, type SyncProgress } from './progress.js';
@@ -346,7 +346,7 @@ export class SessionService {
 
   /** Download progress now: what remains in scope after the client's acknowledgement. */
   async downloadProgress(session: SessionRecord): Promise<SyncProgress> {
-    const scope = new Scope(
+    const scope = scopeOf(
       session.queries,
       this.core.permissions({ id: session.userId, roles: [] }),
     );

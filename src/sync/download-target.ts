@@ -7,7 +7,7 @@ import type { SyncStore } from '../store/port.js';
 import { historyLost } from './download.js';
 import type { SessionRecord } from './model.js';
 import type { UserPermissions } from './permissions.js';
-import { Scope } from './scope.js';
+import { scopeOf } from './scope.js';
 import { ScopeMeter } from './scope-meter.js';
 
 export async function downloadTarget(
@@ -19,7 +19,7 @@ export async function downloadTarget(
   const acknowledged = session.lastDownloadedServerVersion;
   const latest = await store.latestVersion();
   if (historyLost(acknowledged, await store.readHistory(acknowledged, 1), latest)) return latest;
-  const scope = new Scope(session.queries, perms);
+  const scope = scopeOf(session.queries, perms);
   const meter = new ScopeMeter(store, scope, acknowledged, batchSize);
   await meter.advanceTo(latest);
   return meter.lastInScope;

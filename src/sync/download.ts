@@ -20,7 +20,7 @@ import { isPaused } from './pause.js';
 import type { Interest } from './interest.js';
 import type { HistoryEntry, SessionRecord } from './model.js';
 import { rescopeBatches } from './rescope.js';
-import { Scope } from './scope.js';
+import { scopeOf, type Scope } from './scope.js';
 import { STOPPED } from '../streams/stopped.js';
 
 export type { DownloadBatch, DownloadChange, DownloadDeps } from './download-batch.js';
@@ -107,7 +107,7 @@ export async function* downloadStream(
   if (!current) return;
   const bootstrap = await bootstrapOf(deps, current, cursor, start.bootstrapUntil);
   if (!bootstrap) return yield* followHistory(deps, session.id, cursor, null, signal);
-  yield* bootstrapPages(deps, new Scope(current.queries, deps.perms), bootstrap);
+  yield* bootstrapPages(deps, scopeOf(current.queries, deps.perms), bootstrap);
   yield* followHistory(deps, session.id, bootstrap.until, bootstrap.queriesVersion, signal);
 }
 
@@ -143,7 +143,7 @@ async function refresh(
   if (!session || session.closed || session.resetRequired) return null;
   // The same queries: the same scope (and its interest, already computed).
   const same = seen && sameJson(seen.session.queries, session.queries);
-  return { pokes, session, scope: same ? seen.scope : new Scope(session.queries, deps.perms) };
+  return { pokes, session, scope: same ? seen.scope : scopeOf(session.queries, deps.perms) };
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -273,7 +273,7 @@ async function* sendRescope(deps: DownloadDeps, f: Following, session: SessionRe
   }
   // Read after the scan: later entries changed documents the scan saw as they are now.
   const until = await deps.store.latestVersion();
-  f.former = { scope: new Scope(rescopeFrom, deps.perms), until };
+  f.former = { scope: scopeOf(rescopeFrom, deps.perms), until };
   f.sent = { session, past: Math.max(f.at.cursor, session.lastDownloadedServerVersion) };
   f.scopeVersion = session.queriesVersion;
   const versions = { queriesVersion: f.scopeVersion };

@@ -74,6 +74,32 @@ export class Scope {
   }
 }
 
+/** Scopes alive, by the user's permissions, then by their queries. */
+const scopes = new WeakMap<UserPermissions, Map<string, WeakRef<Scope>>>();
+const forgetScope = new FinalizationRegistry<{
+  byQueries: Map<string, WeakRef<Scope>>;
+  key: string;
+}>(({ byQueries, key }) => {
+  if (byQueries.get(key)?.deref() === undefined) byQueries.delete(key);
+});
+
+/**
+ * The scope of `queries` for the user of `perms`: one object for as long as any stream
+ * holds it, so that a session's `changes` and `progress` (and sessions alike) share its
+ * compiled filters. A Scope never changes once made.
+ */
+export function scopeOf(queries: readonly SyncQuery[], perms: UserPermissions): Scope {
+  let byQueries = scopes.get(perms);
+  if (!byQueries) scopes.set(perms, (byQueries = new Map()));
+  const key = JSON.stringify(queries.map((q) => [q.collection, q.filter ?? null]));
+  const alive = byQueries.get(key)?.deref();
+  if (alive) return alive;
+  const scope = new Scope(queries, perms);
+  byQueries.set(key, new WeakRef(scope));
+  forgetScope.register(scope, { byQueries, key });
+  return scope;
+}
+
 /**
  * Per collection of either scope, a condition selecting a superset of the documents in
  * `before` or in `after` (the read rule, the same user's, is shared: it narrows both).
