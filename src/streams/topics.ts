@@ -3,15 +3,37 @@
  * does not keep up loses its oldest undelivered values, never grows the gateway's memory.
  */
 import { addTo, removeFrom } from './set-map.js';
-import { slidingQueue, type SlidingQueue } from './sliding-queue.js';
+import { SlidingStream } from './sliding-queue.js';
 
 /** What a topic delivers to: a subscriber's queue, or a listener. */
 interface Receiver<T> {
   push(value: T): void;
 }
 
+type Subscribers<T> = Map<string, Set<Receiver<T>>>;
+
+/**
+ * A subscriber's queue, which leaves its topic when it ends. It knows its topic and signal
+ * rather than closing over them, and is its own abort listener: one object per subscriber.
+ */
+class Subscription<T> extends SlidingStream<T> {
+  constructor(
+    capacity: number,
+    private readonly subscribers: Subscribers<T>,
+    private readonly topic: string,
+    private readonly signal: AbortSignal,
+  ) {
+    super(capacity);
+  }
+
+  protected override onStop(): void {
+    this.signal.removeEventListener('abort', this);
+    removeFrom(this.subscribers, this.topic, this);
+  }
+}
+
 export class Topics<T> {
-  private readonly subscribers = new Map<string, Set<Receiver<T>>>();
+  private readonly subscribers: Subscribers<T> = new Map();
 
   constructor(private readonly maxQueue = 64) {}
 
@@ -34,15 +56,11 @@ export class Topics<T> {
    * returns. The subscriber is removed on abort even if the stream was never started.
    */
   subscribe(topic: string, signal: AbortSignal): AsyncGenerator<T> {
-    let remove = () => {};
-    const queue: SlidingQueue<T> = slidingQueue(this.maxQueue, () => {
-      signal.removeEventListener('abort', queue.stop);
-      remove();
-    });
-    remove = this.add(topic, queue);
+    const queue = new Subscription(this.maxQueue, this.subscribers, topic, signal);
+    addTo(this.subscribers, topic, queue);
     if (signal.aborted) queue.stop();
-    else signal.addEventListener('abort', queue.stop, { once: true });
-    return queue.stream;
+    else signal.addEventListener('abort', queue, { once: true });
+    return queue;
   }
 
   /**
@@ -50,10 +68,7 @@ export class Topics<T> {
    * queue, no stream); returns the function that stops it.
    */
   listen(topic: string, listener: (value: T) => void): () => void {
-    return this.add(topic, { push: listener });
-  }
-
-  private add(topic: string, receiver: Receiver<T>): () => void {
+    const receiver: Receiver<T> = { push: listener };
     addTo(this.subscribers, topic, receiver);
     return () => removeFrom(this.subscribers, topic, receiver);
   }
