@@ -260,9 +260,15 @@ describe('the admin page', () => {
       const resumedEvents = () =>
         received.filter((f) => f.includes('"sessionEvents"') && f.includes('"RESUMED"')).length;
       const heard = resumedEvents();
+      // The page's sessionEvents of the phone, on the gateway: the old socket's ends with
+      // it, the new socket's starts after the page reconnects and lists the rows again.
+      const watching = () => gw.gateway.sessions.events.count(ids.phone);
+      const watchers = watching();
       expect(front.dropSockets()).toBe(1);
+      await poll(watching).toBe(watchers - 1);
       await poll(() => sent.filter((f) => f.includes('"connection_init"')).length).toBe(before + 1);
       await poll(() => page.locator('#status').innerText()).toBe('Live');
+      await poll(watching).toBe(watchers);
       const resumed = await gw.http(
         `mutation ($id: ID!) { resumeSession(id: $id) { state } }`,
         { id: ids.phone },
