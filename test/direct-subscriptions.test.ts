@@ -1,11 +1,24 @@
 /**
  * The sockets' direct execution of the gateway's own subscriptions (progress, sessionEvents,
- * connectionStateChanges; shared-execution.ts) against Yoga's ordinary execution of the same
- * operations over HTTP (server-sent events): the same payloads, event for event, and the same
- * refusal for a session the viewer may not see. The session the events describe is the
- * server's session at the end.
+ * connectionStateChanges; direct-subscriptions.ts) against Yoga's ordinary execution of the
+ * same operations over HTTP (server-sent events): the same payloads, event for event, and
+ * the same refusal for a session the viewer may not see. The session the events describe is
+ * the server's session at the end. Then the masking and refusals Yoga's plugins would add.
  */
+import {
+  getOperationAST,
+  GraphQLInt,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  parse,
+  type GraphQLError,
+} from 'graphql';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SyncError } from '../src/errors.js';
+import { DirectSubscriptions } from '../src/server/direct-subscriptions.js';
+import { syncErrorMasker } from '../src/server/mask-errors.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { RawGraphqlWs } from './helpers/raw-graphql-ws.js';
 import { sseSubscriber } from './helpers/sse.js';
@@ -103,5 +116,109 @@ describe('direct execution of the sessions subscriptions', () => {
       expect(refusal!.extensions.code).toBe('NOT_FOUND');
     }
     ws.close();
+  });
+});
+
+/**
+ * The refusals and failures a session's streams seldom meet, through the direct path's own
+ * class on a small schema of its own (the same graphql-js subscribe and execute).
+ */
+describe('DirectSubscriptions', () => {
+  const events = (...steps: (number | Error)[]) =>
+    async function* () {
+      for (const step of steps) {
+        if (step instanceof Error) throw step;
+        yield step;
+      }
+    };
+  const field = (subscribe: () => AsyncGenerator<number>, resolve = (n: number) => n) => ({
+    type: new GraphQLNonNull(GraphQLInt),
+    args: { n: { type: GraphQLInt } },
+    subscribe,
+    resolve,
+  });
+  let source = events();
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        ticks: field(() => source()),
+        broken: field(
+          () => source(),
+          (n) => {
+            if (n === 2) throw new Error('a secret detail');
+            if (n === 3) throw new SyncError('NOT_FOUND', 'no such thing');
+            return n;
+          },
+        ),
+      },
+    }),
+  });
+
+  function subscribe(query: string, variables: Record<string, unknown> = {}, closing = false) {
+    const answered: unknown[] = [];
+    const sink = { errorAnswered: (code: unknown) => answered.push(code) };
+    const direct = new DirectSubscriptions(
+      () => closing,
+      syncErrorMasker(pino({ level: 'silent' }), sink),
+    );
+    const document = parse(query);
+    const operation = getOperationAST(document)!;
+    const args = { schema, document, variableValues: variables };
+    return { answered, result: direct.subscribe(args, operation) };
+  }
+
+  const stream = async (query: string) =>
+    (await subscribe(query).result) as AsyncGenerator<{ data?: unknown; errors?: unknown[] }>;
+  const plain = (error: unknown) => JSON.parse(JSON.stringify(error)) as Record<string, unknown>;
+
+  it('masks an event whose execution failed, but not a refusal of ours', async () => {
+    source = events(1, 2, 3);
+    const results = await stream('subscription { broken }');
+    expect((await results.next()).value).toEqual({ data: { broken: 1 } });
+    const secret = (await results.next()).value!;
+    expect(secret.errors!.map(plain)).toEqual([
+      {
+        message: 'Unexpected error.',
+        path: ['broken'],
+        locations: [{ line: 1, column: 16 }],
+        extensions: { code: 'INTERNAL_SERVER_ERROR', unexpected: true },
+      },
+    ]);
+    const refused = (await results.next()).value!;
+    expect(refused.errors!.map(plain)).toEqual([
+      {
+        message: 'no such thing',
+        path: ['broken'],
+        locations: [{ line: 1, column: 16 }],
+        extensions: { code: 'NOT_FOUND' },
+      },
+    ]);
+    expect((await results.next()).done).toBe(true);
+  });
+
+  it('masks a stream that fails, and passes an abort on as it is', async () => {
+    source = events(1, new Error('a secret detail'));
+    const failing = await stream('subscription { ticks }');
+    await failing.next();
+    await expect(failing.next()).rejects.toThrow(/^Unexpected error\.$/);
+    const abort = new DOMException('stopped', 'AbortError');
+    source = events(abort);
+    await expect((await stream('subscription { ticks }')).next()).rejects.toBe(abort);
+  });
+
+  it('codes a refused variable, and refuses everything while the gateway shuts down', async () => {
+    const { result, answered } = subscribe('subscription ($n: Int) { ticks(n: $n) }', { n: 'x' });
+    const refused = (await result) as unknown as { errors: { extensions: { code: string } }[] };
+    expect(refused.errors.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    expect(answered).toEqual(['BAD_USER_INPUT']);
+    source = () => {
+      throw new Error('subscribed while closing');
+    };
+    const closing = await subscribe('subscription { ticks }', {}, true).result;
+    expect((closing as { errors: GraphQLError[] }).errors.map((e) => e.extensions.code)).toEqual([
+      'SHUTTING_DOWN',
+    ]);
   });
 });

@@ -162,6 +162,12 @@ describe('close()', () => {
     expect(await refusedUpgrade(wsUrl)).toBe(503);
     const late = await onWs.request('{ __typename }');
     expect(late.errors?.[0]?.extensions?.code).toBe('SHUTTING_DOWN');
+    // A subscription of the socket's own (direct-subscriptions.ts) is refused alike.
+    const lateStream = await onWs.request(
+      'subscription ($id: ID!) { connectionStateChanges(sessionId: $id) { current } }',
+      { id: onWs.sessionId },
+    );
+    expect(lateStream.errors?.[0]?.extensions?.code).toBe('SHUTTING_DOWN');
 
     gated.release();
     const answered = await httpUpload;

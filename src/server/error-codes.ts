@@ -41,7 +41,8 @@ export function withExtensions(
 export const withCode = (error: GraphQLError, code: string): GraphQLError =>
   withExtensions(error, { ...error.extensions, code });
 
-function codeVariableErrors(result: ExecutionResult): ExecutionResult | null {
+/** The result with its variable-coercion errors coded BAD_USER_INPUT; null when none is. */
+export function codeVariableErrors(result: ExecutionResult): ExecutionResult | null {
   if ('data' in result || !result.errors?.length) return null;
   let changed = false;
   const errors = result.errors.map((error) => {

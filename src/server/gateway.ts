@@ -163,6 +163,8 @@ function serve(
     maxPayloadBytes: MAX_REQUEST_BYTES,
     limits,
     logger,
+    closing: () => http.stopping,
+    errorSink: observed.metrics,
   });
   http.guardUpgrades();
   return { server, http, ws };

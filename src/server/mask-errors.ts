@@ -5,7 +5,8 @@
  * This is also where answered errors are observed: each is counted by code (the sink
  * the masker is made with, GatewayMetrics in a gateway), and an UNAUTHENTICATED one is
  * logged as an authentication failure (with the request id over HTTP). Yoga masks execution
- * errors (HTTP and sockets) and HTTP request errors (parse, context); validation errors,
+ * errors (HTTP and sockets; the sockets' own subscriptions are masked with this masker by
+ * direct-subscriptions.ts) and HTTP request errors (parse, context); validation errors,
  * graphql-armor's refusals included, and the refusals ws.ts answers itself never come here.
  */
 import { GraphQLError } from 'graphql';
@@ -14,7 +15,10 @@ import type { Logger } from 'pino';
 import { SyncError } from '../errors.js';
 import { currentRequestId, withRequest } from './logging.js';
 
-type MaskError = NonNullable<
+/** What a masked error says (Yoga's default, given to Yoga too). */
+export const MASKED_MESSAGE = 'Unexpected error.';
+
+export type MaskError = NonNullable<
   Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean | undefined>['maskError']
 >;
 

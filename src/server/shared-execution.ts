@@ -2,10 +2,10 @@
  * Subscription events executed directly, and once for all their subscribers where the
  * result is the same.
  *
- * Direct: the gateway's own subscription fields run as graphql-js runs a subscription (its
- * source stream, then each event executed with the operation), each event mapped by one
- * small iterator, not through the executor's chain of async iterators per operation (which
- * is memory every open subscription holds). Yoga's plugins still wrap the stream as before.
+ * Direct: on a socket, the gateway's own subscription fields run as graphql-js runs a
+ * subscription (its source stream, then each event executed with the operation), through
+ * one small iterator of direct-subscriptions.ts, not through envelop's and the executor's
+ * chains of async iterators per operation (memory every open subscription holds).
  *
  * Shared: the download stream hands the same batch object to every session whose batch is
  * the same (src/sync/batch-memo.ts); `changes` events are executed once per distinct
@@ -15,10 +15,9 @@
  * document and the variables alone: no resolver under them reads the context or the viewer
  * (the batch is already what this session may see).
  *
- * Every other subscription executes as Yoga's executor does.
+ * Every other operation executes as Yoga's executor does.
  */
 import {
-  createSourceEventStream,
   execute,
   getOperationAST,
   visit,
@@ -28,7 +27,6 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 
 /** Root subscription fields executed directly. */
 const DIRECT_FIELDS = new Set(['changes', 'progress', 'connectionStateChanges', 'sessionEvents']);
@@ -46,7 +44,7 @@ const onlyFields = (operation: OperationDefinitionNode, fields: Set<string>) =>
  * The operation, when it runs on a socket (over HTTP, Yoga's own executor answers a bad
  * variable with a 400 of its own) and every root field is one executed directly.
  */
-function directOperation(args: ExecutionArgs): OperationDefinitionNode | null {
+export function directOperation(args: ExecutionArgs): OperationDefinitionNode | null {
   if (!(args.contextValue as { socketId?: string | null } | undefined)?.socketId) return null;
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== 'subscription') return null;
@@ -107,59 +105,14 @@ function executeShared(args: ExecutionArgs, key: string, event: unknown): Result
 }
 
 /**
- * The events of `source`, each mapped; `return()` reaches the source at once, even while
- * it waits for its next event (an async generator would wait for that event first).
+ * What the events of `operation` are executed by: null, each on its own; else the key of
+ * its shared results (for SHARED_FIELDS).
  */
-function mapEvents<T, U>(source: AsyncIterable<T>, map: (event: T) => U): AsyncGenerator<U> {
-  const iterator = source[Symbol.asyncIterator]();
-  const next = async (): Promise<IteratorResult<U>> => {
-    const step = await iterator.next();
-    if (step.done) return { done: true, value: undefined };
-    try {
-      return { done: false, value: map(step.value) };
-    } catch (error) {
-      // graphql-ws does not end a stream whose next() rejects: end the source here.
-      await iterator.return?.();
-      throw error;
-    }
-  };
-  const end = async (): Promise<IteratorResult<U>> => {
-    await iterator.return?.();
-    return { done: true, value: undefined };
-  };
-  const mapped = {
-    next,
-    return: end,
-    throw: async (error: unknown) => {
-      await end();
-      throw error;
-    },
-    [Symbol.asyncIterator]: () => mapped,
-  };
-  return mapped as AsyncGenerator<U>;
+export function sharingKey(args: ExecutionArgs, operation: OperationDefinitionNode): string | null {
+  return onlyFields(operation, SHARED_FIELDS) ? operationKey(args, operation) : null;
 }
 
-async function subscribeDirect(args: ExecutionArgs, operation: OperationDefinitionNode) {
-  const source = await createSourceEventStream(args);
-  if (!(Symbol.asyncIterator in source)) return source;
-  if (!onlyFields(operation, SHARED_FIELDS)) {
-    return mapEvents(source, (event) => execute({ ...args, rootValue: event }));
-  }
-  const key = operationKey(args, operation);
-  return mapEvents(source, (event) => executeShared(args, key, event));
-}
-
-/** The Yoga plugin: direct (and shared) execution for the subscriptions that allow it. */
-export function useSharedExecution(): Plugin {
-  return {
-    onSubscribe({ args, subscribeFn, setSubscribeFn }) {
-      if (!directOperation(args)) return;
-      // A later plugin could change the operation: then the ordinary subscribe it is.
-      const subscribe = (final: ExecutionArgs) => {
-        const operation = directOperation(final);
-        return operation ? subscribeDirect(final, operation) : subscribeFn(final as never);
-      };
-      setSubscribeFn(subscribe as never);
-    },
-  };
+/** One event's result: executed, or the one its subscribers of the same key share. */
+export function executeEvent(args: ExecutionArgs, key: string | null, event: unknown): Result {
+  return key === null ? execute({ ...args, rootValue: event }) : executeShared(args, key, event);
 }

@@ -1,6 +1,7 @@
 /**
  * The graphql-ws server on the HTTP server's port and path. Every operation goes through
- * Yoga's envelop (same plugins, same parse/validate caches, same masking as HTTP).
+ * Yoga's envelop (same plugins, same parse/validate caches, same masking as HTTP), but the
+ * gateway's own subscriptions are then subscribed without it (direct-subscriptions.ts).
  * Each socket gets an id and an abort signal; it may declare the sessions it is for in
  * `connectionParams.sessionIds`, and binds a session by subscribing to its streams.
  *
@@ -61,6 +62,9 @@ import { SocketOperations } from './socket-operations.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
 import { withExtensions } from './error-codes.js';
 import { SharedJson } from './shared-json.js';
+import { directOperation } from './shared-execution.js';
+import { DirectSubscriptions } from './direct-subscriptions.js';
+import { syncErrorMasker, type ErrorSink } from './mask-errors.js';
 import { STOPPED } from '../streams/stopped.js';
 
 export interface SocketOptions {
@@ -72,6 +76,10 @@ export interface SocketOptions {
   clock?: Clock;
   /** Default: a pino logger at LOG_LEVEL (info). */
   logger?: Logger;
+  /** True once the gateway shuts down: subscriptions not started yet are refused. */
+  closing?: () => boolean;
+  /** Told the code of every error the sockets' own subscriptions answer (as Yoga's is). */
+  errorSink?: ErrorSink;
 }
 
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
@@ -100,6 +108,7 @@ type Params = Record<string, unknown> | undefined;
 
 interface Deps {
   yoga: GatewayYoga;
+  direct: DirectSubscriptions;
   auth: Authenticator;
   sessions: SessionService;
   limits: GatewayLimits;
@@ -399,8 +408,9 @@ async function executionArgs(deps: Deps, info: SocketInfo, payload: Payload) {
     operationName: payload.operationName,
     variableValues: payload.variables,
     contextValue: await enveloped.contextFactory(),
-    rootValue: enveloped,
   };
+  // The gateway's own subscriptions are subscribed without envelop (and do not keep it).
+  if (!directOperation(args)) args.rootValue = enveloped;
   return args;
 }
 
@@ -550,7 +560,10 @@ export function attachGraphqlWs(
 ) {
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const limits = options.limits ?? createGatewayLimits({ clock: options.clock });
-  const deps: Deps = { yoga, ...services, limits, clock: options.clock ?? systemClock, logger };
+  const closing = options.closing ?? (() => false);
+  const direct = new DirectSubscriptions(closing, syncErrorMasker(logger, options.errorSink));
+  const clock = options.clock ?? systemClock;
+  const deps: Deps = { yoga, direct, ...services, limits, clock, logger };
   const counts = new SocketCounts(limits.maxSocketsPerUser);
   const wss = new WebSocketServer({
     server,
@@ -564,7 +577,11 @@ export function attachGraphqlWs(
     jsonMessageReplacer: json.replacer,
     onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
     execute: (args) => (args.rootValue as Enveloped).execute(args),
-    subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+    subscribe: (args) => {
+      const operation = directOperation(args);
+      if (operation) return deps.direct.subscribe(args, operation);
+      return (args.rootValue as Enveloped).subscribe(args);
+    },
     onConnect: async (ctx) => {
       if (!(await connect(deps, counts, ctx.connectionParams, ctx.extra))) return false;
       watchClientCompletes(ctx.extra.socket, ctx.extra);

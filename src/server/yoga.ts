@@ -9,13 +9,12 @@ import { schema } from './schema.js';
 import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
 import { DocumentCursors, type DocumentCursorContext } from '../schema/document-cursor.js';
 import { useErrorCodes } from './error-codes.js';
-import { syncErrorMasker, type ErrorSink } from './mask-errors.js';
+import { MASKED_MESSAGE, syncErrorMasker, type ErrorSink } from './mask-errors.js';
 import { requestViewer } from './request-viewer.js';
 import { useGraphiQLPage } from './graphiql.js';
 import { GRAPHIQL_EXAMPLES } from './graphiql-tabs.js';
 import type { GatewayLimits } from './limits.js';
 import { useGatewayLimits } from './limits-plugin.js';
-import { useSharedExecution } from './shared-execution.js';
 import {
   useCsrfPrevention,
   useNoIntrospection,
@@ -167,7 +166,10 @@ export function createGatewayYoga(
     healthCheckEndpoint: '/yoga-health',
     // GraphiQL is served by graphiqlPlugins (Yoga's own would send it uncompressed).
     graphiql: false,
-    maskedErrors: { maskError: syncErrorMasker(logger, options.errorSink) },
+    maskedErrors: {
+      maskError: syncErrorMasker(logger, options.errorSink),
+      errorMessage: MASKED_MESSAGE,
+    },
     logging: false,
     plugins: [
       ...graphiqlPlugins(options, logger),
@@ -175,7 +177,6 @@ export function createGatewayYoga(
       ...guardPlugins(options, services),
       // Variable-coercion refusals get BAD_USER_INPUT (graphql-js gives them no code).
       useErrorCodes(),
-      useSharedExecution(),
     ],
     // Yoga's default is 25 MB; this matches the sockets' maxPayload.
     maxRequestBodySize: MAX_REQUEST_BYTES,
