@@ -60,6 +60,8 @@ import {
 } from './limits.js';
 import { SocketOperations } from './socket-operations.js';
 import type { GatewayYoga, SocketInfo } from './yoga.js';
+import type { GatewayContext } from '../schema/context.js';
+import type { DocumentCursorContext } from '../schema/document-cursor.js';
 import { withExtensions } from './error-codes.js';
 import { SharedJson } from './shared-json.js';
 import { directOperation } from './shared-execution.js';
@@ -188,6 +190,19 @@ class OperationAbort {
   }
 }
 
+/** An operation's view of its socket: its own viewer and its own abort controller. */
+class OperationView implements SocketInfo {
+  readonly signal: AbortSignal;
+
+  constructor(
+    readonly id: string,
+    readonly viewer: SocketInfo['viewer'],
+    readonly controller: AbortController,
+  ) {
+    this.signal = controller.signal;
+  }
+}
+
 /**
  * The operation's view of its socket: its own viewer and an abort signal of its own. Every
  * subscribe message admitted to a slot, valid or not, takes one operation from its user's
@@ -222,7 +237,7 @@ async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payl
     return refuse('CANCELLED', 'completed');
   }
   const { controller } = operation;
-  return { ...socket, viewer, signal: controller.signal, controller };
+  return new OperationView(socket.id, viewer, controller);
 }
 
 /**
@@ -379,11 +394,34 @@ async function startOperation(deps: Deps, ctx: { extra: Extra }, id: string, pay
   return Array.isArray(info) ? info : executionArgs(deps, info, payload);
 }
 
+/**
+ * An operation's initial context, with every field Yoga's context building then assigns
+ * (yoga.ts's context, the plugins' extensions) declared from the start: contexts made by
+ * adding them one by one each got a hidden class of their own (hundreds of bytes each, for
+ * as long as a subscription lives).
+ */
+class OperationContext implements ChangesetLimitContext {
+  viewer: GatewayContext['viewer'] = null;
+  core: GatewayContext['core'] | null = null;
+  sessions: GatewayContext['sessions'] | null = null;
+  loaders: GatewayContext['loaders'] | null = null;
+  signal: GatewayContext['signal'] = undefined;
+  operation: GatewayContext['operation'] = null;
+  socketId: GatewayContext['socketId'] = null;
+  documentCursors: DocumentCursorContext['documentCursors'] | null = null;
+
+  constructor(
+    readonly changesetLimiter: ChangesetLimitContext['changesetLimiter'],
+    readonly params: Payload,
+    readonly socket: SocketInfo,
+  ) {}
+}
+
 async function executionArgs(deps: Deps, info: SocketInfo, payload: Payload) {
-  const context: ChangesetLimitContext = { changesetLimiter: deps.limits.changesets };
   // Not graphql-ws's whole context: an operation's context lives as long as it does, and
   // nothing reads graphql-ws's (the socket's viewer and signal are in `socket`).
-  const enveloped = deps.yoga.getEnveloped({ ...context, params: payload, socket: info });
+  const context = new OperationContext(deps.limits.changesets, payload, info);
+  const enveloped = deps.yoga.getEnveloped(context);
   let document;
   try {
     document = enveloped.parse(payload.query);

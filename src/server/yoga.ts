@@ -180,6 +180,7 @@ export function createGatewayYoga(
     ],
     // Yoga's default is 25 MB; this matches the sockets' maxPayload.
     maxRequestBodySize: MAX_REQUEST_BYTES,
+    // A socket operation's initial context declares these fields (ws.ts, OperationContext).
     context: async (initial: YogaInitialContext & SocketInitialContext) => {
       const socket = initial.socket;
       const viewer = socket ? socket.viewer : await httpViewer(services, initial.request);
