@@ -79,13 +79,19 @@ class DirectStream implements AsyncGenerator<ExecutionResult, void> {
     private readonly direct: DirectSubscriptions,
   ) {}
 
-  async next(): Promise<IteratorResult<ExecutionResult, void>> {
-    let step: IteratorResult<unknown>;
-    try {
-      step = await this.source.next();
-    } catch (error) {
-      throw this.direct.failure(error);
-    }
+  // Not async: a waiting subscription holds a promise and its reaction, not a suspended frame.
+  next(): Promise<IteratorResult<ExecutionResult, void>> {
+    return this.source.next().then(
+      (step) => this.resultOf(step),
+      (error: unknown) => {
+        throw this.direct.failure(error);
+      },
+    );
+  }
+
+  private async resultOf(
+    step: IteratorResult<unknown>,
+  ): Promise<IteratorResult<ExecutionResult, void>> {
     if (step.done) return { done: true, value: undefined };
     try {
       const result = await executeEvent(this.args, this.key, step.value);

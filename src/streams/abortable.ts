@@ -6,6 +6,8 @@
  */
 import { STOPPED } from './stopped.js';
 
+const pull = <T>(stream: AsyncGenerator<T>) => stream.next();
+
 class Abortable<T> implements AsyncIterableIterator<T> {
   private readonly inner: Promise<AsyncGenerator<T>>;
 
@@ -18,9 +20,10 @@ class Abortable<T> implements AsyncIterableIterator<T> {
     this.inner.catch(() => undefined);
   }
 
-  async next(): Promise<IteratorResult<T>> {
-    if (this.controller.signal.aborted) return { done: true, value: undefined };
-    return (await this.inner).next();
+  // Not async: a waiting subscription holds a promise and a reaction, not a suspended frame.
+  next(): Promise<IteratorResult<T>> {
+    if (this.controller.signal.aborted) return Promise.resolve({ done: true, value: undefined });
+    return this.inner.then(pull);
   }
 
   async return(): Promise<IteratorResult<T>> {

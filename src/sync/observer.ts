@@ -187,15 +187,18 @@ class ObservedStream<T> {
     return this;
   }
 
-  private async settled(step: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
-    try {
-      const result = await step;
-      if (result.done) this.end();
-      return result;
-    } catch (error) {
-      this.end();
-      throw error;
-    }
+  // Not async: a waiting subscription holds a promise and its reaction, not a suspended frame.
+  private settled(step: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
+    return step.then(
+      (result) => {
+        if (result.done) this.end();
+        return result;
+      },
+      (error: unknown) => {
+        this.end();
+        throw error;
+      },
+    );
   }
 
   private end(): void {
