@@ -87,7 +87,8 @@ export interface SocketOptions {
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
 type Extra = {
   socket: WebSocket;
-  request: IncomingMessage;
+  /** The client's address at the upgrade (the request itself is not kept). */
+  remoteAddress: string | undefined;
   info?: SocketInfo;
   abort?: AbortController;
   /** The socket's running and waiting operations (from its acknowledgement on). */
@@ -221,7 +222,7 @@ async function operationInfo(deps: Deps, extra: Extra, id: string, payload: Payl
       refusal = refuse(error.code, error.message);
     }
   }
-  const limited = takeOperation(deps.limits, callerKey(viewer, extra.request.socket.remoteAddress));
+  const limited = takeOperation(deps.limits, callerKey(viewer, extra.remoteAddress));
   if (limited) return [limited];
   if (refusal) return refusal;
   if (extra.expiresAt != null && extra.expiresAt <= deps.clock.now().getTime()) {
@@ -275,7 +276,7 @@ async function authenticate(auth: Authenticator, params: Params): Promise<Authen
 /** The line of a socket refused at the user's cap of sockets (closed with 4430). */
 function logSocketLimit(deps: Deps, who: Authenticated, extra: Extra): void {
   const userId = who.viewer?.id ?? null;
-  const { remoteAddress } = extra.request.socket;
+  const { remoteAddress } = extra;
   const max = deps.limits.maxSocketsPerUser;
   const line = { event: 'socket.closed', code: SOCKET_LIMIT_CLOSE_CODE, userId, max };
   deps.logger.warn({ ...line, remoteAddress }, 'socket refused: too many sockets for this user');
@@ -292,7 +293,7 @@ function logExpiry(deps: Deps, info: SocketInfo): void {
 
 /** The line of a socket whose `connection_init` token was refused (graphql-ws closes it, 4403). */
 function logAuthFailure(deps: Deps, extra: Extra): false {
-  const { remoteAddress } = extra.request.socket;
+  const { remoteAddress } = extra;
   const line = { event: 'auth.failed', transport: 'socket', code: CloseCode.Forbidden };
   deps.logger.warn({ ...line, remoteAddress }, 'authentication failed at connection_init');
   return false;
@@ -327,7 +328,7 @@ async function connect(deps: Deps, counts: SocketCounts, params: Params, extra: 
   const who = await authenticate(deps.auth, params);
   if (extra.closed) return false;
   if (!who) return logAuthFailure(deps, extra);
-  const key = callerKey(who.viewer, extra.request.socket.remoteAddress);
+  const key = callerKey(who.viewer, extra.remoteAddress);
   if (!counts.open(key)) {
     const max = deps.limits.maxSocketsPerUser;
     logSocketLimit(deps, who, extra);
@@ -514,7 +515,7 @@ function serveSocket(
   logger: Logger,
   json: SharedJson,
 ) {
-  const extra: Extra = { socket, request };
+  const extra: Extra = { socket, remoteAddress: request.socket.remoteAddress };
   const warn = (problem: string) => {
     if (extra.warned) return;
     extra.warned = true;
@@ -624,6 +625,8 @@ export function attachGraphqlWs(
       if (!(await connect(deps, counts, ctx.connectionParams, ctx.extra))) return false;
       watchClientCompletes(ctx.extra.socket, ctx.extra);
       await declareSessions(services.sessions, ctx.connectionParams, ctx.extra.info!);
+      // graphql-ws keeps the params for the socket's life: not the token, checked now.
+      if (ctx.connectionParams) delete (ctx.connectionParams as Record<string, unknown>).authToken;
       return true;
     },
     onClose: (ctx) => {
