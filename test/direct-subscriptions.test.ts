@@ -98,6 +98,20 @@ describe('direct execution of the sessions subscriptions', () => {
     ws.close();
   });
 
+  it('codes a refused variable as every refusal on a socket: BAD_USER_INPUT, no HTTP status', async () => {
+    const alice = await gw.token('alice');
+    const id = await openSession(alice, 'c1');
+    const ws = await RawGraphqlWs.open(gw.gateway.wsUrl, alice);
+    const query = `subscription ($id: ID!, $d: ProgressDirection!) {
+      progress(sessionId: $id, direction: $d, mode: REPORT_INDEFINITELY) { direction } }`;
+    ws.subscribe('p', query, { id, d: 'SIDEWAYS' });
+    const outcome = await ws.ended('p');
+    const [refusal] = outcome.next[0]!.errors!;
+    expect(refusal!.message).toMatch(/\$d.*SIDEWAYS/);
+    expect(refusal!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+    ws.close();
+  });
+
   it("refuses another user's session as the ordinary execution does", async () => {
     const alice = await gw.token('alice');
     const bob = await gw.token('bob');
@@ -138,12 +152,22 @@ describe('DirectSubscriptions', () => {
     resolve,
   });
   let source = events();
+  const event = { shared: true };
+  const sharedEvents = async function* () {
+    yield event;
+  };
   const schema = new GraphQLSchema({
     query: new GraphQLObjectType({ name: 'Query', fields: { x: { type: GraphQLInt } } }),
     subscription: new GraphQLObjectType({
       name: 'Subscription',
       fields: {
         ticks: field(() => source()),
+        // Shared by its subscribers (shared-execution.ts): an event object, a value Int refuses.
+        changes: {
+          type: GraphQLInt,
+          subscribe: () => sharedEvents(),
+          resolve: () => 'not a number',
+        },
         broken: field(
           () => source(),
           (n) => {
@@ -168,6 +192,26 @@ describe('DirectSubscriptions', () => {
     const args = { schema, document, variableValues: variables };
     return { answered, result: direct.subscribe(args, operation) };
   }
+
+  it('masks and counts an error its subscribers share once, as Yoga does', async () => {
+    const answered: unknown[] = [];
+    const sink = { errorAnswered: (code: unknown) => answered.push(code) };
+    const direct = new DirectSubscriptions(
+      () => false,
+      syncErrorMasker(pino({ level: 'silent' }), sink),
+    );
+    const document = parse('subscription { changes }');
+    const args = { schema, document, variableValues: {} };
+    const results = [];
+    for (let i = 0; i < 3; i++) {
+      const subscribed = await direct.subscribe(args, getOperationAST(document)!);
+      const step = await (subscribed as AsyncGenerator<{ errors?: unknown[] }>).next();
+      results.push(step.value!);
+    }
+    expect(results[1]!.errors![0]).toBe(results[0]!.errors![0]);
+    expect(plain(results[2]!.errors![0])).toMatchObject({ message: /Int cannot represent/ });
+    expect(answered).toEqual([undefined]);
+  });
 
   const stream = async (query: string) =>
     (await subscribe(query).result) as AsyncGenerator<{ data?: unknown; errors?: unknown[] }>;

@@ -10,8 +10,13 @@
  * - a refused subscribe (a result, not a stream): its variable-coercion errors coded
  *   (error-codes.ts), then every error masked (mask-errors.ts, as Yoga's masking plugin);
  * - each event's result: its errors masked;
- * - a stream that fails: its error masked, unless it is an abort (Yoga passes those on).
- * The limits plugin's subscribe check is of uploads, which a subscription never holds.
+ * - a stream that fails: its error masked, unless it is an abort (Yoga passes those on;
+ *   none of these streams throws one: they end on their signal).
+ * An error is masked (and counted) once, however many subscribers share it, as Yoga's own
+ * masking does. A refused variable is coded as every refusal on a socket is, without Yoga's
+ * HTTP extension (as `changes` always was; the three other fields had `extensions.http`
+ * from Yoga's executor until they came here). The limits plugin's subscribe check is of
+ * uploads over HTTP, which a socket subscription never is.
  * test/direct-subscriptions.test.ts holds the output to Yoga's own over HTTP.
  */
 import {
@@ -34,6 +39,8 @@ function isAbortError(error: unknown): boolean {
 }
 
 export class DirectSubscriptions {
+  private readonly maskedErrors = new WeakSet<object>();
+
   constructor(
     private readonly closing: () => boolean,
     private readonly maskError: MaskError,
@@ -57,12 +64,20 @@ export class DirectSubscriptions {
   /** The result with its errors masked (a masked one is an Error that serializes as one). */
   masked(result: ExecutionResult): ExecutionResult {
     if (result.errors == null) return result;
-    const errors = result.errors.map((e) => this.maskError(e, MASKED_MESSAGE));
+    const errors = result.errors.map((e) => this.maskOnce(e));
     return { ...result, errors: errors as GraphQLError[] };
   }
 
   failure(error: unknown): unknown {
-    return isAbortError(error) ? error : this.maskError(error, MASKED_MESSAGE);
+    return isAbortError(error) ? error : this.maskOnce(error);
+  }
+
+  /** As Yoga's wrapper of the masker: an error it gave, or passed, is not masked again. */
+  private maskOnce(error: unknown): unknown {
+    if (typeof error === 'object' && error !== null && this.maskedErrors.has(error)) return error;
+    const masked = this.maskError(error, MASKED_MESSAGE);
+    this.maskedErrors.add(masked);
+    return masked;
   }
 }
 
@@ -97,8 +112,9 @@ class DirectStream implements AsyncGenerator<ExecutionResult, void> {
       const result = await executeEvent(this.args, this.key, step.value);
       return { done: false, value: this.direct.masked(result) };
     } catch (error) {
-      // graphql-ws does not end a stream whose next() rejects: end the source here.
-      await this.source.return?.();
+      // graphql-ws does not end a stream whose next() rejects: end the source here (its own
+      // failure to end is not the subscriber's to see: the event's is).
+      await this.source.return?.().catch(() => undefined);
       throw this.direct.failure(error);
     }
   }
