@@ -120,7 +120,8 @@ export async function fanoutRun(
       true,
     );
     const options = { sessionsPerSocket, ack };
-    const setupS = await connectAll(fleet, 'changes', users, settings.warmupChanges + 1, options);
+    const kind = process.env.BENCH_FANOUT_THREE === '1' ? 'three' : 'changes';
+    const setupS = await connectAll(fleet, kind, users, settings.warmupChanges + 1, options);
     note(`set up in ${setupS.toFixed(1)} s; writing`, true);
     const { writer, errors, profiling } = await write(fleet, settings, profile);
     note(`writer done (${errors.length} errors); draining`, true);

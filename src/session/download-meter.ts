@@ -2,7 +2,7 @@
  * Download progress of one session: bytes in its scope from a base version to the latest
  * (transferable) and to what the client acknowledged (transferred), each read forward once.
  */
-import type { SyncStore } from '../store/port.js';
+import type { HistorySource } from '../sync/scope-meter.js';
 import type { Scope } from '../sync/scope.js';
 import { ScopeMeter } from '../sync/scope-meter.js';
 import { progress, type SyncProgress } from './progress.js';
@@ -12,7 +12,7 @@ export class DownloadMeter {
   private acked: ScopeMeter;
 
   constructor(
-    private readonly store: SyncStore,
+    private readonly store: HistorySource,
     private readonly scope: Scope,
     base: number,
     private readonly batchSize: number,

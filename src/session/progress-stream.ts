@@ -22,7 +22,8 @@ import {
 } from './progress.js';
 import { slidingQueue } from '../streams/sliding-queue.js';
 
-type Measure = () => Promise<SyncProgress>;
+/** Progress given the session as it is now. */
+type Measure = (session: SessionRecord) => Promise<SyncProgress>;
 
 async function load(core: SyncCore, id: string): Promise<SessionRecord> {
   const [session] = await core.store.getSessions([id]);
@@ -30,12 +31,10 @@ async function load(core: SyncCore, id: string): Promise<SessionRecord> {
   return session;
 }
 
-function uploadMeasure(core: SyncCore, start: SessionRecord, mode: ProgressMode): Measure {
+function uploadMeasure(start: SessionRecord, mode: ProgressMode): Measure {
   const target = uploadTarget(start);
-  return async () => {
-    const s = await load(core, start.id);
-    return mode === 'REPORT_INDEFINITELY' ? uploadSnapshot(s) : uploadTowards(s, target);
-  };
+  return async (s) =>
+    mode === 'REPORT_INDEFINITELY' ? uploadSnapshot(s) : uploadTowards(s, target);
 }
 
 async function downloadMeasure(
@@ -45,11 +44,11 @@ async function downloadMeasure(
   batch: number,
 ): Promise<Measure> {
   const scope = scopeOf(start.queries, core.permissions({ id: start.userId, roles: [] }));
-  const meter = new DownloadMeter(core.store, scope, start.lastDownloadedServerVersion, batch);
+  // The history from the gateway's shared copy: a version costs each meter no store read.
+  const meter = new DownloadMeter(core, scope, start.lastDownloadedServerVersion, batch);
   const fixedTop =
     mode === 'FOR_CURRENTLY_OUTSTANDING_WORK' ? await core.store.latestVersion() : null;
-  return async () => {
-    const s = await load(core, start.id);
+  return async (s) => {
     const value = await meter.measure(
       s.lastDownloadedServerVersion,
       fixedTop ?? (await core.store.latestVersion()),
@@ -71,18 +70,27 @@ const atLeast = (value: SyncProgress, last: SyncProgress | null): SyncProgress =
       };
 
 /**
- * Wake-ups on the session's updates and, for downloads, on every new server version: a
- * queue of one, so any number of them between two measurements count as one. Listeners,
- * not streams: nothing per subscription but the queue.
+ * Wake-ups on the session's updates (`updated` is told of each) and, for downloads, on
+ * every new server version: a queue of one, so any number of them between two
+ * measurements count as one. Listeners, not streams: nothing per subscription but the queue.
  */
-function wakeOn(core: SyncCore, sessionId: string, direction: Direction, signal: AbortSignal) {
+function wakeOn(
+  core: SyncCore,
+  sessionId: string,
+  direction: Direction,
+  signal: AbortSignal,
+  updated: () => void,
+) {
   const wakes = slidingQueue<void>(1, () => {
     stopFeed();
     stopUpdates();
     signal.removeEventListener('abort', wakes.stop);
   });
   const stopFeed = direction === 'DOWNLOAD' ? core.feed.onAdvance(() => wakes.push()) : () => {};
-  const stopUpdates = core.sessionUpdates.listen(sessionId, () => wakes.push());
+  const stopUpdates = core.sessionUpdates.listen(sessionId, () => {
+    updated();
+    wakes.push();
+  });
   signal.addEventListener('abort', wakes.stop, { once: true });
   return wakes;
 }
@@ -94,16 +102,24 @@ export async function* progressStream(
   mode: ProgressMode,
   signal: AbortSignal,
 ): AsyncGenerator<SyncProgress> {
-  const wakes = wakeOn(core, start.id, direction, signal);
+  // The session is read again only after an update of it (every write of a session is
+  // announced on sessionUpdates, as the waits rely on too), not at every new version.
+  let stale = true;
+  const wakes = wakeOn(core, start.id, direction, signal, () => (stale = true));
   try {
     const measure =
       direction === 'UPLOAD'
-        ? uploadMeasure(core, start, mode)
+        ? uploadMeasure(start, mode)
         : await downloadMeasure(core, start, mode, 500);
     const fixed = mode === 'FOR_CURRENTLY_OUTSTANDING_WORK';
     let last: SyncProgress | null = null;
+    let session = start;
     while (!signal.aborted) {
-      const measured: SyncProgress = await measure();
+      if (stale) {
+        stale = false;
+        session = await load(core, start.id);
+      }
+      const measured: SyncProgress = await measure(session);
       const value: SyncProgress = fixed ? atLeast(measured, last) : measured;
       if (!sameProgress(last, value)) {
         last = value;

@@ -350,12 +350,7 @@ export class SessionService {
       session.queries,
       this.core.permissions({ id: session.userId, roles: [] }),
     );
-    const meter = new DownloadMeter(
-      this.core.store,
-      scope,
-      session.lastDownloadedServerVersion,
-      500,
-    );
+    const meter = new DownloadMeter(this.core, scope, session.lastDownloadedServerVersion, 500);
     const ack = session.lastDownloadedServerVersion;
     return meter.measure(ack, await this.core.store.latestVersion());
   }

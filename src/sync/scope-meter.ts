@@ -10,6 +10,9 @@ import type { Scope } from './scope.js';
 export const changeBytes = (c: DownloadChange): number =>
   Buffer.byteLength(JSON.stringify(c.document)) + c.collection.length + c.id.length;
 
+/** Where a meter reads the history: the store, or the sync core's shared copy of it. */
+export type HistorySource = Pick<SyncStore, 'readHistory'>;
+
 export class ScopeMeter {
   /** Bytes in scope in (from, position]. */
   bytes = 0;
@@ -17,7 +20,7 @@ export class ScopeMeter {
   lastInScope: number;
 
   constructor(
-    private readonly store: SyncStore,
+    private readonly store: HistorySource,
     private readonly scope: Scope,
     private position: number,
     private readonly batchSize: number,

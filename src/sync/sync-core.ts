@@ -31,6 +31,7 @@ import { isAdmin, SYSTEM_USER } from './model.js';
 import type {
   Changeset,
   DocumentKey,
+  HistoryEntry,
   SessionRecord,
   StoredDocument,
   SyncQuery,
@@ -235,6 +236,15 @@ export class SyncCore {
     const updated = await this.store.updateSession(id, { ...patch, updatedAt: this.now() }, expect);
     this.notifySession(id);
     return updated;
+  }
+
+  /**
+   * Up to `limit` history entries after `after`, as the store gives them: from the gateway's
+   * shared copy when it holds some, else from the store (past what the gateway knows, say).
+   */
+  async readHistory(after: number, limit: number): Promise<HistoryEntry[]> {
+    const { entries } = await this.history.read(after, limit);
+    return entries.length > 0 ? entries : this.store.readHistory(after, limit);
   }
 
   /** Tells this gateway's streams and waits, and the other gateways, that a session changed. */
