@@ -4,14 +4,29 @@
  */
 import type { SyncStore } from '../store/port.js';
 import { routeEntry, type DownloadChange } from './download.js';
+import type { HistoryEntry } from './model.js';
 import type { Scope } from './scope.js';
 
-/** The size an entry counts for in download progress: what the client receives. */
-export const changeBytes = (c: DownloadChange): number =>
-  Buffer.byteLength(JSON.stringify(c.document)) + c.collection.length + c.id.length;
+/** Sizes by change: a change routed once for many scopes alike is measured once. */
+const sizes = new WeakMap<DownloadChange, number>();
 
-/** Where a meter reads the history: the store, or the sync core's shared copy of it. */
-export type HistorySource = Pick<SyncStore, 'readHistory'>;
+/** The size an entry counts for in download progress: what the client receives. */
+export function changeBytes(c: DownloadChange): number {
+  let size = sizes.get(c);
+  if (size === undefined) {
+    size = Buffer.byteLength(JSON.stringify(c.document)) + c.collection.length + c.id.length;
+    sizes.set(c, size);
+  }
+  return size;
+}
+
+/**
+ * Where a meter reads the history: the store, or the sync core, which reads its shared copy
+ * of it and routes each entry once for scopes alike (`routed`).
+ */
+export type HistorySource = Pick<SyncStore, 'readHistory'> & {
+  routed?(scope: Scope, h: HistoryEntry): DownloadChange | null;
+};
 
 export class ScopeMeter {
   /** Bytes in scope in (from, position]. */
@@ -35,7 +50,8 @@ export class ScopeMeter {
       if (entries.length === 0) return void (this.position = version);
       for (const h of entries) {
         if (h.version > version) return void (this.position = version);
-        const change = routeEntry(this.scope, h);
+        const { routed } = this.store;
+        const change = routed ? routed.call(this.store, this.scope, h) : routeEntry(this.scope, h);
         if (change) {
           this.bytes += changeBytes(change);
           this.lastInScope = h.version;

@@ -49,7 +49,8 @@ import {
 } from './observer.js';
 import { UserPermissions, type RulesConfig } from './permissions.js';
 import { checkFilter } from './query-match.js';
-import { widenFormerScope } from './scope.js';
+import { widenFormerScope, type Scope } from './scope.js';
+import type { DownloadChange } from './download-batch.js';
 import {
   validateChangesets,
   validateQueries,
@@ -236,6 +237,11 @@ export class SyncCore {
     const updated = await this.store.updateSession(id, { ...patch, updatedAt: this.now() }, expect);
     this.notifySession(id);
     return updated;
+  }
+
+  /** What `scope` sees of `h`, decided once for the gateway's scopes alike (route-memo.ts). */
+  routed(scope: Scope, h: HistoryEntry): DownloadChange | null {
+    return this.routes.routed(scope, h);
   }
 
   /**
