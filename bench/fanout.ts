@@ -120,6 +120,7 @@ export async function fanoutRun(
       true,
     );
     const options = { sessionsPerSocket, ack };
+    // BENCH_FANOUT_THREE=1: progress and connection state too (the floor completes those).
     const kind = process.env.BENCH_FANOUT_THREE === '1' ? 'three' : 'changes';
     const setupS = await connectAll(fleet, kind, users, settings.warmupChanges + 1, options);
     note(`set up in ${setupS.toFixed(1)} s; writing`, true);
