@@ -5,11 +5,12 @@
  * sealed cursor to go on from (it does not tell the ids it passed); bad input names its
  * field; a cursor opens on every gateway with the same secret, over HTTP and sockets.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DOCUMENT_PAGE } from '../src/schema/document-connection.js';
 import { OPERATION_LIMITS } from '../src/server/yoga.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Viewer } from '../src/sync/model.js';
+import type { ScopeCondition } from '../src/sync/scope-condition.js';
 import {
   startTestGateway,
   wsRequest,
@@ -18,11 +19,26 @@ import {
 } from './helpers/gateway.js';
 import { hlc } from './helpers/sync-client.js';
 
-/** The real SQLite store, counting the documents `scanDocuments` reads per request. */
+/**
+ * The real SQLite store, counting the documents `scanDocuments` reads per request. With
+ * `narrow` off it ignores the condition a scan may be narrowed by, as a store may (the
+ * condition says what it may skip, not what it must): then every document is read.
+ */
 class CountingStore extends SqliteStore {
   scanned = 0;
-  override async scanDocuments(collection: string, afterId: string, limit: number) {
-    const page = await super.scanDocuments(collection, afterId, limit);
+  narrow = true;
+  override async scanDocuments(
+    collection: string,
+    afterId: string,
+    limit: number,
+    where?: ScopeCondition,
+  ) {
+    const page = await super.scanDocuments(
+      collection,
+      afterId,
+      limit,
+      this.narrow ? where : undefined,
+    );
     this.scanned += page.length;
     return page;
   }
@@ -169,7 +185,19 @@ describe('documents(collection, first, after)', () => {
     });
   });
 
+  it("reads the caller's documents, not the collection: the read rule narrows the store's scan", async () => {
+    store.scanned = 0;
+    const page = await gw.http<Page>(PAGE, { collection: 'big', first: 10 }, aliceToken);
+    expect(page.errors).toBeUndefined();
+    expect(page.data!.documents.edges.map((e) => e.node._id)).toEqual(['z1', 'z2', 'z3']);
+    expect(page.data!.documents.pageInfo.hasNextPage).toBe(false);
+    expect(store.scanned).toBe(3);
+  });
+
   it('reads at most maxScanned documents per page when few are readable, and goes on from its cursor', async () => {
+    // A store that does not narrow (or a rule that cannot narrow it) reads everything.
+    store.narrow = false;
+    onTestFinished(() => void (store.narrow = true));
     const scans: number[] = [];
     const pages: Page['documents'][] = [];
     let after: string | null = null;

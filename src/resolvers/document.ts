@@ -2,6 +2,7 @@
  * Reading synced documents (for GraphiQL and backend tools), under the read rules: one by
  * id, or a collection's readable documents page by page.
  */
+import { ruleCondition } from '../sync/scope-pushdown.js';
 import { validateCollection } from '../sync/validate.js';
 import { builder } from '../schema/builder.js';
 import { viewerOf } from '../schema/access.js';
@@ -37,9 +38,11 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       validateCollection('collection', args.collection);
+      const permissions = ctx.core.permissions(viewer);
       return readDocumentPage(args, {
         store: ctx.core.store,
-        permissions: ctx.core.permissions(viewer),
+        permissions,
+        where: ruleCondition(permissions.readRule(args.collection)),
         cursors: cursorsOf(ctx),
         signal: ctx.signal,
       });

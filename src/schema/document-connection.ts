@@ -7,6 +7,7 @@
 import { badInput } from '../errors.js';
 import type { JsonObject, StoredDocument } from '../sync/model.js';
 import type { UserPermissions } from '../sync/permissions.js';
+import type { ScopeCondition } from '../sync/scope-condition.js';
 import { builder } from './builder.js';
 import type { DocumentCursors } from './document-cursor.js';
 
@@ -58,8 +59,19 @@ export interface DocumentPageArgs {
 export interface DocumentPageDeps {
   /** The store's `scanDocuments`: existing documents of a collection in id order. */
   store: {
-    scanDocuments(collection: string, afterId: string, limit: number): Promise<StoredDocument[]>;
+    scanDocuments(
+      collection: string,
+      afterId: string,
+      limit: number,
+      where?: ScopeCondition,
+    ): Promise<StoredDocument[]>;
   };
+  /**
+   * What the store may narrow the scan by: the caller's read rule as a store condition
+   * (sync/scope-pushdown.ts), so a page reads the caller's documents, not the collection's.
+   * A store may still return others; `permissions` decides each one.
+   */
+  where?: ScopeCondition;
   permissions: Pick<UserPermissions, 'canRead'>;
   cursors: DocumentCursors;
   /** Aborts when the caller goes away: the scan stops between batches. */
@@ -92,7 +104,7 @@ export async function readDocumentPage(
   scan: while (scanned < DOCUMENT_PAGE.maxScanned) {
     deps.signal?.throwIfAborted();
     const limit = Math.min(DOCUMENT_PAGE.scanBatch, DOCUMENT_PAGE.maxScanned - scanned);
-    const batch = await deps.store.scanDocuments(collection, position, limit);
+    const batch = await deps.store.scanDocuments(collection, position, limit, deps.where);
     const ended = batch.length < limit;
     for (const [index, stored] of batch.entries()) {
       scanned += 1;
