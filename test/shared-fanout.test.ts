@@ -51,7 +51,9 @@ async function rawSubscriber(
 ) {
   const socket = new WebSocket(gw.gateway.wsUrl, 'graphql-transport-ws');
   const payloads: string[] = [];
-  socket.on('message', (data) => {
+  socket.on('message', (data, isBinary) => {
+    // Text frames only, whether the gateway sent a string or its shared bytes.
+    if (isBinary) payloads.push('a binary frame');
     const text = String(data);
     const prefix = '{"id":"s","type":"next","payload":';
     if (text.startsWith(prefix)) payloads.push(text.slice(prefix.length, -1));

@@ -56,6 +56,20 @@ describe('SharedJson', () => {
     expect(send(json, error)).toBe(JSON.stringify(error));
   });
 
+  it('gives the bytes of the same messages, the payload encoded once from its second use', () => {
+    const json = new SharedJson();
+    const result = { data: { changes: { text: 'é "quoted"\u2028 ☃', n: [1, 2.5, null] } } };
+    const sent = ['1', 'op-2', 'é3'].map((id) =>
+      json.encoded(JSON.stringify({ id, type: 'next', payload: result }, json.replacer)),
+    );
+    expect(typeof sent[0]).toBe('string');
+    expect(sent.slice(1).every((m) => Buffer.isBuffer(m))).toBe(true);
+    expect(sent.map((m) => m.toString())).toEqual(
+      ['1', 'op-2', 'é3'].map((id) => graphqlWsNext(id, result)),
+    );
+    expect(json.encoded('{"type":"ping"}')).toBe('{"type":"ping"}');
+  });
+
   it('never puts one payload into another message', () => {
     const json = new SharedJson();
     JSON.stringify({ id: '1', type: 'next', payload: { data: 1 } }, json.replacer);

@@ -22,9 +22,18 @@ function nextPayload(result: WithErrors): unknown {
   return errors ? { ...rest, errors: errors.map((e) => e.toJSON?.() ?? e) } : rest;
 }
 
+/** A payload's JSON, and its UTF-8 bytes once a second message carries it. */
+interface Shared {
+  json: string;
+  uses: number;
+  bytes: Buffer | null;
+}
+
+const CLOSE = Buffer.from('}');
+
 export class SharedJson {
-  private readonly cache = new WeakMap<object, string>();
-  private pending: string | null = null;
+  private readonly cache = new WeakMap<object, Shared>();
+  private pending: Shared | null = null;
 
   /** graphql-ws's `jsonMessageReplacer` (JSON.stringify calls it with the holder as `this`). */
   readonly replacer = (() => {
@@ -44,18 +53,39 @@ export class SharedJson {
 
   /** The message `data` with the payload's JSON in place of the marker. */
   inline(data: string): string {
-    const json = this.pending;
-    this.pending = null;
-    if (json === null || !data.endsWith(MARK_END)) return data;
-    return `${data.slice(0, -MARK_END.length)}${json}}`;
+    const shared = this.take(data);
+    return shared ? `${data.slice(0, -MARK_END.length)}${shared.json}}` : data;
   }
 
-  private jsonOf(value: object, type: string): string {
-    let json = this.cache.get(value);
-    if (json === undefined) {
-      json = JSON.stringify(type === 'next' ? nextPayload(value as WithErrors) : value);
-      this.cache.set(value, json);
+  /**
+   * As `inline`, as the UTF-8 bytes a socket sends, for a payload sent more than once: its
+   * bytes are encoded once and copied into each message (no string of the whole message,
+   * and no encoding of it, per socket).
+   */
+  encoded(data: string): string | Buffer {
+    const shared = this.take(data);
+    if (!shared) return data;
+    const head = data.slice(0, -MARK_END.length);
+    if (shared.uses < 2) return `${head}${shared.json}}`;
+    shared.bytes ??= Buffer.from(shared.json);
+    return Buffer.concat([Buffer.from(head), shared.bytes, CLOSE]);
+  }
+
+  /** The payload the last stringify set aside, if `data` is that message. */
+  private take(data: string): Shared | null {
+    const shared = this.pending;
+    this.pending = null;
+    return shared !== null && data.endsWith(MARK_END) ? shared : null;
+  }
+
+  private jsonOf(value: object, type: string): Shared {
+    let shared = this.cache.get(value);
+    if (shared === undefined) {
+      const json = JSON.stringify(type === 'next' ? nextPayload(value as WithErrors) : value);
+      shared = { json, uses: 0, bytes: null };
+      this.cache.set(value, shared);
     }
-    return json;
+    shared.uses += 1;
+    return shared;
   }
 }

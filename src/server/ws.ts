@@ -545,10 +545,11 @@ function serveSocket(
       protocol: socket.protocol,
       send: (message) => {
         // First, synchronously after graphql-ws stringified it: the payload's shared bytes.
-        const data = json.inline(message);
+        const data = json.encoded(message);
         return new Promise<void>((resolve, reject) => {
           if (socket.readyState !== socket.OPEN) return resolve();
-          socket.send(data, (error) => (error ? reject(error) : resolve()));
+          // A text frame, whether the message is a string or its UTF-8 bytes.
+          socket.send(data, { binary: false }, (error) => (error ? reject(error) : resolve()));
         });
       },
       close: (code, reason) => {

@@ -294,12 +294,12 @@ async function* sendHistory(
   const { entries, latest } = await deps.history.read(at.cursor, deps.batchSize);
   if (historyLost(at.cursor, entries, latest)) return null;
   deps.feed.advance(latest);
-  const changes = entries
-    .map((h) => {
-      const former = formerFor(f.former, h);
-      return former ? routeEntry(scope, h, former) : deps.routes.routed(scope, h);
-    })
-    .filter((c): c is DownloadChange => c !== null);
+  const changes: DownloadChange[] = [];
+  for (const h of entries) {
+    const former = formerFor(f.former, h);
+    const change = former ? routeEntry(scope, h, former) : deps.routes.routed(scope, h);
+    if (change !== null) changes.push(change);
+  }
   const to = entries.length > 0 ? entries[entries.length - 1]!.version : at.cursor;
   const caughtUp = entries.length < deps.batchSize;
   const versions = { queriesVersion: f.scopeVersion! };

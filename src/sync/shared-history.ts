@@ -38,6 +38,8 @@ export class SharedHistory {
   private bytes = 0;
   private start: number | null = null;
   private loading: Promise<void> | null = null;
+  /** Answers of `heldRead` while `end` and `head` are these. */
+  private reads = { end: -1, head: -1, by: new Map<string, HistoryRead>() };
 
   constructor(
     private readonly store: Pick<SyncStore, 'readHistory' | 'latestVersion'>,
@@ -54,17 +56,42 @@ export class SharedHistory {
   }
 
   /** Up to `limit` entries after `after`: from memory when held, else from the store. */
-  async read(after: number, limit: number): Promise<HistoryRead> {
+  read(after: number, limit: number): Promise<HistoryRead> {
+    // Caught up (as catchUp would find) and held: no async step of its own per reader.
+    if (this.start !== null && this.end >= this.feed.latest && this.holds(after)) {
+      return Promise.resolve(this.heldRead(after, limit));
+    }
+    return this.readAfterCatchUp(after, limit);
+  }
+
+  private async readAfterCatchUp(after: number, limit: number): Promise<HistoryRead> {
     await this.catchUp();
     // Held, and holding everything the feed knows of (else the store says what is lost).
-    if (this.start !== null && after >= this.start && after <= this.end) {
-      if (this.end >= this.feed.latest) {
-        const from = this.head + after - this.start;
-        return { entries: this.held.slice(from, from + limit), latest: this.end };
-      }
-    }
+    if (this.holds(after) && this.end >= this.feed.latest) return this.heldRead(after, limit);
     const latest = await this.store.latestVersion();
     return { entries: await this.store.readHistory(after, limit), latest };
+  }
+
+  private holds(after: number): boolean {
+    return this.start !== null && after >= this.start && after <= this.end;
+  }
+
+  /**
+   * Held entries after `after`. Streams caught up together ask for the same ones: an
+   * answer is given again while nothing was added or dropped (readers never change it).
+   */
+  private heldRead(after: number, limit: number): HistoryRead {
+    if (this.reads.end !== this.end || this.reads.head !== this.head || this.reads.by.size > 64) {
+      this.reads = { end: this.end, head: this.head, by: new Map() };
+    }
+    const key = `${after}:${limit}`;
+    let read = this.reads.by.get(key);
+    if (!read) {
+      const from = this.head + after - this.start!;
+      read = { entries: this.held.slice(from, from + limit), latest: this.end };
+      this.reads.by.set(key, read);
+    }
+    return read;
   }
 
   /** Loads what the feed knows is committed and is not held yet; one load at a time. */
@@ -97,6 +124,7 @@ export class SharedHistory {
 
   private restart(start: number): void {
     [this.held, this.sizes, this.head, this.bytes, this.start] = [[], [], 0, 0, start];
+    this.reads = { end: -1, head: -1, by: new Map() };
   }
 
   private hold(h: HistoryEntry): void {
