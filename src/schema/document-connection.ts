@@ -5,9 +5,10 @@
  * with hasNextPage and a cursor to go on from, never a request that reads everything.
  */
 import { badInput } from '../errors.js';
-import type { JsonObject, StoredDocument } from '../sync/model.js';
+import type { JsonObject } from '../sync/model.js';
 import type { UserPermissions } from '../sync/permissions.js';
 import type { ScopeCondition } from '../sync/scope-condition.js';
+import type { SyncCore } from '../sync/sync-core.js';
 import { builder } from './builder.js';
 import type { DocumentCursors } from './document-cursor.js';
 
@@ -58,14 +59,7 @@ export interface DocumentPageArgs {
 
 export interface DocumentPageDeps {
   /** The store's `scanDocuments`: existing documents of a collection in id order. */
-  store: {
-    scanDocuments(
-      collection: string,
-      afterId: string,
-      limit: number,
-      where?: ScopeCondition,
-    ): Promise<StoredDocument[]>;
-  };
+  store: Pick<SyncCore['store'], 'scanDocuments'>;
   /**
    * What the store may narrow the scan by: the caller's read rule as a store condition
    * (sync/scope-pushdown.ts), so a page reads the caller's documents, not the collection's.
