@@ -5,7 +5,7 @@
  *
  * graphql-ws stringifies a message and hands the string to the socket's `send` in one
  * synchronous step. The replacer swaps the message's payload for a marker and keeps the
- * payload's JSON; `inline`, first thing in `send`, puts that JSON where the marker is.
+ * payload's JSON; `encoded`, first thing in `send`, puts that JSON where the marker is.
  * The bytes are those graphql-ws would send: a `next` payload is the result with its
  * errors last, as graphql-ws writes it.
  */
@@ -51,16 +51,11 @@ export class SharedJson {
     return MARK;
   }
 
-  /** The message `data` with the payload's JSON in place of the marker. */
-  inline(data: string): string {
-    const shared = this.take(data);
-    return shared ? `${data.slice(0, -MARK_END.length)}${shared.json}}` : data;
-  }
-
   /**
-   * As `inline`, as the UTF-8 bytes a socket sends, for a payload sent more than once: its
-   * bytes are encoded once and copied into each message (no string of the whole message,
-   * and no encoding of it, per socket).
+   * The message `data` with the payload's JSON in place of the marker; for a payload sent
+   * more than once, as the UTF-8 bytes a socket sends: its bytes are encoded once and
+   * copied into each message (no string of the whole message, and no encoding of it, per
+   * socket).
    */
   encoded(data: string): string | Buffer {
     const shared = this.take(data);

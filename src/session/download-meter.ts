@@ -2,9 +2,8 @@
  * Download progress of one session: bytes in its scope from a base version to the latest
  * (transferable) and to what the client acknowledged (transferred), each read forward once.
  */
-import type { HistorySource } from '../sync/scope-meter.js';
 import type { Scope } from '../sync/scope.js';
-import { ScopeMeter } from '../sync/scope-meter.js';
+import { ScopeMeter, type HistorySource } from '../sync/scope-meter.js';
 import { progress, type SyncProgress } from './progress.js';
 
 export class DownloadMeter {

@@ -43,6 +43,10 @@ export class ScopeMeter {
     this.lastInScope = position;
   }
 
+  private route(h: HistoryEntry): DownloadChange | null {
+    return this.store.routed ? this.store.routed(this.scope, h) : routeEntry(this.scope, h);
+  }
+
   /** Reads forward to `version`. */
   async advanceTo(version: number): Promise<void> {
     while (this.position < version) {
@@ -50,8 +54,7 @@ export class ScopeMeter {
       if (entries.length === 0) return void (this.position = version);
       for (const h of entries) {
         if (h.version > version) return void (this.position = version);
-        const { routed } = this.store;
-        const change = routed ? routed.call(this.store, this.scope, h) : routeEntry(this.scope, h);
+        const change = this.route(h);
         if (change) {
           this.bytes += changeBytes(change);
           this.lastInScope = h.version;

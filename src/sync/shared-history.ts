@@ -58,7 +58,7 @@ export class SharedHistory {
   /** Up to `limit` entries after `after`: from memory when held, else from the store. */
   read(after: number, limit: number): Promise<HistoryRead> {
     // Caught up (as catchUp would find) and held: no async step of its own per reader.
-    if (this.start !== null && this.end >= this.feed.latest && this.holds(after)) {
+    if (this.servesFromMemory(after)) {
       return Promise.resolve(this.heldRead(after, limit));
     }
     return this.readAfterCatchUp(after, limit);
@@ -66,14 +66,15 @@ export class SharedHistory {
 
   private async readAfterCatchUp(after: number, limit: number): Promise<HistoryRead> {
     await this.catchUp();
-    // Held, and holding everything the feed knows of (else the store says what is lost).
-    if (this.holds(after) && this.end >= this.feed.latest) return this.heldRead(after, limit);
+    if (this.servesFromMemory(after)) return this.heldRead(after, limit);
     const latest = await this.store.latestVersion();
     return { entries: await this.store.readHistory(after, limit), latest };
   }
 
-  private holds(after: number): boolean {
-    return this.start !== null && after >= this.start && after <= this.end;
+  /** Held, and holding everything the feed knows of (else the store says what is lost). */
+  private servesFromMemory(after: number): boolean {
+    const held = this.start !== null && after >= this.start && after <= this.end;
+    return held && this.end >= this.feed.latest;
   }
 
   /**
