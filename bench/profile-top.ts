@@ -58,3 +58,36 @@ export function topSelfTime(path: string, count = 25): string {
   const head = `${path}: ${(total / 1e6).toFixed(1)} s profiled, busy ${pct(busy, total)}`;
   return `${head}\n${table([['self time', 'ms', '% all', '% busy'], ...rows])}`;
 }
+
+/** A sampling heap profile's node (the inspector's format): bytes allocated in the frame. */
+interface AllocationNode {
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: AllocationNode[];
+}
+
+/** The top `count` functions by bytes allocated (sampled), with their share of all. */
+export function topAllocations(path: string, count = 25): string {
+  const { head } = JSON.parse(readFileSync(path, 'utf8')) as { head: AllocationNode };
+  const bytes = new Map<string, number>();
+  const visit = (node: AllocationNode) => {
+    const key = label({ id: 0, callFrame: node.callFrame });
+    bytes.set(key, (bytes.get(key) ?? 0) + node.selfSize);
+    node.children.forEach(visit);
+  };
+  visit(head);
+  const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+  const top = [...bytes].sort((a, b) => b[1] - a[1]).slice(0, count);
+  const rows = top.map(([name, n]) => [
+    name,
+    `${(n / 2 ** 20).toFixed(0)} MiB`,
+    `${((n / total) * 100).toFixed(1)}%`,
+  ]);
+  const headLine = `${path}: ${(total / 2 ** 30).toFixed(2)} GiB allocated (sampled)`;
+  return `${headLine}\n${table([['allocated in', 'MiB', '%'], ...rows])}`;
+}
+
+/** The top of a CPU profile (.cpuprofile) or an allocation profile (.heapprofile). */
+export function topOfProfile(path: string, count = 25): string {
+  return path.endsWith('.heapprofile') ? topAllocations(path, count) : topSelfTime(path, count);
+}

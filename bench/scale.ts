@@ -1,11 +1,13 @@
 /**
  * The scale scenarios of `npm run bench` (issue 14): fan-out at several session counts and
  * memory per session, each beside its floor; their repetitions, log lines, summary rows and
- * results. BENCH_PROFILE=1 profiles the gateway in the first fan-out repetition.
+ * results. BENCH_PROFILE=1 profiles the gateway in the first fan-out repetition
+ * (BENCH_PROFILE=alloc: its allocations).
  */
 import { fanoutRep, type FanoutRep, type FanoutSettings } from './fanout.js';
 import { memoryRep, type MemoryRep, type MemorySettings } from './memory.js';
-import { topSelfTime } from './profile-top.js';
+import { topOfProfile } from './profile-top.js';
+import { PROFILE_EXT } from './profiler.js';
 import { fmt, median, medianOf, spread } from './stats.js';
 
 const sizesEnv = process.env.BENCH_FANOUT_SIZES;
@@ -23,7 +25,7 @@ export const MEMORY: MemorySettings = {
   warmupSockets: 50,
   settleMs: 2000,
 };
-const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE = PROFILE_EXT !== null;
 
 /** Per size, the fan-out repetitions. */
 export type FanoutReps = Record<number, FanoutRep[]>;
@@ -45,7 +47,7 @@ function logFanout(rep: number, size: number, r: FanoutRep): void {
 }
 
 function profilePath(rep: number, size: number): string | null {
-  return PROFILE && rep === 0 ? `.bench/fanout-gateway-${size}.cpuprofile` : null;
+  return PROFILE && rep === 0 ? `.bench/fanout-gateway-${size}${PROFILE_EXT}` : null;
 }
 
 export async function runFanout(reps: number): Promise<FanoutReps> {
@@ -63,7 +65,7 @@ export async function runFanout(reps: number): Promise<FanoutReps> {
       const r = await fanoutRep(size, FANOUT, profile);
       out[size]!.push(r);
       logFanout(rep, size, r);
-      if (profile) console.log(`\n${topSelfTime(profile, 25)}\n`);
+      if (profile) console.log(`\n${topOfProfile(profile, 25)}\n`);
     }
   }
   return out;

@@ -14,8 +14,8 @@ import type { ClientProcess } from './client-driver.js';
 import { batchedInsertRate } from './floor.js';
 import { startBenchGateway, type BenchGateway, type GroupStats } from './gateway.js';
 import { inclusiveTable, type FramePattern } from './profile-inclusive.js';
-import { topSelfTime } from './profile-top.js';
-import { startProfile, stopProfile } from './profiler.js';
+import { topOfProfile } from './profile-top.js';
+import { PROFILE_EXT, startProfile, stopProfile } from './profiler.js';
 
 export interface ThroughputSettings {
   clients: number;
@@ -147,7 +147,7 @@ export const UPLOAD_PATH: FramePattern[] = [
   { label: 'socket send (ws)', name: 'send', file: 'ws/lib/websocket' },
 ];
 
-const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE = PROFILE_EXT !== null;
 let profiled = false;
 
 export async function throughputRep(
@@ -155,7 +155,7 @@ export async function throughputRep(
   settings: ThroughputSettings,
 ): Promise<ThroughputRep> {
   const gw = await startBenchGateway();
-  const profile = PROFILE && !profiled ? '.bench/throughput-gateway.cpuprofile' : null;
+  const profile = PROFILE && !profiled ? `.bench/throughput-gateway${PROFILE_EXT}` : null;
   profiled ||= profile !== null;
   try {
     const perChangeset = settings.changes ?? 1;
@@ -163,7 +163,7 @@ export async function throughputRep(
     const { start, end, clientCpu } = await runLoad(proc, gw, settings, profile);
     const rep = { ...summarize(start, end, settings.clients, perChangeset), clientCpu };
     if (profile) {
-      console.log(`\n${topSelfTime(profile, 30)}\n`);
+      console.log(`\n${topOfProfile(profile, 30)}\n`);
       console.log(`${inclusiveTable(profile, UPLOAD_PATH, rep.changesets, 'changeset')}\n`);
     }
     return rep;

@@ -3,7 +3,7 @@
  * ownership rule; a change wakes the streams it can concern, not all of them; the others'
  * cursors still move when their refresh falls due; every client equals the server.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { seededRandom } from './helpers/seeded.js';
@@ -81,6 +81,12 @@ describe('selective wake', () => {
       expect(c.docs).toEqual(await serverView(USERS[u]!));
       expect([...c.deliveries.values()].every((n) => n === 1)).toBe(true);
     }
+
+    // A stream's waiter stays indexed between its waits, and goes when the stream ends.
+    const feed = gw.gateway.core.feed;
+    expect(index.indexedCount).toBe(USERS.length);
+    clients.forEach((c) => c.stopDownload());
+    await vi.waitFor(() => expect([index.indexedCount, feed.sessionsHeld]).toEqual([0, 0]));
   });
 
   it('wakes every stream following a collection it may read whole', async () => {

@@ -265,6 +265,26 @@ describe('wake index', () => {
     expect([w.woken, next.woken]).toEqual([[null], [null]]);
   });
 
+  it('keeps a waiter indexed between its waits, by the interest it waits with now', async () => {
+    const { index, commit } = setup();
+    const w = { ...waiter(0, owner('u1')), after: 0 };
+    index.add(w);
+    await commit([null, { ownerId: 'u1' }]);
+    expect([w.woken, index.size, index.indexedCount]).toEqual([[null], 0, 1]);
+    // Not waiting: an entry that concerns it wakes it no more.
+    await commit([null, { ownerId: 'u1' }]);
+    expect(w.woken).toEqual([null]);
+    // Waits again, now with another interest: only that one wakes it.
+    Object.assign(w, { after: 2, interest: owner('u2') });
+    index.add(w);
+    await commit([null, { ownerId: 'u1' }]);
+    expect(w.woken).toEqual([null]);
+    await commit([null, { ownerId: 'u2' }]);
+    expect([w.woken, index.indexedCount]).toEqual([[null, null], 1]);
+    index.remove(w);
+    expect([index.size, index.indexedCount]).toEqual([0, 0]);
+  });
+
   it('reads nothing while no one waits', async () => {
     const { index, history } = setup();
     let reads = 0;

@@ -3,15 +3,19 @@
  * session's scope changes. Holds one waiter per waiting stream and nothing else, so a
  * slow stream costs no memory here: it reads the history itself when it is ready.
  * A stream that says what it is interested in waits in the wake index (wake-index.ts),
- * which wakes it only for the entries that can concern it.
+ * which wakes it only for the entries that can concern it. A stream waits again and again
+ * through one `StreamWaiter`, registered once for its life (by session, by signal, in the
+ * index): a wait arms it, a wake disarms it.
  */
 import type { Interest } from './interest.js';
 import { addTo, removeFrom } from '../streams/set-map.js';
 import type { IndexedWaiter, WakeIndex } from './wake-index.js';
 
 interface Waiter extends IndexedWaiter {
-  sessionId: string;
-  signal: AbortSignal;
+  readonly sessionId: string;
+  readonly signal: AbortSignal;
+  /** Its signal aborted: wakes it if waiting, and forgets it. */
+  end(): void;
 }
 
 /** What a stream that waits selectively is interested in, and when its refresh is due. */
@@ -57,6 +61,11 @@ export class ChangeFeed {
     return () => this.listeners.delete(listener);
   }
 
+  /** Sessions with a waiter registered, waiting or not (to prove that nothing leaks). */
+  get sessionsHeld(): number {
+    return this.bySession.size;
+  }
+
   /** Listeners registered (to prove that nothing leaks). */
   get listenerCount(): number {
     return this.listeners.size;
@@ -91,9 +100,7 @@ export class ChangeFeed {
     signal: AbortSignal,
     selective?: Selective,
   ): Promise<number | null> {
-    if (this.latestVersion > after || this.pokeCount(sessionId) !== seenPokes || signal.aborted) {
-      return Promise.resolve(null);
-    }
+    if (this.ready(after, sessionId, seenPokes, signal)) return Promise.resolve(null);
     return new Promise<number | null>((resolve) => {
       const waiter: Waiter = {
         after,
@@ -105,12 +112,48 @@ export class ChangeFeed {
           this.forget(waiter);
           resolve(skipTo);
         },
+        end: () => waiter.wake(null),
       };
-      addTo(this.bySession, sessionId, waiter);
-      this.watch(signal, waiter);
-      if (selective && this.index) this.index.add(waiter);
-      else this.waiters.add(waiter);
+      this.register(waiter);
+      this.arm(waiter, selective);
     });
+  }
+
+  /** The waiter a stream waits through for its whole life (until `signal` aborts). */
+  waiter(sessionId: string, signal: AbortSignal): StreamWaiter {
+    const waiter = new StreamWaiter(this, sessionId, signal);
+    if (!signal.aborted) this.register(waiter);
+    return waiter;
+  }
+
+  /** Whether a wait after `after`, having seen `seenPokes`, is over before it starts. */
+  ready(after: number, sessionId: string, seenPokes: number, signal: AbortSignal): boolean {
+    return this.latestVersion > after || this.pokeCount(sessionId) !== seenPokes || signal.aborted;
+  }
+
+  /** @internal Puts a waiter where a new version (or the index) wakes it. */
+  arm(waiter: Waiter, selective: Selective | undefined): void {
+    if (selective && this.index) this.index.add(waiter);
+    else this.waiters.add(waiter);
+  }
+
+  /** @internal Stops a woken waiter waiting; a stream's stays registered. */
+  disarm(waiter: Waiter): void {
+    this.waiters.delete(waiter);
+    this.index?.disarm(waiter);
+  }
+
+  /** @internal Forgets a waiter: woken by a poke and by its signal no more. */
+  forget(waiter: Waiter): void {
+    this.waiters.delete(waiter);
+    this.bySignal.get(waiter.signal)?.delete(waiter);
+    this.index?.remove(waiter);
+    removeFrom(this.bySession, waiter.sessionId, waiter);
+  }
+
+  private register(waiter: Waiter): void {
+    addTo(this.bySession, waiter.sessionId, waiter);
+    this.watch(waiter.signal, waiter);
   }
 
   /** Wakes the waiter when its signal aborts, through the signal's one listener. */
@@ -119,14 +162,50 @@ export class ChangeFeed {
     if (known) return void known.add(waiter);
     const waiters = new Set([waiter]);
     this.bySignal.set(signal, waiters);
-    const abort = () => [...waiters].forEach((w) => w.wake(null));
+    const abort = () => [...waiters].forEach((w) => w.end());
     signal.addEventListener('abort', abort, { once: true });
   }
+}
 
-  private forget(waiter: Waiter): void {
-    this.waiters.delete(waiter);
-    this.bySignal.get(waiter.signal)?.delete(waiter);
-    this.index?.remove(waiter);
-    removeFrom(this.bySession, waiter.sessionId, waiter);
+/**
+ * One stream's waits: registered with the feed once, armed by each `wait`, disarmed by each
+ * wake; forgotten when its signal aborts. A class: no closures per wait.
+ */
+export class StreamWaiter implements Waiter {
+  after = 0;
+  interest: Interest = NO_INTEREST;
+  refreshAt = Infinity;
+  private resolve: ((skipTo: number | null) => void) | null = null;
+
+  constructor(
+    private readonly feed: ChangeFeed,
+    readonly sessionId: string,
+    readonly signal: AbortSignal,
+  ) {}
+
+  /** As `ChangeFeed.wait`, for this stream (one wait at a time). */
+  wait(after: number, seenPokes: number, selective?: Selective): Promise<number | null> {
+    if (this.feed.ready(after, this.sessionId, seenPokes, this.signal))
+      return Promise.resolve(null);
+    this.after = after;
+    this.interest = selective?.interest ?? NO_INTEREST;
+    this.refreshAt = selective?.refreshAt ?? Infinity;
+    return new Promise<number | null>((resolve) => {
+      this.resolve = resolve;
+      this.feed.arm(this, selective);
+    });
+  }
+
+  wake(skipTo: number | null): void {
+    const resolve = this.resolve;
+    if (resolve === null) return;
+    this.resolve = null;
+    this.feed.disarm(this);
+    resolve(skipTo);
+  }
+
+  end(): void {
+    this.wake(null);
+    this.feed.forget(this);
   }
 }

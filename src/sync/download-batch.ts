@@ -31,7 +31,7 @@ export interface DownloadDeps {
   store: SyncStore;
   feed: ChangeFeed;
   /** The recent history, read once per gateway for every stream. */
-  history: Pick<SharedHistory, 'read'>;
+  history: Pick<SharedHistory, 'read' | 'readHeld'>;
   /** Makes batches; live ones shared between the streams that send the same (batch-memo.ts). */
   batches: { make: typeof makeBatch };
   /** What a scope sees of an entry, shared by equal scopes (route-memo.ts). */

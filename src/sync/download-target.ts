@@ -4,7 +4,7 @@
  * history after that was compacted (the client must bootstrap everything again).
  */
 import type { SyncStore } from '../store/port.js';
-import { historyLost } from './download.js';
+import { historyLost } from './route-entry.js';
 import type { SessionRecord } from './model.js';
 import type { UserPermissions } from './permissions.js';
 import { scopeOf } from './scope.js';

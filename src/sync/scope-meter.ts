@@ -3,7 +3,8 @@
  * batches: constant memory however far behind the client is.
  */
 import type { SyncStore } from '../store/port.js';
-import { routeEntry, type DownloadChange } from './download.js';
+import type { DownloadChange } from './download-batch.js';
+import { routeEntry } from './route-entry.js';
 import type { HistoryEntry } from './model.js';
 import type { Scope } from './scope.js';
 

@@ -57,11 +57,16 @@ export class SharedHistory {
 
   /** Up to `limit` entries after `after`: from memory when held, else from the store. */
   read(after: number, limit: number): Promise<HistoryRead> {
-    // Caught up (as catchUp would find) and held: no async step of its own per reader.
-    if (this.servesFromMemory(after)) {
-      return Promise.resolve(this.heldRead(after, limit));
-    }
-    return this.readAfterCatchUp(after, limit);
+    const held = this.readHeld(after, limit);
+    return held ? Promise.resolve(held) : this.readAfterCatchUp(after, limit);
+  }
+
+  /**
+   * What `read` would answer, when it answers from memory at once (caught up, as catchUp
+   * would find, and held); null when it would wait for a load or the store.
+   */
+  readHeld(after: number, limit: number): HistoryRead | null {
+    return this.servesFromMemory(after) ? this.heldRead(after, limit) : null;
   }
 
   private async readAfterCatchUp(after: number, limit: number): Promise<HistoryRead> {

@@ -10,6 +10,10 @@
  *   advance(v) ──▶ read (checked, v] once ──▶ per entry: candidates by collection and
  *     by value ──▶ `concerns` ──▶ wake(null)
  *   passed by, refresh due ──▶ wake(checked)
+ *
+ * A waiter is indexed by its interest once, and stays indexed while it waits with the same
+ * interest (a stream waits with its scope's, again and again): each wait only arms it, each
+ * wake disarms it; `remove` takes it out.
  */
 import type { Clock } from '../clock.js';
 import { concerns, scalarKey, valuesAt, type Interest } from './interest.js';
@@ -44,6 +48,9 @@ const REFRESH_GRAIN_MS = 250;
 
 export class WakeIndex {
   private readonly byCollection = new Map<string, CollectionWaiters>();
+  /** Waiters indexed, with the interest each is indexed by. */
+  private readonly indexed = new Map<IndexedWaiter, Interest>();
+  /** Waiters armed: waiting now. */
   private readonly waiting = new Set<IndexedWaiter>();
   /** Waiters no matched entry has passed by yet, by the version they wait after. */
   private readonly fresh = new Map<number, Set<IndexedWaiter>>();
@@ -67,9 +74,14 @@ export class WakeIndex {
     this.latest = start;
   }
 
-  /** Waiters held (to prove that nothing leaks). */
+  /** Waiters waiting now. */
   get size(): number {
     return this.waiting.size;
+  }
+
+  /** Waiters indexed, waiting or not (to prove that nothing leaks). */
+  get indexedCount(): number {
+    return this.indexed.size;
   }
 
   /** Waiters woken so far (by an entry, a refresh, or lost history; not by a poke or an end). */
@@ -82,12 +94,38 @@ export class WakeIndex {
     return this.checked;
   }
 
+  /**
+   * Arms `waiter`, which is not waiting (indexing it by its interest, unless it is already);
+   * its `after` and `refreshAt` must not change until it is woken or disarmed.
+   */
   add(waiter: IndexedWaiter): void {
     // Entries up to `checked` were matched without it: it must read them itself.
     if (waiter.after < this.checked) return waiter.wake(null);
     this.waiting.add(waiter);
     addTo(this.fresh, waiter.after, waiter);
-    for (const [collection, part] of waiter.interest) {
+    const known = this.indexed.get(waiter);
+    if (known === waiter.interest) return;
+    if (known) this.unindex(waiter, known);
+    this.indexBy(waiter, waiter.interest);
+  }
+
+  /** Takes `waiter` out of the index, waiting or not. */
+  remove(waiter: IndexedWaiter): void {
+    this.disarm(waiter);
+    const known = this.indexed.get(waiter);
+    if (known) this.unindex(waiter, known);
+  }
+
+  /** Stops `waiter` waiting; it stays indexed for its next wait. */
+  disarm(waiter: IndexedWaiter): void {
+    if (!this.waiting.delete(waiter)) return;
+    removeFrom(this.fresh, waiter.after, waiter);
+    this.unpass(waiter);
+  }
+
+  private indexBy(waiter: IndexedWaiter, interest: Interest): void {
+    this.indexed.set(waiter, interest);
+    for (const [collection, part] of interest) {
       const held = this.collection(collection);
       if (!part.key) {
         held.all.add(waiter);
@@ -99,11 +137,9 @@ export class WakeIndex {
     }
   }
 
-  remove(waiter: IndexedWaiter): void {
-    if (!this.waiting.delete(waiter)) return;
-    removeFrom(this.fresh, waiter.after, waiter);
-    this.unpass(waiter);
-    for (const [collection, part] of waiter.interest) {
+  private unindex(waiter: IndexedWaiter, interest: Interest): void {
+    this.indexed.delete(waiter);
+    for (const [collection, part] of interest) {
       const held = this.byCollection.get(collection);
       if (!held) continue;
       if (!part.key) held.all.delete(waiter);
@@ -179,7 +215,8 @@ export class WakeIndex {
     if (!held) return;
     // A set of its own: waking one changes the index's sets, not this one.
     for (const w of this.candidates(held, h)) {
-      if (h.version > w.after && concerns(w.interest, h)) this.wakeOne(w, null);
+      if (!this.waiting.has(w) || h.version <= w.after) continue;
+      if (concerns(this.indexed.get(w)!, h)) this.wakeOne(w, null);
     }
   }
 
@@ -198,7 +235,7 @@ export class WakeIndex {
 
   private wakeOne(w: IndexedWaiter, skipTo: number | null): void {
     this.wakes += 1;
-    this.remove(w);
+    this.disarm(w);
     w.wake(skipTo);
   }
 
