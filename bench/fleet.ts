@@ -3,6 +3,7 @@
  * floor, with --expose-gc) and client processes holding the sockets, at most
  * SOCKETS_PER_PROCESS each, so that neither shares an event loop with the other.
  */
+import { readFileSync } from 'node:fs';
 import { Child, forkScript } from './child.js';
 import type {
   FanCommand,
@@ -36,12 +37,29 @@ export interface Fleet {
  * (often 20,000, or 1,024), a gateway holding 20k sockets runs out of file descriptors and
  * the sockets past the limit are accepted and closed at once by libuv, unseen by the server.
  */
+/**
+ * The node flags `npm start` runs the gateway with (package.json's start script), given to the
+ * server process, gateway and floor alike; BENCH_SERVER_FLAGS replaces them (empty: none).
+ */
+function serverFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const fromStart = /^exec node ((?:--\S+ )*)scripts\/start\.mjs$/.exec(pkg.scripts.start)?.[1];
+  if (fromStart === undefined)
+    throw new Error('package.json: start is not `exec node … scripts/start.mjs`');
+  return (process.env.BENCH_SERVER_FLAGS ?? fromStart).split(' ').filter(Boolean);
+}
+
+export const SERVER_FLAGS = serverFlags();
+
 async function startServer(
   mode: ServerMode,
   sockets: number,
 ): Promise<{ server: ServerProcess; wsUrl: string }> {
   const url = new URL('./server-proc.ts', import.meta.url);
-  const server: ServerProcess = new Child(forkScript(url, { nodeFlags: ['--expose-gc'] }), mode);
+  const nodeFlags = ['--expose-gc', ...SERVER_FLAGS];
+  const server: ServerProcess = new Child(forkScript(url, { nodeFlags }), mode);
   try {
     try {
       ensureFileLimit(server.pid, sockets + SPARE_FILES, mode);

@@ -11,6 +11,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { ClientProcess } from './client-driver.js';
+import { SERVER_FLAGS } from './fleet.js';
 import { GATEWAY_FROM } from './gateway-modules.js';
 import { latencyRep, type LatencyRep, type LatencySettings } from './latency.js';
 import { catchUpRep, liveRep, type CatchUpRep, type LiveRep, type SdkSettings } from './sdk.js';
@@ -348,7 +349,7 @@ async function main(): Promise<void> {
   const only = selected();
   console.log(
     `bench: ${cpus().length} cores, Node ${process.version}, ${REPS} repetitions,` +
-      ` gateway from ${GATEWAY_FROM}/`,
+      ` gateway from ${GATEWAY_FROM}/, server flags ${SERVER_FLAGS.join(' ') || 'none'}`,
   );
   const proc = ClientProcess.start();
   try {

@@ -89,11 +89,13 @@ describe('the Dockerfile', () => {
     expect(all(runtime, 'COPY')).toContain('--from=build /app/dist dist');
   });
 
-  it('starts the package bin, as npm start does', () => {
+  it('starts the package bin with the node flags npm start gives it, as npm start does', () => {
     const bin = pkg.bin['sync-gateway'];
-    expect(JSON.parse(one(runtime, 'CMD'))).toEqual(['node', bin]);
     // npm start: scripts/start.mjs builds dist/ when stale, then imports the same bin.
-    expect(pkg.scripts.start).toBe('exec node scripts/start.mjs');
+    const [, flags] = /^exec node ((?:--\S+ )*)scripts\/start\.mjs$/.exec(pkg.scripts.start!)!;
+    const nodeFlags = flags!.trim().split(' ');
+    expect(nodeFlags).toEqual(['--max-semi-space-size=64']);
+    expect(JSON.parse(one(runtime, 'CMD'))).toEqual(['node', ...nodeFlags, bin]);
     expect(read('scripts/start.mjs')).toContain("pkg.bin['sync-gateway']");
     // The CLI reads its version from package.json, beside dist/.
     expect(all(runtime, 'COPY').some((c) => /^package\.json\b/.test(c))).toBe(true);

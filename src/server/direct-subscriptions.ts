@@ -31,6 +31,9 @@ import { MASKED_MESSAGE, type MaskError } from './mask-errors.js';
 import { shuttingDownError } from './request-guards.js';
 import { executeEvent, sharingKey } from './shared-execution.js';
 
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
 /** An abort or a timeout, which Yoga never masks (its own test, which it does not export). */
 function isAbortError(error: unknown): boolean {
   return (
@@ -104,19 +107,31 @@ class DirectStream implements AsyncGenerator<ExecutionResult, void> {
     );
   }
 
-  private async resultOf(
+  /** The event's result; at once when its execution is (no async step of its own then). */
+  private resultOf(
     step: IteratorResult<unknown>,
-  ): Promise<IteratorResult<ExecutionResult, void>> {
+  ): IteratorResult<ExecutionResult, void> | Promise<IteratorResult<ExecutionResult, void>> {
     if (step.done) return { done: true, value: undefined };
     try {
-      const result = await executeEvent(this.args, this.key, step.value);
-      return { done: false, value: this.direct.masked(result) };
+      const result = executeEvent(this.args, this.key, step.value);
+      if (!isPromise(result)) return this.delivered(result);
+      return result.then((r) => this.delivered(r)).catch((error: unknown) => this.failed(error));
     } catch (error) {
-      // graphql-ws does not end a stream whose next() rejects: end the source here (its own
-      // failure to end is not the subscriber's to see: the event's is).
-      await this.source.return?.().catch(() => undefined);
-      throw this.direct.failure(error);
+      return this.failed(error);
     }
+  }
+
+  private delivered(result: ExecutionResult): IteratorResult<ExecutionResult, void> {
+    return { done: false, value: this.direct.masked(result) };
+  }
+
+  /**
+   * graphql-ws does not end a stream whose next() rejects: ends the source here (its own
+   * failure to end is not the subscriber's to see: the event's is).
+   */
+  private async failed(error: unknown): Promise<never> {
+    await this.source.return?.().catch(() => undefined);
+    throw this.direct.failure(error);
   }
 
   async return(): Promise<IteratorResult<ExecutionResult, void>> {

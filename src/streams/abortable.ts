@@ -10,6 +10,8 @@ const pull = <T>(stream: AsyncGenerator<T>) => stream.next();
 
 class Abortable<T> implements AsyncIterableIterator<T> {
   private readonly inner: Promise<AsyncGenerator<T>>;
+  /** The stream, once started: read directly, without a step through `inner`. */
+  private started: AsyncGenerator<T> | null = null;
 
   constructor(
     start: (signal: AbortSignal) => Promise<AsyncGenerator<T>>,
@@ -17,13 +19,16 @@ class Abortable<T> implements AsyncIterableIterator<T> {
   ) {
     this.inner = start(this.controller.signal);
     // A start that fails is reported by next(); one never read must not go unhandled.
-    this.inner.catch(() => undefined);
+    this.inner.then(
+      (stream) => (this.started = stream),
+      () => undefined,
+    );
   }
 
   // Not async: a waiting subscription holds a promise and a reaction, not a suspended frame.
   next(): Promise<IteratorResult<T>> {
     if (this.controller.signal.aborted) return Promise.resolve({ done: true, value: undefined });
-    return this.inner.then(pull);
+    return this.started ? this.started.next() : this.inner.then(pull);
   }
 
   async return(): Promise<IteratorResult<T>> {

@@ -19,9 +19,24 @@ const changeKey = (c: DownloadChange) => `${c.serverVersion}${c.op === 'UPSERT' 
 const bytesOf = (changes: DownloadChange[]) =>
   changes.reduce((n, c) => n + (c.document ? JSON.stringify(c.document).length : 0), 0);
 
+/** The last batch made, with what it was made of: streams woken together ask for it in turn. */
+interface Last {
+  from: number;
+  to: number;
+  latest: number;
+  queriesVersion: number;
+  changes: DownloadChange[];
+  batch: DownloadBatch;
+}
+
+/** The same changes: the same objects (shared by equal scopes, route-memo.ts), or equal keys. */
+const sameChanges = (a: DownloadChange[], b: DownloadChange[]) =>
+  a.length === b.length && a.every((c, i) => c === b[i] || changeKey(c) === changeKey(b[i]!));
+
 export class BatchMemo {
   private readonly batches = new Map<string, { batch: DownloadBatch; bytes: number }>();
   private bytes = 0;
+  private last: Last | null = null;
 
   /** `makeBatch`, or the same batch made before. */
   make(
@@ -35,10 +50,34 @@ export class BatchMemo {
     if (versions.bootstrapUntil !== undefined) {
       return makeBatch(from, to, changes, latest, versions);
     }
-    const key = `${from}:${to}:${latest}:${versions.queriesVersion}:${changes.map(changeKey).join(',')}`;
+    const { queriesVersion } = versions;
+    const last = this.last;
+    if (
+      last !== null &&
+      last.from === from &&
+      last.to === to &&
+      last.latest === latest &&
+      last.queriesVersion === queriesVersion &&
+      sameChanges(last.changes, changes)
+    ) {
+      return last.batch;
+    }
+    const batch = this.made(from, to, changes, latest, queriesVersion);
+    this.last = { from, to, latest, queriesVersion, changes, batch };
+    return batch;
+  }
+
+  private made(
+    from: number,
+    to: number,
+    changes: DownloadChange[],
+    latest: number,
+    queriesVersion: number,
+  ): DownloadBatch {
+    const key = `${from}:${to}:${latest}:${queriesVersion}:${changes.map(changeKey).join(',')}`;
     const made = this.batches.get(key);
     if (made) return made.batch;
-    const batch = makeBatch(from, to, changes, latest, versions);
+    const batch = makeBatch(from, to, changes, latest, { queriesVersion });
     const bytes = bytesOf(changes);
     this.bytes += bytes;
     this.batches.set(key, { batch, bytes });

@@ -115,7 +115,7 @@ export class ChangeFeed {
         end: () => waiter.wake(null),
       };
       this.register(waiter);
-      this.arm(waiter, selective);
+      this.arm(waiter, selective !== undefined);
     });
   }
 
@@ -132,7 +132,7 @@ export class ChangeFeed {
   }
 
   /** @internal Puts a waiter where a new version (or the index) wakes it. */
-  arm(waiter: Waiter, selective: Selective | undefined): void {
+  arm(waiter: Waiter, selective: boolean): void {
     if (selective && this.index) this.index.add(waiter);
     else this.waiters.add(waiter);
   }
@@ -183,16 +183,24 @@ export class StreamWaiter implements Waiter {
     readonly signal: AbortSignal,
   ) {}
 
-  /** As `ChangeFeed.wait`, for this stream (one wait at a time). */
-  wait(after: number, seenPokes: number, selective?: Selective): Promise<number | null> {
-    if (this.feed.ready(after, this.sessionId, seenPokes, this.signal))
-      return Promise.resolve(null);
+  /**
+   * As `ChangeFeed.wait`, for this stream (one wait at a time); selective when it gives an
+   * interest, woken by its refresh at `refreshAt` then.
+   */
+  wait(
+    after: number,
+    seenPokes: number,
+    interest: Interest | null,
+    refreshAt: number,
+  ): Promise<number | null> {
+    const { feed } = this;
+    if (feed.ready(after, this.sessionId, seenPokes, this.signal)) return Promise.resolve(null);
     this.after = after;
-    this.interest = selective?.interest ?? NO_INTEREST;
-    this.refreshAt = selective?.refreshAt ?? Infinity;
+    this.interest = interest ?? NO_INTEREST;
+    this.refreshAt = interest ? refreshAt : Infinity;
     return new Promise<number | null>((resolve) => {
       this.resolve = resolve;
-      this.feed.arm(this, selective);
+      feed.arm(this, interest !== null);
     });
   }
 

@@ -21,6 +21,7 @@ import {
   nextTurn,
   RESCOPE,
   sendRescope,
+  skip,
   startScopeVersion,
   steadyTurn,
   waitCaughtUp,
@@ -96,7 +97,7 @@ export async function* downloadStream(
       // Caught up: waits, now that the consumer asks for the next batch.
       if (f.caughtUp) {
         f.caughtUp = false;
-        await waitCaughtUp(deps, f, signal);
+        skip(f.at, await waitCaughtUp(deps, f, signal));
         continue;
       }
       const turn = steadyTurn(deps, f) ?? (await nextTurn(deps, f, signal));

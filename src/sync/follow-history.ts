@@ -10,7 +10,7 @@
  */
 import { makeBatch, type DownloadChange, type DownloadDeps } from './download-batch.js';
 import type { DownloadBatch } from './download-batch.js';
-import type { StreamWaiter } from './change-feed.js';
+import type { Selective, StreamWaiter } from './change-feed.js';
 import type { HistoryRead } from './shared-history.js';
 import { isPaused } from './pause.js';
 import type { Interest } from './interest.js';
@@ -107,41 +107,41 @@ const refreshDue = (deps: DownloadDeps, at: Position, to: number) =>
   to > at.sentTo && deps.clock.now().getTime() - at.sentAt >= deps.cursorRefreshMs;
 
 /**
- * How a caught-up stream waits: its session (and its waiter), the pokes it saw, and its
- * interest if selective.
- */
-interface Wake {
-  sessionId: string;
-  waiter: StreamWaiter;
-  pokes: number;
-  interest: Interest | null;
-}
-
-/**
  * Waits for a version after the cursor, a poke, or the end of the stream; with history read
  * but not sent, no longer than until its refresh is due. With an interest, only versions that
- * can concern the stream wake it (or its refresh falling due), and the cursor moves past
- * those that cannot, unread.
+ * can concern the stream wake it (or its refresh falling due). Resolves with the version up
+ * to which no entry concerned it, if the wake index knows one (`skip`), else null.
  */
-async function waitForHistory(
+export function waitCaughtUp(
   deps: DownloadDeps,
-  at: Position,
-  wake: Wake,
+  f: Following,
   signal: AbortSignal,
-): Promise<void> {
-  const selective = wake.interest
-    ? { interest: wake.interest, refreshAt: at.sentAt + deps.cursorRefreshMs }
-    : undefined;
+): Promise<number | null> {
+  const { at, seen } = f;
+  const interest = interestFor(f, seen!.scope);
+  const refreshAt = at.sentAt + deps.cursorRefreshMs;
+  // Nothing read and unsent: no refresh to fall due (the usual wait, through its waiter).
   if (at.cursor <= at.sentTo || signal.aborted) {
-    return skip(at, await wake.waiter.wait(at.cursor, wake.pokes, selective));
+    return f.waiter.wait(at.cursor, seen!.pokes, interest, refreshAt);
   }
+  const selective = interest ? { interest, refreshAt } : undefined;
+  return waitUntilRefresh(deps, f, selective, signal);
+}
+
+/** The wait of a stream with history read and unsent: its refresh ends it when due. */
+async function waitUntilRefresh(
+  deps: DownloadDeps,
+  { sessionId, seen, at }: Following,
+  selective: Selective | undefined,
+  signal: AbortSignal,
+): Promise<number | null> {
   const woken = new AbortController();
   const stop = () => woken.abort(STOPPED);
   const dueInMs = at.sentAt + deps.cursorRefreshMs - deps.clock.now().getTime();
   const cancel = deps.clock.setTimer(dueInMs, stop);
   signal.addEventListener('abort', stop, { once: true });
   try {
-    skip(at, await deps.feed.wait(at.cursor, wake.sessionId, wake.pokes, woken.signal, selective));
+    return await deps.feed.wait(at.cursor, sessionId, seen!.pokes, woken.signal, selective);
   } finally {
     cancel();
     signal.removeEventListener('abort', stop);
@@ -149,7 +149,7 @@ async function waitForHistory(
 }
 
 /** Moves the cursor past entries the wake index found of no concern to the stream. */
-function skip(at: Position, skipTo: number | null): void {
+export function skip(at: Position, skipTo: number | null): void {
   if (skipTo !== null) at.cursor = Math.max(at.cursor, skipTo);
 }
 
@@ -324,11 +324,4 @@ export async function nextTurn(
   if (!historyLost(f.at.cursor, read.entries, read.latest)) return historyTurn(deps, f, read);
   await deps.onHistoryLost(f.sessionId);
   return END;
-}
-
-/** Waits, caught up, for what can concern the stream (waitForHistory). */
-export function waitCaughtUp(deps: DownloadDeps, f: Following, signal: AbortSignal) {
-  const { pokes, scope } = f.seen!;
-  const wake = { sessionId: f.sessionId, waiter: f.waiter, pokes, interest: interestFor(f, scope) };
-  return waitForHistory(deps, f.at, wake, signal);
 }
