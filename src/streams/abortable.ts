@@ -28,7 +28,12 @@ class Abortable<T> implements AsyncIterableIterator<T> {
   // Not async: a waiting subscription holds a promise and a reaction, not a suspended frame.
   next(): Promise<IteratorResult<T>> {
     if (this.controller.signal.aborted) return Promise.resolve({ done: true, value: undefined });
-    return this.started ? this.started.next() : this.inner.then(pull);
+    if (this.started === null) return this.inner.then(pull);
+    try {
+      return this.started.next();
+    } catch (error) {
+      return Promise.reject(error); // as the step through `inner` would
+    }
   }
 
   async return(): Promise<IteratorResult<T>> {

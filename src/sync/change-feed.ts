@@ -76,7 +76,11 @@ export class ChangeFeed {
     return this.pokes.get(sessionId) ?? 0;
   }
 
-  /** Wakes every waiting stream, as if each session was poked (after missed signals). */
+  /**
+   * Pokes every session with a stream, as if each was poked (after missed signals): a waiting
+   * stream wakes, and a busy one reads its session again on its next turn (each stream's
+   * waiter is registered for the stream's life, so busy streams are reached too).
+   */
   pokeAll(): void {
     for (const id of [...this.bySession.keys()]) this.poke(id);
   }
@@ -194,6 +198,7 @@ export class StreamWaiter implements Waiter {
     refreshAt: number,
   ): Promise<number | null> {
     const { feed } = this;
+    if (this.resolve !== null) throw new Error('StreamWaiter: one wait at a time');
     if (feed.ready(after, this.sessionId, seenPokes, this.signal)) return Promise.resolve(null);
     this.after = after;
     this.interest = interest ?? NO_INTEREST;

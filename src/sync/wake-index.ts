@@ -215,8 +215,9 @@ export class WakeIndex {
     if (!held) return;
     // A set of its own: waking one changes the index's sets, not this one.
     for (const w of this.candidates(held, h)) {
+      // An armed waiter's interest is the one it is indexed by (`add`).
       if (!this.waiting.has(w) || h.version <= w.after) continue;
-      if (concerns(this.indexed.get(w)!, h)) this.wakeOne(w, null);
+      if (concerns(w.interest, h)) this.wakeOne(w, null);
     }
   }
 
