@@ -159,6 +159,34 @@ describe('download progress', () => {
     s.stop();
   });
 
+  it("measures toward the store's latest version, read once per turn for every subscriber", async () => {
+    const { core } = gw.gateway;
+    const store = core.store;
+    const read = store.latestVersion.bind(store);
+    let reads = 0;
+    store.latestVersion = () => {
+      reads += 1;
+      return read();
+    };
+    const c = await client('c-turns');
+    const car = (n: number) => ({
+      collection: 'cars',
+      id: `t${n}`,
+      op: 'INSERT' as const,
+      document: { ownerId: 'alice', n },
+    });
+    await c.upload([car(1)]);
+    const latest = await read();
+    reads = 0;
+    const asked = await Promise.all(Array.from({ length: 50 }, () => core.latestVersion()));
+    expect(asked).toEqual(Array.from({ length: 50 }, () => latest));
+    expect(reads).toBe(1);
+    // A later turn reads again: a commit since then is counted.
+    await c.upload([car(2)]);
+    expect(await core.latestVersion()).toBe(latest + 1);
+    expect(reads).toBe(2);
+  });
+
   it('answers 1.0 at once when nothing is outstanding, and completes, leaving nothing behind', async () => {
     const reader = await client('reader');
     const s = watch(reader, reader.sessionId, 'DOWNLOAD', FIXED);

@@ -51,7 +51,7 @@ async function downloadMeasure(
   return async (s) => {
     const value = await meter.measure(
       s.lastDownloadedServerVersion,
-      fixedTop ?? (await core.store.latestVersion()),
+      fixedTop ?? (await core.latestVersion()),
     );
     if (fixedTop === null && value.progressEstimate === 1)
       meter.rebase(s.lastDownloadedServerVersion);

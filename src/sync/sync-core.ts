@@ -104,6 +104,8 @@ export interface UploadReportInput {
 
 export class SyncCore {
   readonly feed = new ChangeFeed();
+  /** The store's latest version as read in this turn of the event loop (`latestVersion`). */
+  private latestRead: Promise<number> | null = null;
   /** The recent history, read once per gateway for every stream (set in the constructor). */
   private readonly history: SharedHistory;
   private readonly batches = new BatchMemo();
@@ -251,6 +253,20 @@ export class SyncCore {
   async readHistory(after: number, limit: number): Promise<HistoryEntry[]> {
     const { entries } = await this.history.read(after, limit);
     return entries.length > 0 ? entries : this.store.readHistory(after, limit);
+  }
+
+  /**
+   * The store's latest version, read once per turn of the event loop for everyone who asks
+   * in it (every `progress` subscriber measures at each version), and never below what this
+   * gateway has announced (a commit of this turn, after the read).
+   */
+  async latestVersion(): Promise<number> {
+    if (this.latestRead === null) {
+      this.latestRead = this.store.latestVersion();
+      this.latestRead.catch(() => undefined);
+      setImmediate(() => (this.latestRead = null));
+    }
+    return Math.max(await this.latestRead, this.feed.latest);
   }
 
   /** Tells this gateway's streams and waits, and the other gateways, that a session changed. */
