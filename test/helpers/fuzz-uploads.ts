@@ -479,7 +479,12 @@ function target(c: UploadCase, cs: number, ch?: number) {
 function body(change: Obj): Obj | undefined {
   if (change.op === 'INSERT') return isObj(change.document) ? change.document : undefined;
   if (change.op === 'UPDATE') {
-    if (change.set === undefined || change.set === null) change.set = {};
+    // An UPDATE with neither set nor unset stays without: a set made here would make valid an
+    // UPDATE another mutation made with nothing (and claimed refused).
+    if (change.set === undefined || change.set === null) {
+      if (change.unset === undefined || change.unset === null) return undefined;
+      change.set = {};
+    }
     return isObj(change.set) ? change.set : undefined;
   }
   return undefined;
