@@ -92,6 +92,9 @@ function warnLoudly(label: string, lines: string[]): void {
   console.warn(`\n!!!!! WARNING (${label}) !!!!!\n${lines.map((l) => `!!! ${l}`).join('\n')}\n`);
 }
 
+/** BENCH_PROFILE_PHASE=setup: the profile covers the setup (sockets, sessions, first batch). */
+const PROFILE_SETUP = process.env.BENCH_PROFILE_PHASE === 'setup';
+
 /** Uploads the warm-up and then the measured changes; profiles the gateway meanwhile. */
 async function write(fleet: Fleet, settings: FanoutSettings, profile: string | null) {
   const writer = await Writer.open(fleet.wsUrl, await benchToken('fan-writer'), 'fan-writer');
@@ -122,14 +125,21 @@ export async function fanoutRun(
     const options = { sessionsPerSocket, ack };
     // BENCH_FANOUT_THREE=1: progress and connection state too (the floor completes those).
     const kind = process.env.BENCH_FANOUT_THREE === '1' ? 'three' : 'changes';
+    const [setupProfile, writeProfile] = PROFILE_SETUP ? [profile, null] : [null, profile];
+    if (setupProfile) await fleet.server.call({ type: 'profile-start' }, 'profiling');
     const setupS = await connectAll(fleet, kind, users, settings.warmupChanges + 1, options);
+    if (setupProfile) {
+      await fleet.server.call({ type: 'profile-stop', path: setupProfile }, 'profiled');
+    }
     note(`set up in ${setupS.toFixed(1)} s; writing`, true);
-    const { writer, errors, profiling } = await write(fleet, settings, profile);
+    const { writer, errors, profiling } = await write(fleet, settings, writeProfile);
     note(`writer done (${errors.length} errors); draining`, true);
     const expected = size * settings.measuredChanges;
     await drain(fleet, expected, settings.drainMs);
     if (profiling) await profiling;
-    if (profile) await fleet.server.call({ type: 'profile-stop', path: profile }, 'profiled');
+    if (writeProfile) {
+      await fleet.server.call({ type: 'profile-stop', path: writeProfile }, 'profiled');
+    }
     const collected = await collect(fleet, settings.measuredChanges);
     const { sorted, short, acks, errors: clientErrors } = collected;
     await writer.dispose();
