@@ -178,6 +178,29 @@ describe('only a client really away is reset', () => {
     await settle(async () => (await view(a.sessionId)).resetRequired);
   });
 
+  it("a stream's start counts as synced, without a write when the session was synced within the second", async () => {
+    const store = gw.gateway.core.store;
+    const touch = store.touchSessions.bind(store);
+    const touched: string[][] = [];
+    store.touchSessions = (ids, at) => {
+      touched.push([...ids]);
+      return touch(ids, at);
+    };
+    const a = await client('a');
+    a.startDownload();
+    await a.until(() => a.batches.length > 0);
+    await gw.gateway.core.drain();
+    expect(touched).toEqual([]); // opened just now: nothing to write
+    a.stopDownload();
+
+    clock.advance(5_000);
+    const started = clock.now().getTime();
+    a.startDownload();
+    await a.until(() => a.batches.length > 1);
+    await settle(async () => (await view(a.sessionId)).lastSyncedAt === iso(started));
+    expect(touched).toEqual([[a.sessionId]]);
+  });
+
   it('a client whose queries see nothing new while others write keeps its cursor fresh, and is not reset after compaction', async () => {
     const reader = new SyncTestClient(gw.ws(await gw.token('alice')), 'reader');
     await reader.open([{ collection: 'cars', filter: { color: 'red' } }]);

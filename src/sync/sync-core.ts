@@ -87,6 +87,9 @@ const BACKEND_VIEWER: Viewer = { id: SYSTEM_USER, roles: [] };
 
 const ALLOW_ALL: RulesConfig = { default: { read: true, write: true }, collections: {} };
 
+/** A stream's start does not touch a session synced this recently (ms). */
+const TOUCH_FRESH_MS = 1000;
+
 /** How often, by default, a stream that passes history unsent moves its client's cursor. */
 const DEFAULT_CURSOR_REFRESH_MS = 30_000;
 
@@ -340,6 +343,16 @@ export class SyncCore {
     );
   }
 
+  /**
+   * Whether the session was synced within the last second (opened, say, just before its
+   * stream starts): touching it again would only cost a write (when streams start one by
+   * one, a write of its own, with its fsync, for each).
+   */
+  private syncedJustNow(session: SessionRecord): boolean {
+    const since = this.options.clock.now().getTime() - Date.parse(session.lastSyncedAt);
+    return since >= 0 && since < TOUCH_FRESH_MS;
+  }
+
   isExpired(session: SessionRecord): boolean {
     const offline = this.options.clock.now().getTime() - Date.parse(session.lastSyncedAt);
     return offline > this.options.maxOfflineMs;
@@ -553,7 +566,7 @@ export class SyncCore {
   /** The download stream of a session that `checkChanges` let through. */
   async streamChanges(session: SessionRecord, start: StreamStart, signal: AbortSignal) {
     // Not awaited: a lost touch costs nothing (connected sessions are touched at each sweep).
-    this.touches.add(session.id, true).catch(() => undefined);
+    if (!this.syncedJustNow(session)) this.touches.add(session.id, true).catch(() => undefined);
     const stream = downloadStream(this.downloadDeps(session), session, start, signal);
     return observedStream(this.observer, 'changes', stream);
   }
