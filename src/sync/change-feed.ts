@@ -11,13 +11,6 @@ import type { Interest } from './interest.js';
 import { addTo, removeFrom } from '../streams/set-map.js';
 import type { IndexedWaiter, WakeIndex } from './wake-index.js';
 
-interface Waiter extends IndexedWaiter {
-  readonly sessionId: string;
-  readonly signal: AbortSignal;
-  /** Its signal aborted: wakes it if waiting, and forgets it. */
-  end(): void;
-}
-
 /** What a stream that waits selectively is interested in, and when its refresh is due. */
 export interface Selective {
   interest: Interest;
@@ -30,15 +23,15 @@ export class ChangeFeed {
   private latestVersion = 0;
   private readonly pokes = new Map<string, number>();
   /** Waiters woken by every new version. */
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Set<StreamWaiter>();
   /** The same waiters and the indexed ones by session: a poke wakes its session's. */
-  private readonly bySession = new Map<string, Set<Waiter>>();
+  private readonly bySession = new Map<string, Set<StreamWaiter>>();
   private readonly listeners = new Set<(version: number) => void>();
   /**
    * The waiters of each stream's signal, which gets one abort listener for its whole life
    * (not one added and removed per wait: Node's EventTarget makes that costly per version).
    */
-  private readonly bySignal = new WeakMap<AbortSignal, Set<Waiter>>();
+  private readonly bySignal = new WeakMap<AbortSignal, Set<StreamWaiter>>();
   /** Where selective waiters wait; without it, every waiter is woken by every version. */
   index: WakeIndex | null = null;
 
@@ -105,22 +98,11 @@ export class ChangeFeed {
     selective?: Selective,
   ): Promise<number | null> {
     if (this.ready(after, sessionId, seenPokes, signal)) return Promise.resolve(null);
-    return new Promise<number | null>((resolve) => {
-      const waiter: Waiter = {
-        after,
-        sessionId,
-        signal,
-        interest: selective?.interest ?? NO_INTEREST,
-        refreshAt: selective?.refreshAt ?? Infinity,
-        wake: (skipTo) => {
-          this.forget(waiter);
-          resolve(skipTo);
-        },
-        end: () => waiter.wake(null),
-      };
-      this.register(waiter);
-      this.arm(waiter, selective !== undefined);
-    });
+    // A waiter for this one wait: forgotten when it is woken.
+    const waiter = new StreamWaiter(this, sessionId, signal, true);
+    this.register(waiter);
+    const interest = selective?.interest ?? null;
+    return waiter.wait(after, seenPokes, interest, selective?.refreshAt ?? Infinity);
   }
 
   /** The waiter a stream waits through for its whole life (until `signal` aborts). */
@@ -136,32 +118,32 @@ export class ChangeFeed {
   }
 
   /** @internal Puts a waiter where a new version (or the index) wakes it. */
-  arm(waiter: Waiter, selective: boolean): void {
+  arm(waiter: StreamWaiter, selective: boolean): void {
     if (selective && this.index) this.index.add(waiter);
     else this.waiters.add(waiter);
   }
 
-  /** @internal Stops a woken waiter waiting; a stream's stays registered. */
-  disarm(waiter: Waiter): void {
+  /** @internal Stops a woken waiter waiting; it stays registered. */
+  disarm(waiter: StreamWaiter): void {
     this.waiters.delete(waiter);
     this.index?.disarm(waiter);
   }
 
   /** @internal Forgets a waiter: woken by a poke and by its signal no more. */
-  forget(waiter: Waiter): void {
+  forget(waiter: StreamWaiter): void {
     this.waiters.delete(waiter);
     this.bySignal.get(waiter.signal)?.delete(waiter);
     this.index?.remove(waiter);
     removeFrom(this.bySession, waiter.sessionId, waiter);
   }
 
-  private register(waiter: Waiter): void {
+  private register(waiter: StreamWaiter): void {
     addTo(this.bySession, waiter.sessionId, waiter);
     this.watch(waiter.signal, waiter);
   }
 
   /** Wakes the waiter when its signal aborts, through the signal's one listener. */
-  private watch(signal: AbortSignal, waiter: Waiter): void {
+  private watch(signal: AbortSignal, waiter: StreamWaiter): void {
     const known = this.bySignal.get(signal);
     if (known) return void known.add(waiter);
     const waiters = new Set([waiter]);
@@ -173,9 +155,10 @@ export class ChangeFeed {
 
 /**
  * One stream's waits: registered with the feed once, armed by each `wait`, disarmed by each
- * wake; forgotten when its signal aborts. A class: no closures per wait.
+ * wake; forgotten when its signal aborts (or, `once`, when it is woken: `ChangeFeed.wait`).
+ * A class: no closures per wait.
  */
-export class StreamWaiter implements Waiter {
+export class StreamWaiter implements IndexedWaiter {
   after = 0;
   interest: Interest = NO_INTEREST;
   refreshAt = Infinity;
@@ -185,6 +168,7 @@ export class StreamWaiter implements Waiter {
     private readonly feed: ChangeFeed,
     readonly sessionId: string,
     readonly signal: AbortSignal,
+    private readonly once = false,
   ) {}
 
   /**
@@ -213,10 +197,12 @@ export class StreamWaiter implements Waiter {
     const resolve = this.resolve;
     if (resolve === null) return;
     this.resolve = null;
-    this.feed.disarm(this);
+    if (this.once) this.feed.forget(this);
+    else this.feed.disarm(this);
     resolve(skipTo);
   }
 
+  /** Its signal aborted, or its stream ended: wakes it if waiting, and forgets it. */
   end(): void {
     this.wake(null);
     this.feed.forget(this);
