@@ -349,13 +349,17 @@ export class SyncCore {
    * one, a write of its own, with its fsync, for each).
    */
   private syncedJustNow(session: SessionRecord): boolean {
-    const since = this.options.clock.now().getTime() - Date.parse(session.lastSyncedAt);
+    const since = this.sinceSynced(session);
     return since >= 0 && since < TOUCH_FRESH_MS;
   }
 
   isExpired(session: SessionRecord): boolean {
-    const offline = this.options.clock.now().getTime() - Date.parse(session.lastSyncedAt);
-    return offline > this.options.maxOfflineMs;
+    return this.sinceSynced(session) > this.options.maxOfflineMs;
+  }
+
+  /** Milliseconds since the session was last synced (its offline time, if it is away). */
+  private sinceSynced(session: SessionRecord): number {
+    return this.options.clock.now().getTime() - Date.parse(session.lastSyncedAt);
   }
 
   /** Marks the session as needing a reset, and says so through `onResetRequired`. */
