@@ -28,6 +28,12 @@ interface State {
 
 let state: State = fresh(0);
 
+/**
+ * The newest toServerVersion each client received, kept across connections: a client
+ * connecting again follows `changes` from there (`since`), as the SDK does.
+ */
+const received = new Map<string, number>();
+
 function fresh(sessions: number): State {
   return {
     sockets: [],
@@ -70,7 +76,10 @@ async function connect(command: Extract<FanCommand, { type: 'connect' }>): Promi
       s.counts[i]! += 1;
       s.received += 1;
     };
-    await syncSocket(ws, `fan-${receiver.userId}`, {
+    const clientId = `fan-${receiver.userId}`;
+    await syncSocket(ws, clientId, {
+      since: received.get(clientId),
+      onVersion: (version) => received.set(clientId, version),
       three: kind === 'three',
       ack: command.ack,
       onDelivery,

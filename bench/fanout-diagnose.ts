@@ -4,7 +4,7 @@
  * `npm run bench` (BENCH_FANOUT_SESSIONS_PER_SOCKET, BENCH_FANOUT_ACK) and, usually,
  * BENCH_FANOUT_PROGRESS=5 for the processes' progress lines. BENCH_PROFILE=1 (or alloc) profiles the
  * gateway in each repetition (.bench/fanout-diagnose-<sessions>-<rep>.cpuprofile), over the
- * measured changes, or with BENCH_PROFILE_PHASE=setup over the setup.
+ * measured changes, or with BENCH_PROFILE_PHASE=setup (or reconnect) over that phase.
  */
 import { fanoutRun } from './fanout.js';
 import { topOfProfile } from './profile-top.js';

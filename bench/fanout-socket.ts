@@ -9,10 +9,13 @@ import { monoMs } from './mono-clock.js';
 import { SHARED_COLLECTION } from './shared-rules.js';
 
 const OPEN_SESSION = `mutation ($input: OpenSessionInput!) { openSession(input: $input) { id } }`;
-const CHANGES = `subscription ($sessionId: ID!) { changes(sessionId: $sessionId) {
+/** `since`, given after a reconnect: the newest toServerVersion the session received. */
+const CHANGES = `subscription ($sessionId: ID!, $since: Int) {
+  changes(sessionId: $sessionId, since: $since) {
   toServerVersion changes { serverVersion collection id op document } } }`;
 /** `changes` as a session that acknowledges reads it (the SDK's selection adds queriesVersion). */
-const CHANGES_ACKED = `subscription ($sessionId: ID!) { changes(sessionId: $sessionId) {
+const CHANGES_ACKED = `subscription ($sessionId: ID!, $since: Int) {
+  changes(sessionId: $sessionId, since: $since) {
   toServerVersion queriesVersion changes { serverVersion collection id op document } } }`;
 /** The SDK's acknowledgement (client/src/downloader.ts, AcknowledgeDownloadDocument). */
 const ACKNOWLEDGE = `mutation ($sessionId: ID!, $serverVersion: Int!, $queriesVersion: Int) {
@@ -113,11 +116,14 @@ class Acknowledger {
 }
 
 /** Reads each `changes` event's documents and times them against their send. */
-function deliveries(onDelivery: OnDelivery, acks: Acknowledger | null) {
+function deliveries(options: SyncSocketOptions, acks: Acknowledger | null) {
+  const { onDelivery, onVersion } = options;
   return (data: Buffer) => {
     const now = monoMs();
     scanDeliveries(data, (n, sentAt) => onDelivery(n, now - sentAt));
     acks?.want(data);
+    const version = onVersion && numberAfter(data, TO_SERVER_VERSION);
+    if (version) onVersion(version);
   };
 }
 
@@ -127,6 +133,10 @@ export interface SyncSocketOptions {
   /** Acknowledge each batch, as the SDK does (`acknowledgeDownload`, coalesced). */
   ack?: boolean;
   onDelivery: OnDelivery;
+  /** Each batch's toServerVersion (what a reconnect passes as `since`). */
+  onVersion?: (version: number) => void;
+  /** Follow `changes` after this version (a reconnect), not after the acknowledged one. */
+  since?: number;
   onError: (error: Error) => void;
   /** The session is open (its `changes` not yet acknowledged). */
   onSession?: () => void;
@@ -147,14 +157,16 @@ export async function syncSocket(
   const sessionId = await openSession(ws, clientId);
   options.onSession?.();
   const vars = { sessionId };
+  const changesVars = options.since === undefined ? vars : { ...vars, since: options.since };
   if (options.three) {
     await follow(ws, STATE, vars, { waitFirst: false }, onError);
     await follow(ws, PROGRESS, vars, { waitFirst: true }, onError);
   }
   const onAck = options.onAck ?? (() => undefined);
   const acks = options.ack ? new Acknowledger(ws, sessionId, onAck, onError) : null;
-  const raw = deliveries(options.onDelivery, acks);
-  await follow(ws, options.ack ? CHANGES_ACKED : CHANGES, vars, { raw, waitFirst: true }, onError);
+  const raw = deliveries(options, acks);
+  const query = options.ack ? CHANGES_ACKED : CHANGES;
+  await follow(ws, query, changesVars, { raw, waitFirst: true }, onError);
 }
 
 /** One trivial subscription, waited for until its first value. */

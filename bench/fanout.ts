@@ -6,7 +6,7 @@
  * event, serialized once, to as many sockets (floor-fanout.ts), measured by the same clients.
  */
 import { benchToken } from './gateway.js';
-import { connectAll, receivers, startFleet, type Fleet } from './fleet.js';
+import { closeAll, connectAll, receivers, startFleet, type Fleet } from './fleet.js';
 import type { ServerMode } from './fanout-protocol.js';
 import { Writer } from './fanout-writer.js';
 import { PROGRESS_S } from './progress.js';
@@ -29,6 +29,8 @@ export interface FanoutRun {
   p50: number;
   p99: number;
   setupS: number;
+  /** The reconnect storm: every socket closed, then the same clients connect again. */
+  reconnectS: number;
   received: number;
   expected: number;
   /** Acknowledgements answered (with `ack`). */
@@ -44,6 +46,8 @@ export interface FanoutRep {
   ratioP99: number;
   setupS: number;
   floorSetupS: number;
+  reconnectS: number;
+  floorReconnectS: number;
   /** Deliveries received / expected (1 = every session got every change). */
   delivered: number;
   floorDelivered: number;
@@ -92,8 +96,19 @@ function warnLoudly(label: string, lines: string[]): void {
   console.warn(`\n!!!!! WARNING (${label}) !!!!!\n${lines.map((l) => `!!! ${l}`).join('\n')}\n`);
 }
 
-/** BENCH_PROFILE_PHASE=setup: the profile covers the setup (sockets, sessions, first batch). */
-const PROFILE_SETUP = process.env.BENCH_PROFILE_PHASE === 'setup';
+/**
+ * BENCH_PROFILE_PHASE: what the profile covers: the measured changes (by default), `setup`
+ * (sockets, sessions, first batch) or `reconnect` (the same, for sessions reopened).
+ */
+const PROFILE_PHASE = process.env.BENCH_PROFILE_PHASE ?? 'changes';
+
+/** Runs `phase` under the gateway's profiler when `profile` names it. */
+async function profiled<T>(fleet: Fleet, path: string | null, run: () => Promise<T>) {
+  if (path) await fleet.server.call({ type: 'profile-start' }, 'profiling');
+  const out = await run();
+  if (path) await fleet.server.call({ type: 'profile-stop', path }, 'profiled');
+  return out;
+}
 
 /** Uploads the warm-up and then the measured changes; profiles the gateway meanwhile. */
 async function write(fleet: Fleet, settings: FanoutSettings, profile: string | null) {
@@ -125,12 +140,11 @@ export async function fanoutRun(
     const options = { sessionsPerSocket, ack };
     // BENCH_FANOUT_THREE=1: progress and connection state too (the floor completes those).
     const kind = process.env.BENCH_FANOUT_THREE === '1' ? 'three' : 'changes';
-    const [setupProfile, writeProfile] = PROFILE_SETUP ? [profile, null] : [null, profile];
-    if (setupProfile) await fleet.server.call({ type: 'profile-start' }, 'profiling');
-    const setupS = await connectAll(fleet, kind, users, settings.warmupChanges + 1, options);
-    if (setupProfile) {
-      await fleet.server.call({ type: 'profile-stop', path: setupProfile }, 'profiled');
-    }
+    const at = (phase: string) => (PROFILE_PHASE === phase ? profile : null);
+    const writeProfile = at('changes');
+    const setupS = await profiled(fleet, at('setup'), () =>
+      connectAll(fleet, kind, users, settings.warmupChanges + 1, options),
+    );
     note(`set up in ${setupS.toFixed(1)} s; writing`, true);
     const { writer, errors, profiling } = await write(fleet, settings, writeProfile);
     note(`writer done (${errors.length} errors); draining`, true);
@@ -152,7 +166,13 @@ export async function fanoutRun(
       ...clientErrors.map((e) => `client: ${e}`),
     ]);
     const [p50, p99] = [percentileSorted(sorted, 50), percentileSorted(sorted, 99)];
-    return { p50, p99, setupS, received, expected, acks };
+    await closeAll(fleet);
+    note('reconnecting every socket', true);
+    const past = settings.warmupChanges + settings.measuredChanges + 1;
+    const reconnectS = await profiled(fleet, at('reconnect'), () =>
+      connectAll(fleet, kind, users, past, options),
+    );
+    return { p50, p99, setupS, reconnectS, received, expected, acks };
   } finally {
     await fleet.stop();
   }
@@ -175,6 +195,8 @@ export async function fanoutRep(
     ratioP99: gw.p99 / floor.p99,
     setupS: gw.setupS,
     floorSetupS: floor.setupS,
+    reconnectS: gw.reconnectS,
+    floorReconnectS: floor.reconnectS,
     acksPerSession: gw.acks / size,
     floorAcksPerSession: floor.acks / size,
     delivered: gw.received / gw.expected,
