@@ -298,4 +298,36 @@ describe('wake index', () => {
     expect(reads).toBe(0);
     expect(index.checkedTo).toBe(1000);
   });
+
+  it('stops reading once no one waits, though versions keep coming meanwhile', async () => {
+    const { index, history } = setup();
+    let reads = 0;
+    let release = () => undefined as void;
+    const gate = new Promise<void>((r) => (release = r));
+    const read = history.read.bind(history);
+    history.read = async (after, limit) => {
+      reads += 1;
+      await gate;
+      return read(after, limit);
+    };
+    const w = waiter(0, owner('u1'));
+    index.add(w);
+    history.entries.push(entry(1, null, { ownerId: 'u2' }));
+    index.advance(1);
+    await new Promise((r) => setImmediate(r)); // its read is on its way
+    expect(reads).toBe(1);
+    index.remove(w); // the stream ended meanwhile
+    for (let v = 2; v <= 50; v++) {
+      history.entries.push(entry(v, null, { ownerId: 'u1' }));
+      index.advance(v);
+    }
+    release();
+    await index.idle();
+    expect(reads).toBe(1);
+    expect(index.checkedTo).toBe(50);
+    // One arriving behind what was skipped reads for itself, as after any match.
+    const late = waiter(10, owner('u1'));
+    index.add(late);
+    expect(late.woken).toEqual([null]);
+  });
 });

@@ -178,7 +178,11 @@ export class WakeIndex {
   private async readAll(): Promise<void> {
     await null; // never settles in advance()'s turn: `reading` is set before it is cleared
     try {
-      while (this.checked < this.latest) if (!(await this.matchNext())) return this.lost();
+      while (this.checked < this.latest) {
+        // No one left to match against (as in advance()): later waiters wait after it.
+        if (this.waiting.size === 0) this.checked = this.latest;
+        else if (!(await this.matchNext())) return this.lost();
+      }
     } finally {
       this.reading = null; // in the job that saw nothing left: a later advance() reads again
     }
