@@ -6,7 +6,7 @@
 import { Repeater } from '@repeaterjs/repeater';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
+import type { ExecutionArgs, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -29,7 +29,13 @@ const schema = createSchema({
 
 type Enveloped = ReturnType<ReturnType<typeof createYoga>['getEnveloped']>;
 
-export async function startYogaFloor(): Promise<string> {
+export interface YogaServer {
+  wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Serves `schema` through graphql-yoga and graphql-ws, wired as Yoga's documentation shows. */
+export async function serveYoga(schema: GraphQLSchema): Promise<YogaServer> {
   const yoga = createYoga({ schema, logging: false });
   const http = createServer(yoga);
   const wss = new WebSocketServer({ server: http, path: yoga.graphqlEndpoint });
@@ -54,5 +60,15 @@ export async function startYogaFloor(): Promise<string> {
     wss,
   );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return `ws://127.0.0.1:${(http.address() as AddressInfo).port}${yoga.graphqlEndpoint}`;
+  const wsUrl = `ws://127.0.0.1:${(http.address() as AddressInfo).port}${yoga.graphqlEndpoint}`;
+  const close = async () => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  };
+  return { wsUrl, close };
+}
+
+export async function startYogaFloor(): Promise<string> {
+  return (await serveYoga(schema)).wsUrl;
 }

@@ -58,7 +58,9 @@ function logThroughput(i: number, r: ThroughputRep): void {
     : `${fmt.int(r.gatewayPerSec)} changesets/s`;
   console.log(
     `  rep ${i + 1}: ${rate}, floor ${fmt.int(r.floorPerSec)} rows/s,` +
-      ` ratio ${fmt.ratio(r.ratio)}; group ${fmt.one(r.groupSize)}, in commits ${fmt.pct(r.commitShare)},` +
+      ` ratio ${fmt.ratio(r.ratio)}; GraphQL floor ${fmt.int(r.graphqlFloorPerSec)}/s` +
+      ` (loop busy ${fmt.pct(r.graphqlFloorElu)}, clients CPU ${fmt.pct(r.graphqlFloorClientCpu)}),` +
+      ` ratio ${fmt.ratio(r.graphqlRatio)}; group ${fmt.one(r.groupSize)}, in commits ${fmt.pct(r.commitShare)},` +
       ` gateway loop busy ${fmt.pct(r.gatewayElu)} CPU ${fmt.pct(r.gatewayCpu)}, clients CPU ${fmt.pct(r.clientCpu)}`,
   );
 }
@@ -99,7 +101,17 @@ const ratioRange = <T>(reps: T[], pick: (r: T) => number) => spread(reps.map(pic
 function throughputRows(throughput: ThroughputRep[], name = '1. upload throughput /s') {
   const t = medianOf(throughput);
   const tRatios = ratioRange(throughput, (r) => r.ratio);
-  return [[name, fmt.int(t.gatewayPerSec), fmt.int(t.floorPerSec), fmt.ratio(t.ratio), tRatios]];
+  const gRatios = ratioRange(throughput, (r) => r.graphqlRatio);
+  return [
+    [name, fmt.int(t.gatewayPerSec), fmt.int(t.floorPerSec), fmt.ratio(t.ratio), tRatios],
+    [
+      `${name.replace(/ \/s$/, '')} vs GraphQL`,
+      fmt.int(t.gatewayPerSec),
+      fmt.int(t.graphqlFloorPerSec),
+      fmt.ratio(t.graphqlRatio),
+      gRatios,
+    ],
+  ];
 }
 
 function latencyRows(latency: LatencyRep[]): string[][] {
@@ -145,6 +157,7 @@ function throughputNotes(throughput: ThroughputRep[] | null, batched: Throughput
     ...(throughput || batched
       ? [
           `1: floor = rows/s of direct better-sqlite3 inserts in transactions of the gateway's group size;`,
+          `   GraphQL floor = the same load against yoga + graphql-ws on the gateway's schema, resolvers doing nothing;`,
         ]
       : []),
     ...(throughput ? [`   ${groupNote(medianOf(throughput))}`] : []),

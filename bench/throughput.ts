@@ -12,6 +12,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { ClientProcess } from './client-driver.js';
 import { batchedInsertRate } from './floor.js';
+import { startUploadFloor } from './floor-upload.js';
 import { startBenchGateway, type BenchGateway, type GroupStats } from './gateway.js';
 import { inclusiveTable, type FramePattern } from './profile-inclusive.js';
 import { topOfProfile } from './profile-top.js';
@@ -31,6 +32,13 @@ export interface ThroughputRep {
   changesetsPerSec: number;
   floorPerSec: number;
   ratio: number;
+  /** The same load's changes per second against the GraphQL floor (floor-upload.ts). */
+  graphqlFloorPerSec: number;
+  /** gatewayPerSec / graphqlFloorPerSec. */
+  graphqlRatio: number;
+  /** The GraphQL floor's event-loop utilisation, and the clients' CPU, over its window. */
+  graphqlFloorElu: number;
+  graphqlFloorClientCpu: number;
   changesets: number;
   groupSize: number;
   /** Share of the window the gateway's thread spent inside group commits (SQL + fsync). */
@@ -64,18 +72,51 @@ async function mark(gw: BenchGateway): Promise<Mark> {
 
 async function connectClients(
   proc: ClientProcess,
-  gw: BenchGateway,
+  wsUrl: string,
+  token: (userId: string) => Promise<string>,
   count: number,
   changes: number,
 ) {
   const clients = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const userId = `user-${i}`;
-      return { userId, clientId: `load-${i}`, token: await gw.token(userId) };
+      return { userId, clientId: `load-${i}`, token: await token(userId) };
     }),
   );
-  const setup = { type: 'load-setup', wsUrl: gw.gateway.wsUrl, clients, changes } as const;
+  const setup = { type: 'load-setup', wsUrl, clients, changes } as const;
   await proc.call(setup, 'load-ready');
+}
+
+/** Stops the client process's load; throws when an upload failed. */
+async function stopLoad(proc: ClientProcess) {
+  const done = await proc.call({ type: 'load-stop' }, 'load-done');
+  if (done.errors.length > 0) {
+    throw new Error(`${done.errors.length} uploads failed, e.g. ${done.errors[0]}`);
+  }
+  return done;
+}
+
+/** The same load against the GraphQL floor: its changes acknowledged per second. */
+async function graphqlFloorRate(proc: ClientProcess, settings: ThroughputSettings) {
+  const floor = await startUploadFloor();
+  try {
+    const token = async () => 'unchecked';
+    await connectClients(proc, floor.wsUrl, token, settings.clients, settings.changes ?? 1);
+    proc.send({ type: 'load-go' });
+    await sleep(settings.warmupMs);
+    const [at, from, elu] = [
+      performance.now(),
+      floor.changes(),
+      performance.eventLoopUtilization(),
+    ];
+    await sleep(settings.windowMs);
+    const rate = (floor.changes() - from) / ((performance.now() - at) / 1000);
+    const busy = performance.eventLoopUtilization(elu).utilization;
+    const done = await stopLoad(proc);
+    return { rate, busy, clientCpu: done.cpuMs / done.wallMs };
+  } finally {
+    await floor.close();
+  }
 }
 
 /** Runs the load; returns the server-side marks around the measured window. */
@@ -92,10 +133,7 @@ async function runLoad(
   await sleep(settings.windowMs);
   const end = await mark(gw);
   if (profile) await stopProfile(profile);
-  const done = await proc.call({ type: 'load-stop' }, 'load-done');
-  if (done.errors.length > 0) {
-    throw new Error(`${done.errors.length} uploads failed, e.g. ${done.errors[0]}`);
-  }
+  const done = await stopLoad(proc);
   return { start, end, clientCpu: done.cpuMs / done.wallMs };
 }
 
@@ -105,7 +143,7 @@ function summarize(
   end: Mark,
   clients: number,
   perChangeset: number,
-): Omit<ThroughputRep, 'clientCpu'> {
+): Omit<ThroughputRep, 'clientCpu' | `graphql${string}`> {
   const ms = end.at - start.at;
   const changes = end.version - start.version;
   const changesets = changes / perChangeset;
@@ -150,16 +188,30 @@ export const UPLOAD_PATH: FramePattern[] = [
 const PROFILE = PROFILE_EXT !== null;
 let profiled = false;
 
+/** One repetition: the gateway, then the same load against the GraphQL floor. */
 export async function throughputRep(
   proc: ClientProcess,
   settings: ThroughputSettings,
 ): Promise<ThroughputRep> {
+  const rep = await gatewayRate(proc, settings);
+  const floor = await graphqlFloorRate(proc, settings);
+  return {
+    ...rep,
+    graphqlFloorPerSec: floor.rate,
+    graphqlRatio: rep.gatewayPerSec / floor.rate,
+    graphqlFloorElu: floor.busy,
+    graphqlFloorClientCpu: floor.clientCpu,
+  };
+}
+
+async function gatewayRate(proc: ClientProcess, settings: ThroughputSettings) {
   const gw = await startBenchGateway();
   const profile = PROFILE && !profiled ? `.bench/throughput-gateway${PROFILE_EXT}` : null;
   profiled ||= profile !== null;
   try {
     const perChangeset = settings.changes ?? 1;
-    await connectClients(proc, gw, settings.clients, perChangeset);
+    const token = (userId: string) => gw.token(userId);
+    await connectClients(proc, gw.gateway.wsUrl, token, settings.clients, perChangeset);
     const { start, end, clientCpu } = await runLoad(proc, gw, settings, profile);
     const rep = { ...summarize(start, end, settings.clients, perChangeset), clientCpu };
     if (profile) {
