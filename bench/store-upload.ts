@@ -3,7 +3,8 @@
  * integrate one changeset of `changes` inserts at a time, as fast as their commits come back
  * (group commit, real fsync), into a fresh file. `npx tsx bench/store-upload.ts [clients]
  * [changes] [seconds]`; prints changesets/s and changes/s, and the share of the time spent in
- * group commits. The ceiling the gateway's upload throughput can reach on this machine.
+ * group commits. The ceiling the gateway's upload throughput can reach on this machine. The
+ * file has the index a gateway with the default ownership rule keeps (`ownerId`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,8 @@ export async function storeUpload(
   const dir = mkdtempSync(join(tmpdir(), 'sync-gw-store-upload-'));
   const store = new SqliteStore(join(dir, 'gateway.sqlite'), options);
   try {
+    // As a gateway with the default ownership rule has (server/deployment.ts, ruleIndexes).
+    await store.ensureScopeIndexes([{ collection: null, path: 'ownerId' }]);
     const now = new Date().toISOString();
     const sessions = await Promise.all(
       Array.from({ length: clients }, (_, i) =>
