@@ -5,6 +5,25 @@ import type { Viewer } from '../sync/model.js';
 
 const encode = (secret: string) => new TextEncoder().encode(secret);
 
+/** The most secrets whose keys are kept (a gateway has one; tests make many). */
+const KEPT_KEYS = 8;
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The secret's HMAC key for verifying, imported once: given the secret's bytes, jose would
+ * import a key on every call (a WebCrypto job of its own, for every socket and request).
+ */
+export function verifyingKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    const algorithm = { name: 'HMAC', hash: 'SHA-256' };
+    key = crypto.subtle.importKey('raw', encode(secret), algorithm, false, ['verify']);
+    if (keys.size >= KEPT_KEYS) keys.delete(keys.keys().next().value!);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 /** A verified token: its viewer, and when it stops being valid (null: no `exp` claim). */
 export interface VerifiedToken {
   viewer: Viewer;
@@ -21,7 +40,7 @@ export async function verifyTokenAt(
   now: Date = new Date(),
 ): Promise<VerifiedToken> {
   try {
-    const { payload } = await jwtVerify(token, encode(secret), {
+    const { payload } = await jwtVerify(token, await verifyingKey(secret), {
       algorithms: ['HS256'],
       currentDate: now,
     });
