@@ -4,6 +4,8 @@
  * fixed rate. Each delivery's latency is its receipt minus the writer's send time (the
  * monotonic clock, shared by the processes). Floor: a bare graphql-ws server sending each
  * event, serialized once, to as many sockets (floor-fanout.ts), measured by the same clients.
+ * Then a reconnect storm: every socket closes, and the same clients connect again, reopen
+ * their sessions and follow `changes` from the newest version they received.
  */
 import { benchToken } from './gateway.js';
 import { closeAll, connectAll, receivers, startFleet, type Fleet } from './fleet.js';
@@ -102,7 +104,7 @@ function warnLoudly(label: string, lines: string[]): void {
  */
 const PROFILE_PHASE = process.env.BENCH_PROFILE_PHASE ?? 'changes';
 
-/** Runs `phase` under the gateway's profiler when `profile` names it. */
+/** Runs `run` under the gateway's profiler, writing the profile to `path`, if one is given. */
 async function profiled<T>(fleet: Fleet, path: string | null, run: () => Promise<T>) {
   if (path) await fleet.server.call({ type: 'profile-start' }, 'profiling');
   const out = await run();
