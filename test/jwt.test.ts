@@ -3,12 +3,15 @@
  * imported once per secret, not at every verification.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SignJWT } from 'jose';
 import { mintToken, verifyTokenAt, verifyingKey } from '../src/auth/jwt.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
 
 afterEach(() => vi.restoreAllMocks());
+
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('verifyTokenAt', () => {
   it('accepts a token under its own secret only, whichever secret was used last', async () => {
@@ -41,7 +44,21 @@ describe('verifyTokenAt', () => {
     const tokens = await Promise.all(secrets.map((s) => mintToken(s, 'dave')));
     for (const [i, s] of secrets.entries()) await verifyTokenAt(s, tokens[i]!);
     const imports = vi.spyOn(crypto.subtle, 'importKey');
+    expect((await verifyTokenAt(secrets[11]!, tokens[11]!)).viewer.id).toBe('dave');
+    expect(imports).toHaveBeenCalledTimes(0); // a recent secret's key is kept
     expect((await verifyTokenAt(secrets[0]!, tokens[0]!)).viewer.id).toBe('dave');
-    expect(imports).toHaveBeenCalledTimes(1);
+    expect(imports).toHaveBeenCalledTimes(1); // the oldest was let go, and is imported again
+  });
+
+  it('refuses a token of another algorithm, or none, under the same secret', async () => {
+    const bytes = new TextEncoder().encode(A);
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject('mallory')
+      .sign(bytes);
+    const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'mallory' })}.`;
+    for (const token of [hs512, none]) {
+      await expect(verifyTokenAt(A, token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    }
   });
 });

@@ -14,13 +14,14 @@ const keys = new Map<string, Promise<CryptoKey>>();
  * import a key on every call (a WebCrypto job of its own, for every socket and request).
  */
 export function verifyingKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    const algorithm = { name: 'HMAC', hash: 'SHA-256' };
-    key = crypto.subtle.importKey('raw', encode(secret), algorithm, false, ['verify']);
-    if (keys.size >= KEPT_KEYS) keys.delete(keys.keys().next().value!);
-    keys.set(secret, key);
-  }
+  const kept = keys.get(secret);
+  if (kept) return kept;
+  const algorithm = { name: 'HMAC', hash: 'SHA-256' };
+  const key = crypto.subtle.importKey('raw', encode(secret), algorithm, false, ['verify']);
+  if (keys.size >= KEPT_KEYS) keys.delete(keys.keys().next().value!);
+  keys.set(secret, key);
+  // A key that failed to import is not kept: the next verification tries again.
+  key.catch(() => keys.get(secret) === key && keys.delete(secret));
   return key;
 }
 
