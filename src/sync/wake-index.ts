@@ -152,8 +152,6 @@ export class WakeIndex {
   advance(version: number): void {
     if (version <= this.latest) return;
     this.latest = version;
-    // No one to match against: later waiters wait after `version` anyway.
-    if (this.waiting.size === 0 && !this.reading) this.checked = version;
     this.reading ??= this.readAll();
   }
 
@@ -179,7 +177,7 @@ export class WakeIndex {
     await null; // never settles in advance()'s turn: `reading` is set before it is cleared
     try {
       while (this.checked < this.latest) {
-        // No one left to match against (as in advance()): later waiters wait after it.
+        // No one to match against: later waiters wait after it, or read it themselves.
         if (this.waiting.size === 0) this.checked = this.latest;
         else if (!(await this.matchNext())) return this.lost();
       }
