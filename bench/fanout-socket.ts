@@ -86,8 +86,8 @@ class Acknowledger {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  want(data: Buffer): void {
-    const version = numberAfter(data, TO_SERVER_VERSION);
+  /** A batch arrived: its bytes, and its toServerVersion read from them. */
+  want(data: Buffer, version: number | null): void {
     if (version === null || version <= this.target.version) return;
     this.target = { version, queries: numberAfter(data, QUERIES_VERSION) };
     void this.send();
@@ -121,9 +121,10 @@ function deliveries(options: SyncSocketOptions, acks: Acknowledger | null) {
   return (data: Buffer) => {
     const now = monoMs();
     scanDeliveries(data, (n, sentAt) => onDelivery(n, now - sentAt));
-    acks?.want(data);
-    const version = onVersion && numberAfter(data, TO_SERVER_VERSION);
-    if (version) onVersion(version);
+    if (!acks && !onVersion) return;
+    const version = numberAfter(data, TO_SERVER_VERSION);
+    acks?.want(data, version);
+    if (version !== null) onVersion?.(version);
   };
 }
 
