@@ -89,8 +89,25 @@ export interface IntegrationWrites<R> {
   result: R;
 }
 
-/** A pure, synchronous function from the view to the writes; may throw to abort. */
-export type IntegrationPlan<R> = (view: IntegrationView) => IntegrationWrites<R>;
+/**
+ * Where a plan comes from, as data: the module and the name of its factory, and the
+ * arguments it was built with (structured-cloneable). A store that integrates on another
+ * thread (sqlite/writer-thread.ts) builds the same plan there from it.
+ */
+export interface PlanSource {
+  module: string;
+  factory: string;
+  args: unknown[];
+}
+
+/**
+ * A pure, synchronous function from the view to the writes; may throw to abort. `source`:
+ * how to build it again elsewhere (see plan-source.ts); a store that runs plans on another
+ * thread refuses a plan without one.
+ */
+export type IntegrationPlan<R> = ((view: IntegrationView) => IntegrationWrites<R>) & {
+  readonly source?: PlanSource;
+};
 
 export interface IntegrationOutcome<R> {
   result: R;

@@ -43,6 +43,8 @@ export interface CompensatingWrite {
 export interface UploadResult {
   lastIntegratedClientVersion: number;
   compensatingWrites: CompensatingWrite[];
+  /** Changes integrated as written: those of the changesets applied, less the refused. */
+  changesIntegrated: number;
 }
 
 interface Working {
@@ -213,6 +215,7 @@ export function planIntegration(
     const work = new Integration(view, session.clientId, perms, report.now);
     let last = session.lastIntegratedClientVersion;
     let bytes = 0;
+    let applied = 0;
     changesets.forEach((cs, i) => {
       if (cs.clientVersion <= last) return;
       if (cs.clientVersion !== last + 1) {
@@ -226,12 +229,18 @@ export function planIntegration(
       );
       last = cs.clientVersion;
       bytes += changesetBytes(cs);
+      applied += cs.changes.length;
     });
+    const refused = work.compensating;
     return {
       session: accountUpload(session, { integratedTo: last, integratedBytes: bytes, ...report }),
       documents: work.changedDocuments(),
       history: work.history,
-      result: { lastIntegratedClientVersion: last, compensatingWrites: work.compensating },
+      result: {
+        lastIntegratedClientVersion: last,
+        compensatingWrites: refused,
+        changesIntegrated: applied - refused.length,
+      },
     };
   };
 }

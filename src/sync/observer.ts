@@ -5,9 +5,7 @@
  * span (`uploadStarted`, `integrationStarted`) returns the function that ends it, so the
  * watcher times it on its own clock; an open subscription is two calls, opened and closed.
  */
-import type { GroupCommitObserver, IntegrationPlan } from '../store/port.js';
-import type { UploadResult } from './integrate.js';
-import type { Changeset } from './model.js';
+import type { GroupCommitObserver } from '../store/port.js';
 
 /** The subscriptions the gateway serves, by operation (field) name. */
 export type SubscriptionName = 'changes' | 'progress' | 'sessionEvents' | 'connectionStateChanges';
@@ -214,26 +212,4 @@ export function observedStream<T>(
   stream: AsyncGenerator<T>,
 ): AsyncGenerator<T> {
   return new ObservedStream(observer, name, stream) as unknown as AsyncGenerator<T>;
-}
-
-/**
- * The upload's plan, and how many changes its last run integrated: the changes of the
- * changesets past the session's integrated client version, less the refused ones. A
- * store may run a plan again when it retries a transaction; the last run counts.
- */
-export function countingPlan(
-  changesets: readonly Changeset[],
-  plan: IntegrationPlan<UploadResult>,
-): { plan: IntegrationPlan<UploadResult>; integrated: () => number } {
-  let integrated = 0;
-  const counted: IntegrationPlan<UploadResult> = (view) => {
-    const writes = plan(view);
-    const before = view.session.lastIntegratedClientVersion;
-    const after = writes.result.lastIntegratedClientVersion;
-    const applied = changesets.filter((c) => c.clientVersion > before && c.clientVersion <= after);
-    const changes = applied.reduce((n, c) => n + c.changes.length, 0);
-    integrated = changes - writes.result.compensatingWrites.length;
-    return writes;
-  };
-  return { plan: counted, integrated: () => integrated };
 }

@@ -5,12 +5,7 @@
 import type { Clock } from '../clock.js';
 import { badInput, SyncError } from '../errors.js';
 import { Topics } from '../streams/topics.js';
-import type {
-  IntegrationPlan,
-  SessionExpectation,
-  SessionPatch,
-  SyncStore,
-} from '../store/port.js';
+import type { SessionExpectation, SessionPatch, SyncStore } from '../store/port.js';
 import { BACKEND_CLIENT_ID, hasBackendWrite } from './backend-writes.js';
 import { ChangeFeed } from './change-feed.js';
 import { WakeIndex } from './wake-index.js';
@@ -26,10 +21,10 @@ import { GroupedWrites } from './grouped-writes.js';
 import { SharedHistory } from './shared-history.js';
 import { BatchMemo } from './batch-memo.js';
 import { RouteMemo } from './route-memo.js';
-import { planIntegration, type UploadResult } from './integrate.js';
+import type { UploadResult } from './integrate.js';
+import { permissionsFor, rulesRef, uploadPlan, type RulesRef } from './upload-plan.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type {
-  Changeset,
   DocumentKey,
   HistoryEntry,
   SessionRecord,
@@ -39,7 +34,6 @@ import type {
 } from './model.js';
 import { newSession } from './new-session.js';
 import {
-  countingPlan,
   NO_OBSERVER,
   observedStream,
   once,
@@ -95,7 +89,7 @@ const DEFAULT_CURSOR_REFRESH_MS = 30_000;
 
 export type QueryInput = { collection: string; filter?: unknown };
 
-export interface UploadAck extends UploadResult {
+export interface UploadAck extends Omit<UploadResult, 'changesIntegrated'> {
   serverVersion: number;
 }
 
@@ -122,7 +116,6 @@ export class SyncCore {
   readonly store: SyncStore;
   private readonly signals: CoreSignals;
   private readonly inflight = new Set<Promise<UploadAck>>();
-  private readonly perms = new Map<string, UserPermissions>();
   /** The collections that have a schema, by name. */
   private readonly schemas: Map<string, DocumentSchema>;
   private backendSession: Promise<string> | null = null;
@@ -164,14 +157,12 @@ export class SyncCore {
 
   /** The rules bound to a user, compiled once and kept (a bounded cache). */
   permissions(viewer: Viewer): UserPermissions {
-    let perms = this.perms.get(viewer.id);
-    if (!perms) {
-      if (this.perms.size >= 10_000) this.perms.clear();
-      const rules = viewer.id === SYSTEM_USER ? ALLOW_ALL : this.options.rules;
-      perms = new UserPermissions(rules, viewer.id);
-      this.perms.set(viewer.id, perms);
-    }
-    return perms;
+    return permissionsFor(this.rulesOf(viewer.id), viewer.id);
+  }
+
+  /** The rules a user is held to: the configured ones, or all allowed for the gateway's own. */
+  private rulesOf(userId: string): RulesRef {
+    return rulesRef(userId === SYSTEM_USER ? ALLOW_ALL : this.options.rules);
   }
 
   /**
@@ -454,28 +445,17 @@ export class SyncCore {
     const keys = changesets.flatMap((cs) =>
       cs.changes.map((c) => ({ collection: c.collection, id: c.id })),
     );
-    const plan = planIntegration(changesets, this.permissions({ id: session.userId, roles: [] }), {
+    const plan = uploadPlan(changesets, this.rulesOf(session.userId), session.userId, {
       latestClientVersion: report.latestClientVersion ?? null,
       pendingBytes: report.pendingBytes ?? null,
       now: this.options.clock.now(),
     });
-    const { outcome, changes } = await this.integrateCounted(session.id, keys, changesets, plan);
+    const end = once(this.observer.integrationStarted());
+    const outcome = await this.store.integrate(session.id, keys, plan).finally(end);
     this.committed(outcome.serverVersion);
     this.notifySession(session.id);
-    return { ack: { ...outcome.result, serverVersion: outcome.serverVersion }, changes };
-  }
-
-  /** The store's integration, timed and counted for the observer. */
-  private async integrateCounted(
-    sessionId: string,
-    keys: DocumentKey[],
-    changesets: readonly Changeset[],
-    plan: IntegrationPlan<UploadResult>,
-  ) {
-    const counted = countingPlan(changesets, plan);
-    const end = once(this.observer.integrationStarted());
-    const outcome = await this.store.integrate(sessionId, keys, counted.plan).finally(end);
-    return { outcome, changes: counted.integrated() };
+    const { changesIntegrated, ...result } = outcome.result;
+    return { ack: { ...result, serverVersion: outcome.serverVersion }, changes: changesIntegrated };
   }
 
   /**
@@ -488,7 +468,7 @@ export class SyncCore {
     const found = await this.store.getDocuments(keys);
     const written = found.filter((d): d is StoredDocument => d !== undefined && hasBackendWrite(d));
     if (written.length === 0) return 0;
-    const plan = planIntegration([], this.permissions(BACKEND_VIEWER), {
+    const plan = uploadPlan([], this.rulesOf(SYSTEM_USER), SYSTEM_USER, {
       latestClientVersion: null,
       pendingBytes: null,
       now: this.options.clock.now(),
