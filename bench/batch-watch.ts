@@ -3,7 +3,7 @@
  * batch memo (src/sync/batch-memo.ts, SyncCore's private `batches`) and how many of them
  * were new objects: a batch shared by many sessions is executed and serialized once
  * (src/server/shared-execution.ts), a new one once more. Wraps `make` on that instance, as
- * gateway.ts wraps the store's `runGroup`.
+ * gateway.ts wraps the store writer's `integrateGroup`.
  */
 export interface BatchStats {
   /** Batches handed to streams. */

@@ -1,9 +1,11 @@
 /**
  * The real gateway, started in-process on a file store in a fresh temp dir (WAL,
  * synchronous=FULL, real fsync), with a count of its group commits. It is the build in dist/
- * that `npm start` runs (gateway-modules.ts; BENCH_GATEWAY=src for the sources under tsx). BENCH_DEFERRED_SYNC=1
- * gives it a store whose group commits are fsync'd off the event loop (SqliteStore's
- * `deferredSync`, which the deployment does not turn on by itself).
+ * that `npm start` runs (gateway-modules.ts; BENCH_GATEWAY=src for the sources under tsx). Its
+ * writes run on the writer thread, as by default; BENCH_WRITER_THREAD=false runs them on the
+ * event loop, and BENCH_DEFERRED_SYNC=1 then gives it a store whose group commits are
+ * fsync'd off the event loop (SqliteStore's `deferredSync`, which the deployment does not
+ * turn on by itself).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,25 +27,27 @@ export interface GroupStats {
 export interface BenchGateway {
   gateway: Gateway;
   dataDir: string;
-  /** Null when the store has no `runGroup` to observe (then the group size is unknown). */
+  /** Null when the store has no writer's `integrateGroup` to observe (then the group size is unknown). */
   groups: GroupStats | null;
   token(userId: string): Promise<string>;
   close(): Promise<void>;
 }
 
 /**
- * Counts the SQLite store's group commits by wrapping its private `runGroup(jobs)` on this
- * instance; the store calls it as `this.runGroup`, so the wrapper sees every group.
+ * Counts the SQLite store's group commits by wrapping its writer's `integrateGroup(jobs)`
+ * on this instance (the store calls it as `this.writer.integrateGroup`, so the wrapper sees
+ * every group), timing each until its outcomes are back: on the writer thread, the time a
+ * group is in flight.
  */
 function watchGroups(store: unknown): GroupStats | null {
-  const target = store as { runGroup?: (jobs: unknown[]) => unknown };
-  const original = target.runGroup;
-  if (typeof original !== 'function') return null;
+  const writer = (store as { writer?: { integrateGroup?: (jobs: unknown[]) => unknown } }).writer;
+  const original = writer?.integrateGroup;
+  if (!writer || typeof original !== 'function') return null;
   const stats: GroupStats = { groups: 0, jobs: 0, commitMs: 0 };
-  target.runGroup = (jobs) => {
+  writer.integrateGroup = async (jobs) => {
     const start = performance.now();
     try {
-      return original.call(store, jobs);
+      return await original.call(writer, jobs);
     } finally {
       stats.groups += 1;
       stats.jobs += jobs.length;
@@ -80,6 +84,7 @@ export async function startBenchGateway(options: BenchGatewayOptions = {}): Prom
     USER_OPS_PER_SECOND: '0',
     CLIENT_CHANGESETS_PER_SECOND: '0',
     MAX_SOCKETS_PER_USER: '0',
+    WRITER_THREAD: process.env.BENCH_WRITER_THREAD ?? 'true',
     ...rulesEnv(dataDir, options.rules),
   };
   const deferredSync = process.env.BENCH_DEFERRED_SYNC === '1';
@@ -89,7 +94,8 @@ export async function startBenchGateway(options: BenchGatewayOptions = {}): Prom
   const logger = pino({ level: 'silent' });
   const gateway = await startGateway(loadConfig([], env), { logger, store });
   const groups = watchGroups(gateway.core.store);
-  if (!groups) console.warn('bench: store has no runGroup; group size taken as the client count');
+  if (!groups)
+    console.warn('bench: store has no writer to watch; group size taken as the client count');
   return {
     gateway,
     dataDir,

@@ -179,8 +179,8 @@ export const UPLOAD_PATH: FramePattern[] = [
   { label: '      session read (getDataSession)', name: 'getDataSession' },
   { label: '      validateChangesets', name: 'validateChangesets' },
   { label: 'group commit (GroupCommit.settle)', name: 'settle', file: 'group-commit' },
-  { label: '  store runGroup (SQL + COMMIT/fsync)', name: 'runGroup', file: 'sqlite-store' },
-  { label: '    runJob (per changeset, SQL)', name: 'runJob', file: 'sqlite-store' },
+  { label: '  integrateGroup (SQL + COMMIT/fsync)', name: 'integrateGroup', file: 'sqlite-writes' },
+  { label: '    integrateOne (per changeset, SQL)', name: 'integrateOne', file: 'sqlite-writes' },
   { label: '      integration plan', name: /^$|planIntegration/, file: 'src/sync/integrate' },
   { label: 'socket send (ws)', name: 'send', file: 'ws/lib/websocket' },
 ];

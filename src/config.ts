@@ -33,6 +33,8 @@ export interface GatewayConfig {
   cursorRefreshMs: number;
   /** Several gateway processes share the SQLite file: signal each other through it. */
   multiGateway: boolean;
+  /** SQLite: every write, and its fsync, on a thread of its own (store/sqlite/writer-thread.ts). */
+  writerThread: boolean;
   /** GraphiQL at /graphql (default: on in development, off with NODE_ENV=production). */
   graphiql: boolean;
   /** Introspection queries (default: on in development, off with NODE_ENV=production). */
@@ -197,6 +199,12 @@ export const SETTINGS = {
     help: 'several gateway processes share the SQLite file',
     shown: 'false',
   },
+  writerThread: {
+    flag: 'writer-thread',
+    env: 'WRITER_THREAD',
+    help: 'SQLite writes and their fsyncs on a thread of their own, off the event loop',
+    shown: 'true',
+  },
   graphiql: {
     flag: 'graphiql',
     env: 'GRAPHIQL',
@@ -352,6 +360,7 @@ function validate(raw: Raw, env: NodeJS.ProcessEnv): GatewayConfig {
     compactIntervalMs: intSetting(raw, 'compactIntervalMs'),
     cursorRefreshMs: intSetting(raw, 'cursorRefreshMs'),
     multiGateway: boolSetting(raw, 'multiGateway'),
+    writerThread: boolSetting(raw, 'writerThread', true),
     graphiql: boolSetting(raw, 'graphiql', development),
     introspection: boolSetting(raw, 'introspection', development),
     maxClockSkewMs: intSetting(raw, 'maxClockSkewMs'),

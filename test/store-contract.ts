@@ -8,22 +8,19 @@
  * adapter); `cleanup` releases whatever is open (it may already be closed) and its data.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  documentKey,
-  type IntegrationOutcome,
-  type IntegrationPlan,
-  type IntegrationView,
-  type SyncStore,
-  type UploadSessionPatch,
-} from '../src/store/port.js';
-import type {
-  DocumentKey,
-  DocumentState,
-  HistoryEntry,
-  JsonObject,
-  SessionRecord,
-} from '../src/sync/model.js';
+import { documentKey, type IntegrationOutcome, type SyncStore } from '../src/store/port.js';
+import type { DocumentKey, HistoryEntry, JsonObject, SessionRecord } from '../src/sync/model.js';
 import { ANY, NONE, type ScopeCondition } from '../src/sync/scope-condition.js';
+import {
+  COUNTER,
+  failing,
+  incrementPlan,
+  putPlan,
+  stateOf,
+  T1,
+  viewPlan,
+  type Put,
+} from './helpers/store-plans.js';
 
 export interface StoreUnderTest {
   store: SyncStore;
@@ -38,9 +35,7 @@ export type OpenStore = () => Promise<StoreUnderTest>;
 // ---- fixtures -----------------------------------------------------------------------
 
 const T0 = '2026-11-26T12:00:00.000Z';
-const T1 = '2026-11-26T13:00:00.000Z';
 const T2 = '2026-11-26T14:00:00.000Z';
-const STAMP = '2026-11-26T12:00:00.000Z-0001|client|000000';
 
 export function sessionRecord(
   id: string,
@@ -73,59 +68,10 @@ export function sessionRecord(
 
 const key = (id: string, collection = 'items'): DocumentKey => ({ collection, id });
 
-/** The mergeable state of a document written whole at STAMP (or deleted when null). */
-function stateOf(doc: JsonObject | null): DocumentState {
-  const fields = Object.entries(doc ?? {}).filter(([name]) => name !== '_id');
-  return {
-    fields: Object.fromEntries(fields.map(([name, v]) => [name, { v, s: STAMP }])),
-    ins: doc ? STAMP : null,
-    del: doc ? null : STAMP,
-  };
-}
-
-function uploadPatch(session: SessionRecord, clientVersion: number): UploadSessionPatch {
-  return {
-    lastIntegratedClientVersion: clientVersion,
-    latestClientVersion: Math.max(session.latestClientVersion, clientVersion),
-    uploadedBytes: session.uploadedBytes + 10,
-    pendingBytes: 0,
-    uploadBaselineBytes: session.uploadBaselineBytes,
-    lastSyncedAt: T1,
-  };
-}
-
-interface Put {
-  key: DocumentKey;
-  doc: JsonObject | null;
-}
-
-/** A plan writing each document, one history entry per document, and the session. */
-function putPlan(puts: Put[], clientVersion = 1, committedAt = T1): IntegrationPlan<string> {
-  return (view) => ({
-    session: uploadPatch(view.session, clientVersion),
-    documents: puts.map((p) => ({ ...p.key, state: stateOf(p.doc), doc: p.doc })),
-    history: puts.map((p) => ({
-      ...p.key,
-      clientId: view.session.clientId,
-      clientVersion,
-      before: view.documents.get(documentKey(p.key))?.doc ?? null,
-      after: p.doc,
-      committedAt,
-    })),
-    result: `${view.session.clientId}@${clientVersion}`,
-  });
-}
-
 const put = (id: string, doc: JsonObject | null, collection = 'items'): Put => ({
   key: key(id, collection),
   doc: doc && { _id: id, ...doc },
 });
-
-const failing =
-  (message: string): IntegrationPlan<never> =>
-  () => {
-    throw new Error(message);
-  };
 
 async function openAll(store: SyncStore, sessions: SessionRecord[]): Promise<void> {
   for (const s of sessions) await store.openSession(s);
@@ -436,15 +382,10 @@ function integrateTests(get: Get): void {
         [key('a'), key('b')],
         putPlan([put('a', { n: 1 }), put('b', { n: 2 })]),
       );
-      let seen: IntegrationView | undefined;
-      const spy: IntegrationPlan<null> = (view) => {
-        seen = view;
-        return { session: uploadPatch(view.session, 2), documents: [], history: [], result: null };
-      };
-      await store.integrate('s1', [key('a'), key('missing')], spy);
-      expect(seen?.session).toMatchObject({ id: 's1', lastIntegratedClientVersion: 1 });
-      expect([...(seen?.documents.keys() ?? [])]).toEqual([documentKey(key('a'))]);
-      expect(seen?.documents.get(documentKey(key('a')))?.doc).toEqual({ _id: 'a', n: 1 });
+      const { result: seen } = await store.integrate('s1', [key('a'), key('missing')], viewPlan(2));
+      expect(seen.session).toMatchObject({ id: 's1', lastIntegratedClientVersion: 1 });
+      expect(seen.documents.map(([k]) => k)).toEqual([documentKey(key('a'))]);
+      expect(seen.documents[0]?.[1].doc).toEqual({ _id: 'a', n: 1 });
     });
 
     it('keeps a deleted document (doc null) with its state and a new version', async () => {
@@ -465,16 +406,9 @@ function integrateTests(get: Get): void {
     it('answers the latest version when the plan writes no history', async () => {
       const { store } = get();
       const first = await store.integrate('s1', [key('a')], putPlan([put('a', { n: 1 })], 1));
-      const empty: IntegrationPlan<string> = (view) => ({
-        session: uploadPatch(view.session, 2),
-        documents: [],
-        history: [],
-        result: 'empty',
-      });
-      expect(await store.integrate('s1', [key('a')], empty)).toEqual({
-        result: 'empty',
-        serverVersion: first.serverVersion,
-      });
+      const { serverVersion, result } = await store.integrate('s1', [key('a')], viewPlan(2));
+      expect(serverVersion).toBe(first.serverVersion);
+      expect(result.session.lastIntegratedClientVersion).toBe(1);
       expect((await store.getSessions(['s1']))[0]?.lastIntegratedClientVersion).toBe(2);
     });
 
@@ -517,21 +451,6 @@ async function snapshot(store: SyncStore, sessionIds: string[], keys: DocumentKe
 }
 
 // ---- concurrency --------------------------------------------------------------------
-
-const COUNTER = key('counter');
-
-/** Reads the counter inside the transaction and writes it plus one; result: what it saw. */
-function incrementPlan(tag: string): IntegrationPlan<{ tag: string; seen: number }> {
-  return (view) => {
-    const seen = Number(view.documents.get(documentKey(COUNTER))?.doc?.n ?? 0);
-    const cv = view.session.lastIntegratedClientVersion + 1;
-    const doc = { _id: COUNTER.id, n: seen + 1, last: tag };
-    return {
-      ...putPlan([{ key: COUNTER, doc }], cv)(view),
-      result: { tag, seen },
-    };
-  };
-}
 
 type Settled<R> = { ok: true; value: IntegrationOutcome<R> } | { ok: false; error: unknown };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteSource } from '../src/store/sqlite/sqlite-source.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.js';
 import { sessionRecord, storeContract, type StoreUnderTest } from './store-contract.js';
 
 storeContract('SQLite :memory:', async () => {
@@ -13,23 +13,29 @@ storeContract('SQLite :memory:', async () => {
   return { store, cleanup: () => store.close() };
 });
 
-storeContract('SQLite file', async (): Promise<StoreUnderTest> => {
-  const dir = mkdtempSync(join(tmpdir(), 'store-contract-'));
-  const path = join(dir, 'sub', 'sync.db');
-  let current = new SqliteStore(path);
-  return {
-    store: current,
-    reopen: async () => {
-      await current.close();
-      current = new SqliteStore(path);
-      return current;
-    },
-    cleanup: async () => {
-      await current.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+/** A store on a file in a fresh directory, opened with `options`; reopened with them too. */
+function onFile(options: SqliteStoreOptions) {
+  return async (): Promise<StoreUnderTest> => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-contract-'));
+    const path = join(dir, 'sub', 'sync.db');
+    let current = new SqliteStore(path, options);
+    return {
+      store: current,
+      reopen: async () => {
+        await current.close();
+        current = new SqliteStore(path, options);
+        return current;
+      },
+      cleanup: async () => {
+        await current.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   };
-});
+}
+
+storeContract('SQLite file', onFile({}));
+storeContract('SQLite file, writes on the writer thread', onFile({ writerThread: true }));
 
 /** The tables as files written before `queries_version` and `documents_by_version` hold them. */
 const TABLES_BEFORE_QUERIES_VERSION = `

@@ -64,7 +64,8 @@ async function openBackend(
   const signals = config.multiGateway
     ? SqliteSignals.open(sqlitePath(config), gatewayId)
     : new LocalSignals(gatewayId);
-  return { store: store ?? new SqliteStore(sqlitePath(config)), signals };
+  const sqlite = () => new SqliteStore(sqlitePath(config), { writerThread: config.writerThread });
+  return { store: store ?? sqlite(), signals };
 }
 
 /**

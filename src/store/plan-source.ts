@@ -1,23 +1,9 @@
 /**
- * Plans that can be built again from data: the factory's module and name and its arguments
- * travel to another thread (the SQLite writer thread), which imports the module and calls
- * the factory with the same arguments. The factory must be a pure function of them.
+ * Plans built again from their source (port.ts `sourcedPlan`): the factory's module and
+ * name and its arguments travel to another thread (the SQLite writer thread), which
+ * imports the module and calls the factory with the same arguments.
  */
 import type { IntegrationPlan, PlanSource } from './port.js';
-
-/**
- * A plan built by `factory` (exported as `name` from `module`, the URL its own module gives
- * as `import.meta.url`), carrying its source.
- */
-export function sourcedPlan<A extends unknown[], R>(
-  module: string,
-  name: string,
-  factory: (...args: A) => IntegrationPlan<R>,
-  ...args: A
-): IntegrationPlan<R> {
-  const source: PlanSource = { module, factory: name, args };
-  return Object.assign(factory(...args), { source });
-}
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 

@@ -109,6 +109,20 @@ export type IntegrationPlan<R> = ((view: IntegrationView) => IntegrationWrites<R
   readonly source?: PlanSource;
 };
 
+/**
+ * A plan built by `factory` (exported as `name` from `module`, the URL its module gives as
+ * `import.meta.url`), carrying its source; the factory must be a pure function of `args`.
+ */
+export function sourcedPlan<A extends unknown[], R>(
+  module: string,
+  name: string,
+  factory: (...args: A) => IntegrationPlan<R>,
+  ...args: A
+): IntegrationPlan<R> {
+  const source: PlanSource = { module, factory: name, args };
+  return Object.assign(factory(...args), { source });
+}
+
 export interface IntegrationOutcome<R> {
   result: R;
   /** The server version of the last history entry written, or the latest one if none. */

@@ -25,12 +25,20 @@ export type GroupRunner<I, O> = (
 export class GroupCommit<I, O> {
   private queue: Pending<I, O>[] = [];
   private running: Promise<void> | null = null;
+  /** Groups sent and not yet settled. */
+  private readonly inFlight = new Set<Promise<void>>();
   /** Told the size of every group that committed (metrics, in src/server); none by default. */
   observer: GroupObserver = { groupCommitted: () => undefined };
 
+  /**
+   * `maxInFlight`: groups run at once. 1 by default: each group is sent once the last one
+   * settled. More suits a runner that queues groups and runs them in order elsewhere (the
+   * SQLite writer thread): it finds the next group waiting when it finishes one.
+   */
   constructor(
     private readonly run: GroupRunner<I, O>,
     private readonly maxGroup = 512,
+    private readonly maxInFlight = 1,
   ) {}
 
   submit(input: I): Promise<O> {
@@ -42,14 +50,20 @@ export class GroupCommit<I, O> {
 
   /** Resolves when nothing is queued or running. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.inFlight.size > 0) {
+      await (this.running ?? Promise.all(this.inFlight));
+    }
   }
 
   private async drainSoon(): Promise<void> {
     while (this.queue.length > 0) {
+      while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
       await new Promise<void>((r) => setImmediate(r));
       const group = this.queue.splice(0, this.maxGroup);
-      await this.settle(group);
+      const settling: Promise<void> = this.settle(group).finally(() =>
+        this.inFlight.delete(settling),
+      );
+      this.inFlight.add(settling);
     }
     this.running = null;
   }

@@ -3,8 +3,7 @@
  * changesets, the rules, the user, the report), so a store that integrates on another
  * thread builds the very same plan there (store/plan-source.ts).
  */
-import { sourcedPlan } from '../store/plan-source.js';
-import type { IntegrationPlan } from '../store/port.js';
+import { sourcedPlan, type IntegrationPlan } from '../store/port.js';
 import { planIntegration, type UploadResult } from './integrate.js';
 import type { Changeset } from './model.js';
 import { UserPermissions, type RulesConfig } from './permissions.js';

@@ -23,7 +23,6 @@ import {
   ARRAY_MARK,
   bindValue,
   conditionSql,
-  createScopeIndex,
   indexedPath,
   scopeIndexName,
   valueAt,
@@ -61,14 +60,14 @@ export class ScopeScans {
     }
   }
 
-  /** Creates the index of each path (in one write transaction); existing ones are kept. */
-  ensureIndexes(paths: readonly string[]): void {
-    const missing = [...new Set(paths)].filter((p) => !this.indexed.has(p));
-    if (missing.length === 0) return;
-    this.db
-      .transaction(() => missing.forEach((p) => this.db.exec(createScopeIndex(p))))
-      .immediate();
-    missing.forEach((p) => this.indexed.add(p));
+  /** The paths without an index yet (each once). */
+  missingIndexes(paths: readonly string[]): string[] {
+    return [...new Set(paths)].filter((p) => !this.indexed.has(p));
+  }
+
+  /** The paths' indexes exist now (sqlite-writes.ts created them): scans may use them. */
+  indexesCreated(paths: readonly string[]): void {
+    paths.forEach((p) => this.indexed.add(p));
   }
 
   byVersion(

@@ -1,0 +1,144 @@
+/**
+ * Where the SQLite store's writes run: on its own thread (`LocalWriter`, the connection it
+ * also reads through) or on the writer thread (`ThreadWriter`, writer-thread.ts). Both
+ * answer the same calls, asynchronously.
+ */
+import type Database from 'better-sqlite3';
+import type { IntegrationOutcome } from '../port.js';
+import type { SessionRecord } from '../../sync/model.js';
+import { SqliteWrites, type IntegrationJob, type Outcome } from './sqlite-writes.js';
+import { fromCrossing, type CrossingOutcome, type DirectWrite } from './thread-messages.js';
+import { WalSync } from './wal-sync.js';
+import { WriterThread } from './writer-thread.js';
+
+export type WriteResult<M extends DirectWrite> = ReturnType<SqliteWrites[M]>;
+
+export interface StoreWriter {
+  /** Integration groups to send at once (GroupCommit's `maxInFlight`). */
+  readonly groupsInFlight: number;
+  integrateGroup(jobs: IntegrationJob[]): Promise<Outcome<IntegrationOutcome<unknown>>[]>;
+  openGroup(candidates: SessionRecord[]): Promise<Outcome<SessionRecord>[]>;
+  write<M extends DirectWrite>(
+    method: M,
+    ...args: Parameters<SqliteWrites[M]>
+  ): Promise<WriteResult<M>>;
+  /** Resolves when the store's file may be read (see wal-sync.ts); throws once it never may. */
+  readable(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Writes on the store's own connection. With a WalSync (`deferredSync`), a group's fsync
+ * runs off the event loop and nothing is read or written until it is durable.
+ */
+export class LocalWriter implements StoreWriter {
+  /** Each group runs to its end on this thread before the next forms. */
+  readonly groupsInFlight = 1;
+  private readonly writes: SqliteWrites;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly wal: WalSync | null,
+  ) {
+    this.writes = new SqliteWrites(db);
+  }
+
+  async readable(): Promise<void> {
+    while (this.wal?.busy) await this.wal.settled();
+  }
+
+  /**
+   * One group: fsync'd inside its COMMIT; or, with `deferredSync`, committed without and
+   * settled once the WAL's sync off the event loop is done (the next group waits for it).
+   */
+  async integrateGroup(jobs: IntegrationJob[]) {
+    const wal = this.wal;
+    if (!wal) return this.writes.integrateGroup(jobs);
+    await this.readable();
+    return wal.commit(() => {
+      this.db.exec('PRAGMA synchronous = NORMAL');
+      try {
+        return this.writes.integrateGroup(jobs);
+      } finally {
+        this.restoreFullSync(wal);
+      }
+    });
+  }
+
+  /** Back to fsync'd commits for everything else; a connection left without is unusable. */
+  private restoreFullSync(wal: WalSync): void {
+    try {
+      this.db.exec('PRAGMA synchronous = FULL');
+    } catch (error) {
+      throw wal.fail(error);
+    }
+  }
+
+  async openGroup(candidates: SessionRecord[]) {
+    await this.readable();
+    return this.writes.openGroup(candidates);
+  }
+
+  async write<M extends DirectWrite>(method: M, ...args: Parameters<SqliteWrites[M]>) {
+    await this.readable();
+    const run = this.writes[method] as (...a: Parameters<SqliteWrites[M]>) => WriteResult<M>;
+    return run.apply(this.writes, args);
+  }
+
+  async close(): Promise<void> {
+    this.wal?.close();
+  }
+}
+
+const fromCrossings = <O>(outcomes: CrossingOutcome<O>[]): Outcome<O>[] =>
+  outcomes.map((o) => (o.ok ? o : { ok: false, error: fromCrossing(o.error) }));
+
+/** Writes on the writer thread; plans go as their sources (a plan without one is refused). */
+export class ThreadWriter implements StoreWriter {
+  /** The next group waits on the thread while one runs: it starts the moment that one ends. */
+  readonly groupsInFlight = 2;
+  private readonly thread: WriterThread;
+
+  constructor(path: string) {
+    this.thread = new WriterThread(path);
+  }
+
+  async readable(): Promise<void> {}
+
+  /** A job whose plan has no source fails alone; the others go as one group. */
+  async integrateGroup(jobs: IntegrationJob[]) {
+    const unsourced = new Error('the SQLite writer thread runs only plans that carry a source');
+    const sourced = jobs.flatMap(({ sessionId, keys, plan }) =>
+      plan.source ? [{ sessionId, keys, source: plan.source }] : [],
+    );
+    const outcomes =
+      sourced.length === 0
+        ? []
+        : fromCrossings(
+            await this.thread.call<CrossingOutcome<IntegrationOutcome<unknown>>[]>({
+              op: 'integrate',
+              jobs: sourced,
+            }),
+          );
+    let next = 0;
+    return jobs.map((job): Outcome<IntegrationOutcome<unknown>> =>
+      job.plan.source ? outcomes[next++]! : { ok: false, error: unsourced },
+    );
+  }
+
+  async openGroup(candidates: SessionRecord[]) {
+    const outcomes = await this.thread.call<CrossingOutcome<SessionRecord>[]>({
+      op: 'open',
+      candidates,
+    });
+    return fromCrossings(outcomes);
+  }
+
+  write<M extends DirectWrite>(method: M, ...args: Parameters<SqliteWrites[M]>) {
+    return this.thread.call<WriteResult<M>>({ op: 'write', method, args } as never);
+  }
+
+  close(): Promise<void> {
+    return this.thread.close();
+  }
+}

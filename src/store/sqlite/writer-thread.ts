@@ -1,0 +1,81 @@
+/**
+ * The SQLite store's writes on a thread of their own (writer-worker.ts): the store's thread
+ * sends each write and its group commits there and keeps a connection for reads. A group's
+ * SQL and fsync then run beside the event loop, which meanwhile serves GraphQL and gathers
+ * the next group. Requests run in the order sent. If the thread stops, every call pending
+ * and every later one fails with the reason.
+ */
+import { Worker } from 'node:worker_threads';
+import { fromCrossing, type WriterReply, type WriterRequest } from './thread-messages.js';
+
+type Request = WriterRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The worker's script: the compiled one beside this module; from the TypeScript sources
+ * (tests, `npm run dev`), through tsx's loader, registered in the worker first.
+ */
+function startWorker(path: string): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) {
+    return new Worker(new URL('./writer-worker.js', here), { workerData: { path } });
+  }
+  const entry = new URL('./writer-worker.ts', here).href;
+  return new Worker(new URL('./writer-boot.mjs', here), { workerData: { path, entry } });
+}
+
+export class WriterThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Why the thread stopped; every call from then on fails with it. */
+  private stopped: Error | null = null;
+
+  constructor(path: string) {
+    this.worker = startWorker(path);
+    this.worker.unref();
+    this.worker.on('message', (reply: WriterReply) => this.settle(reply));
+    this.worker.on('error', (error) => this.stop(error));
+    this.worker.on('exit', (code) => this.stop(new Error(`it ended (exit code ${code})`)));
+  }
+
+  /** Sends the request; its answer, or its error as thrown on the thread. */
+  call<T>(request: Request): Promise<T> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    // Kept alive while an answer is awaited, and only then.
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  /** Closes the thread's connection, once every request sent before has run; then it ends. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    const ended = new Promise((resolve) => this.worker.once('exit', resolve));
+    await this.call({ op: 'close' });
+    await ended;
+  }
+
+  private settle(reply: WriterReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(fromCrossing(reply.error));
+  }
+
+  private stop(cause: Error): void {
+    if (this.stopped) return;
+    this.stopped = new Error(`the SQLite writer thread stopped: ${cause.message}`, { cause });
+    for (const p of this.pending.values()) p.reject(this.stopped);
+    this.pending.clear();
+  }
+}

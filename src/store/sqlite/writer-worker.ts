@@ -1,0 +1,73 @@
+/**
+ * The SQLite writer thread: owns the store's one writing connection and runs every write
+ * the store's thread sends, in the order sent (writer-thread.ts). Integration plans arrive
+ * as sources and are built here (plan-source.ts); each group is one transaction with its
+ * fsync, which no longer holds the gateway's event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { planFromSource } from '../plan-source.js';
+import type { IntegrationOutcome } from '../port.js';
+import { openConnection } from './connection.js';
+import { SqliteWrites, type IntegrationJob, type Outcome } from './sqlite-writes.js';
+import {
+  toCrossing,
+  type CrossingOutcome,
+  type SourcedJob,
+  type WriterReply,
+  type WriterRequest,
+} from './thread-messages.js';
+
+const db = openConnection((workerData as { path: string }).path);
+const writes = new SqliteWrites(db);
+const port = parentPort!;
+
+const crossing = <O>(outcomes: Outcome<O>[]): CrossingOutcome<O>[] =>
+  outcomes.map((o) => (o.ok ? o : { ok: false, error: toCrossing(o.error) }));
+
+/** The group's plans built from their sources; a job whose plan fails to build fails alone. */
+async function integrate(jobs: SourcedJob[]) {
+  const built = await Promise.all(
+    jobs.map((job) =>
+      planFromSource(job.source).then(
+        (plan): Outcome<IntegrationJob> => ({ ok: true, value: { ...job, plan } }),
+        (error: unknown): Outcome<IntegrationJob> => ({ ok: false, error }),
+      ),
+    ),
+  );
+  const ready = built.flatMap((b) => (b.ok ? [b.value] : []));
+  const committed = writes.integrateGroup(ready);
+  let next = 0;
+  const outcomes = built.map((b): Outcome<IntegrationOutcome<unknown>> =>
+    b.ok ? committed[next++]! : b,
+  );
+  return crossing(outcomes);
+}
+
+async function run(request: WriterRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'integrate':
+      return integrate(request.jobs);
+    case 'open':
+      return crossing(writes.openGroup(request.candidates));
+    case 'write':
+      return (writes[request.method] as (...args: unknown[]) => unknown)(...request.args);
+    case 'close':
+      db.close();
+      return null;
+  }
+}
+
+/** Requests run one at a time, in the order they came. */
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (request: WriterRequest) => {
+  queue = queue.then(async () => {
+    let reply: WriterReply;
+    try {
+      reply = { id: request.id, ok: true, value: await run(request) };
+    } catch (error) {
+      reply = { id: request.id, ok: false, error: toCrossing(error) };
+    }
+    port.postMessage(reply);
+    if (request.op === 'close') port.close();
+  });
+});
