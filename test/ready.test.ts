@@ -76,6 +76,29 @@ describe('/ready and the store', () => {
     expect((await probe(gw, '/ready')).status).toBe(200);
   });
 
+  it("is 503 naming the SQLite writer thread once it has stopped (the gateway's own store)", async () => {
+    const gw = await start();
+    expect((await probe(gw, '/ready')).status).toBe(200);
+    const store = gw.gateway.core.store as unknown as {
+      writer: { thread: { worker: import('node:worker_threads').Worker } };
+    };
+    await store.writer.thread.worker.terminate();
+    expect(await probe(gw, '/ready')).toMatchObject({
+      status: 503,
+      body: {
+        failed: ['store'],
+        checks: {
+          store: {
+            ok: false,
+            error: expect.stringMatching(
+              /^latestVersion\(\): the SQLite writer thread stopped: it ended \(exit code 1\)$/,
+            ),
+          },
+        },
+      },
+    });
+  });
+
   it('is 503 when the store does not answer within a second', async () => {
     const clock = new ManualClock();
     const store = new SqliteStore(':memory:');

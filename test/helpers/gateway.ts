@@ -32,7 +32,11 @@ export interface TestGateway {
 }
 
 export interface TestGatewayOptions extends GatewayDeps {
-  /** Use a real file in a temp dir instead of :memory:. */
+  /**
+   * The store's file: a real one in the temp dir, written on the writer thread as a gateway
+   * does by default (the default; true also keeps the temp dir on close, to restart on it);
+   * false: `:memory:`, written on the event loop.
+   */
   file?: boolean;
   /** Keep the data dir on close (to restart on it). */
   dataDir?: string;
@@ -46,7 +50,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     HOST: '127.0.0.1',
     JWT_SECRET: TEST_SECRET,
     DATA_DIR: dataDir,
-    ...(options.file ? {} : { SQLITE_FILE: ':memory:' }),
+    ...(options.file === false ? { SQLITE_FILE: ':memory:' } : {}),
     ...options.env,
   });
   const gateway = await startGateway(config, { logger: pino({ level: 'silent' }), ...options });
@@ -54,7 +58,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const close = async () => {
     await Promise.all(clients.map((c) => c.dispose()));
     await gateway.close();
-    if (!options.dataDir && !options.file) rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir && options.file !== true)
+      rmSync(dataDir, { recursive: true, force: true });
   };
   return {
     gateway,

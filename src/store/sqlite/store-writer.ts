@@ -103,7 +103,13 @@ export class ThreadWriter implements StoreWriter {
     this.thread = new WriterThread(path);
   }
 
-  async readable(): Promise<void> {}
+  /**
+   * A store whose writes all fail is not one to read from either, as one whose WAL sync
+   * failed (wal-sync.ts): every call fails, and `/ready` says why.
+   */
+  async readable(): Promise<void> {
+    if (this.thread.failure) throw this.thread.failure;
+  }
 
   /** A job whose plan has no source fails alone; the others go as one group. */
   async integrateGroup(jobs: IntegrationJob[]) {

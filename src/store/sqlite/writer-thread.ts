@@ -35,6 +35,11 @@ export class WriterThread {
   /** Why the thread stopped; every call from then on fails with it. */
   private stopped: Error | null = null;
 
+  /** Why the thread stopped, or null while it runs. */
+  get failure(): Error | null {
+    return this.stopped;
+  }
+
   constructor(path: string) {
     this.worker = startWorker(path);
     this.worker.unref();
@@ -59,7 +64,9 @@ export class WriterThread {
   async close(): Promise<void> {
     if (this.stopped) return;
     const ended = new Promise((resolve) => this.worker.once('exit', resolve));
-    await this.call({ op: 'close' });
+    // Failing only if the thread stopped meanwhile: it has ended then, as a close wants.
+    await this.call({ op: 'close' }).catch(() => undefined);
+    this.stop(new Error('the SQLite store is closed'), false);
     await ended;
   }
 
@@ -72,9 +79,12 @@ export class WriterThread {
     else pending.reject(fromCrossing(reply.error));
   }
 
-  private stop(cause: Error): void {
+  /** From now on every call fails: with `cause` itself after a close, else as the thread's stop. */
+  private stop(cause: Error, unexpected = true): void {
     if (this.stopped) return;
-    this.stopped = new Error(`the SQLite writer thread stopped: ${cause.message}`, { cause });
+    this.stopped = unexpected
+      ? new Error(`the SQLite writer thread stopped: ${cause.message}`, { cause })
+      : cause;
     for (const p of this.pending.values()) p.reject(this.stopped);
     this.pending.clear();
   }
