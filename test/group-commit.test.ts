@@ -72,6 +72,8 @@ describe('GroupCommit', () => {
     let idle = false;
     const idling = commits.idle().then(() => (idle = true));
     while (runner.gates.length > 0) {
+      await turn();
+      expect(idle).toBe(false); // a group is still in flight
       runner.gates.shift()!();
       await turn();
     }

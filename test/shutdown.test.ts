@@ -213,6 +213,7 @@ describe('SIGTERM', () => {
       const env = {
         JWT_SECRET: 'shutdown-secret-shutdown-secret-shutdown',
         SHUTDOWN_TIMEOUT_MS: '6000',
+        LOG_LEVEL: 'info',
       };
       child = await startChildGateway(dir, env);
       const port = Number(new URL(child.url).port);
@@ -230,6 +231,8 @@ describe('SIGTERM', () => {
       expect(refused.headers.connection).toBe('close');
       const [code] = (await exited) as [number | null];
       expect(code).toBe(0); // the graceful path, not the backstop (which exits 1)
+      // The whole close came back, the store's writer thread included, before the exit.
+      expect(lines.some((l) => l.includes('"event":"gateway.stopped"'))).toBe(true);
       await busy.closed;
     } finally {
       rmSync(dir, { recursive: true, force: true });

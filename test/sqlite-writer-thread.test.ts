@@ -5,19 +5,21 @@
  * field; a plan without a source fails alone; a thread that stops fails every call (reads
  * too, so `/ready` reports it), and the store still closes.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncError } from '../src/errors.js';
-import type { IntegrationPlan } from '../src/store/port.js';
+import { sourcedPlan, type IntegrationPlan } from '../src/store/port.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Changeset } from '../src/sync/model.js';
 import { rulesRef, uploadPlan } from '../src/sync/upload-plan.js';
 import { sessionRecord } from './store-contract.js';
-import { putPlan, threadPlan } from './helpers/store-plans.js';
+import { putPlan, putPlanOf, threadPlan } from './helpers/store-plans.js';
 
 const OWNER_RULES = {
   default: { read: { ownerId: '%%user.id' }, write: { ownerId: '%%user.id' } },
@@ -114,5 +116,38 @@ describe('the SQLite writer thread', () => {
     );
     await expect(store.latestVersion()).rejects.toThrow(/the SQLite writer thread stopped/);
     await store.close();
+  });
+
+  it('a plan whose arguments do not clone fails alone; the rest of its group commits', async () => {
+    await store.openSession(sessionRecord('s2', 'c2', 'u1'));
+    const good = putPlan([{ key: key('a'), doc: { _id: 'a' } }]);
+    const puts = [{ key: key('b'), doc: { _id: 'b' } }];
+    const uncloneable = sourcedPlan(
+      import.meta.url,
+      'none',
+      // A function among the arguments: it cannot cross to the thread.
+      (_callback: () => number) => putPlanOf(puts, 1, NOW.toISOString()),
+      () => 0,
+    );
+    const [ok, refused] = await Promise.allSettled([
+      store.integrate('s1', [key('a')], good),
+      store.integrate('s2', [key('b')], uncloneable),
+    ]);
+    expect(ok).toMatchObject({ status: 'fulfilled', value: { serverVersion: 1 } });
+    expect(refused).toMatchObject({ status: 'rejected', reason: { name: 'DataCloneError' } });
+    expect(await store.getDocuments([key('a'), key('b')])).toMatchObject([{ id: 'a' }, undefined]);
+  });
+
+  it('closed as the last thing a program awaits, the store comes back and the program ends', async () => {
+    const script = new URL('./fixtures/writer-thread/close-last.ts', import.meta.url).pathname;
+    const run = promisify(execFile);
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', script, join(dir, 'last.db')],
+      {
+        timeout: 20_000,
+      },
+    );
+    expect(stdout.trim()).toBe('closed');
   });
 });

@@ -7,7 +7,12 @@ import type Database from 'better-sqlite3';
 import type { IntegrationOutcome } from '../port.js';
 import type { SessionRecord } from '../../sync/model.js';
 import { SqliteWrites, type IntegrationJob, type Outcome } from './sqlite-writes.js';
-import { fromCrossing, type CrossingOutcome, type DirectWrite } from './thread-messages.js';
+import {
+  fromCrossing,
+  type CrossingOutcome,
+  type DirectWrite,
+  type SourcedJob,
+} from './thread-messages.js';
 import { WalSync } from './wal-sync.js';
 import { WriterThread } from './writer-thread.js';
 
@@ -90,6 +95,9 @@ export class LocalWriter implements StoreWriter {
   }
 }
 
+/** postMessage's refusal of a value that does not clone (a function, a class instance…). */
+const isCloneError = (error: unknown) => error instanceof Error && error.name === 'DataCloneError';
+
 const fromCrossings = <O>(outcomes: CrossingOutcome<O>[]): Outcome<O>[] =>
   outcomes.map((o) => (o.ok ? o : { ok: false, error: fromCrossing(o.error) }));
 
@@ -111,25 +119,43 @@ export class ThreadWriter implements StoreWriter {
     if (this.thread.failure) throw this.thread.failure;
   }
 
-  /** A job whose plan has no source fails alone; the others go as one group. */
+  /**
+   * A job whose plan has no source fails alone; the others go as one group. If the group
+   * cannot be sent (a plan's arguments do not clone), each job is sent alone, so only the
+   * one at fault fails.
+   */
   async integrateGroup(jobs: IntegrationJob[]) {
     const unsourced = new Error('the SQLite writer thread runs only plans that carry a source');
     const sourced = jobs.flatMap(({ sessionId, keys, plan }) =>
       plan.source ? [{ sessionId, keys, source: plan.source }] : [],
     );
-    const outcomes =
-      sourced.length === 0
-        ? []
-        : fromCrossings(
-            await this.thread.call<CrossingOutcome<IntegrationOutcome<unknown>>[]>({
-              op: 'integrate',
-              jobs: sourced,
-            }),
-          );
+    const outcomes = sourced.length === 0 ? [] : await this.sendGroup(sourced);
     let next = 0;
     return jobs.map((job): Outcome<IntegrationOutcome<unknown>> =>
       job.plan.source ? outcomes[next++]! : { ok: false, error: unsourced },
     );
+  }
+
+  private async sendGroup(jobs: SourcedJob[]): Promise<Outcome<IntegrationOutcome<unknown>>[]> {
+    const send = (group: SourcedJob[]) =>
+      this.thread.call<CrossingOutcome<IntegrationOutcome<unknown>>[]>({
+        op: 'integrate',
+        jobs: group,
+      });
+    try {
+      return fromCrossings(await send(jobs));
+    } catch (error) {
+      if (!isCloneError(error) || jobs.length === 1) throw error;
+      const alone = await Promise.all(
+        jobs.map((job) =>
+          send([job]).then(
+            (o) => fromCrossings(o)[0]!,
+            (e: unknown): Outcome<IntegrationOutcome<unknown>> => ({ ok: false, error: e }),
+          ),
+        ),
+      );
+      return alone;
+    }
   }
 
   async openGroup(candidates: SessionRecord[]) {

@@ -44,19 +44,28 @@ export class WriterThread {
     this.worker = startWorker(path);
     this.worker.unref();
     this.worker.on('message', (reply: WriterReply) => this.settle(reply));
-    this.worker.on('error', (error) => this.stop(error));
+    this.worker.on('error', (error: unknown) =>
+      this.stop(error instanceof Error ? error : new Error(String(error))),
+    );
     this.worker.on('exit', (code) => this.stop(new Error(`it ended (exit code ${code})`)));
   }
 
-  /** Sends the request; its answer, or its error as thrown on the thread. */
+  /**
+   * Sends the request; its answer, or its error as thrown on the thread. A request that
+   * cannot be sent (arguments that do not clone: DataCloneError) fails at once, sending nothing.
+   */
   call<T>(request: Request): Promise<T> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
+    try {
+      this.worker.postMessage({ ...request, id });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Kept alive while an answer is awaited, and only then.
     if (this.pending.size === 0) this.worker.ref();
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...request, id });
     });
   }
 
@@ -67,6 +76,8 @@ export class WriterThread {
     // Failing only if the thread stopped meanwhile: it has ended then, as a close wants.
     await this.call({ op: 'close' }).catch(() => undefined);
     this.stop(new Error('the SQLite store is closed'), false);
+    // Kept alive until it has ended: a close awaited last must still come back.
+    this.worker.ref();
     await ended;
   }
 

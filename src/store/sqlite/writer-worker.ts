@@ -57,6 +57,20 @@ async function run(request: WriterRequest): Promise<unknown> {
   }
 }
 
+/**
+ * Sends the reply; one whose value does not clone is answered with an error that says so
+ * (what it wrote is committed: the caller must hear of it, not wait forever).
+ */
+function send(reply: WriterReply): void {
+  try {
+    port.postMessage(reply);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    const message = `the write was done, but its answer could not be sent back: ${why}`;
+    port.postMessage({ id: reply.id, ok: false, error: { name: 'Error', message } });
+  }
+}
+
 /** Requests run one at a time, in the order they came. */
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (request: WriterRequest) => {
@@ -67,7 +81,7 @@ port.on('message', (request: WriterRequest) => {
     } catch (error) {
       reply = { id: request.id, ok: false, error: toCrossing(error) };
     }
-    port.postMessage(reply);
+    send(reply);
     if (request.op === 'close') port.close();
   });
 });
