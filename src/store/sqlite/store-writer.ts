@@ -14,7 +14,7 @@ import {
   type SourcedJob,
 } from './thread-messages.js';
 import { WalSync } from './wal-sync.js';
-import { WriterThread } from './writer-thread.js';
+import { neverSent, WriterThread } from './writer-thread.js';
 
 export type WriteResult<M extends DirectWrite> = ReturnType<SqliteWrites[M]>;
 
@@ -95,9 +95,6 @@ export class LocalWriter implements StoreWriter {
   }
 }
 
-/** postMessage's refusal of a value that does not clone (a function, a class instance…). */
-const isCloneError = (error: unknown) => error instanceof Error && error.name === 'DataCloneError';
-
 const fromCrossings = <O>(outcomes: CrossingOutcome<O>[]): Outcome<O>[] =>
   outcomes.map((o) => (o.ok ? o : { ok: false, error: fromCrossing(o.error) }));
 
@@ -121,8 +118,8 @@ export class ThreadWriter implements StoreWriter {
 
   /**
    * A job whose plan has no source fails alone; the others go as one group. If the group
-   * cannot be sent (a plan's arguments do not clone), each job is sent alone, so only the
-   * one at fault fails.
+   * cannot be sent (a plan's arguments do not clone: DataCloneError), each job is sent
+   * alone, so only the one at fault fails.
    */
   async integrateGroup(jobs: IntegrationJob[]) {
     const unsourced = new Error('the SQLite writer thread runs only plans that carry a source');
@@ -145,7 +142,8 @@ export class ThreadWriter implements StoreWriter {
     try {
       return fromCrossings(await send(jobs));
     } catch (error) {
-      if (!isCloneError(error) || jobs.length === 1) throw error;
+      // Only a group never sent goes again, job by job: one that reached the thread may have run.
+      if (!neverSent(error) || jobs.length === 1) throw error;
       const alone = await Promise.all(
         jobs.map((job) =>
           send([job]).then(

@@ -10,6 +10,13 @@ import { fromCrossing, type WriterReply, type WriterRequest } from './thread-mes
 
 type Request = WriterRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
+/** Errors of requests that never left this thread: nothing of them ran there. */
+const unsent = new WeakSet<object>();
+
+/** Whether `error` is a request's that was never sent (so sending it again cannot repeat it). */
+export const neverSent = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && unsent.has(error);
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -60,6 +67,7 @@ export class WriterThread {
     try {
       this.worker.postMessage({ ...request, id });
     } catch (error) {
+      if (typeof error === 'object' && error !== null) unsent.add(error);
       return Promise.reject(error);
     }
     // Kept alive while an answer is awaited, and only then.
