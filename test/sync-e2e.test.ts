@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { hlc, SyncTestClient } from './helpers/sync-client.js';
 
@@ -173,9 +173,11 @@ describe('re-scoping after updateQueries', () => {
     const v = (await a1.upload([car('c3', 'alice', { color: 'red' })])).data!.uploadChanges;
     await a2.untilVersion(v.serverVersion);
     const stored = async () => (await gw.gateway.core.store.getSessions([a2.sessionId]))[0];
-    for (let i = 0; i < 100 && (await stored())?.rescopeFrom; i++)
-      await new Promise((r) => setImmediate(r));
-    expect((await stored())?.rescopeFrom).toBeNull();
+    // The acknowledgement's write is on its way (to the writer thread, and its fsync).
+    await vi.waitFor(async () => expect((await stored())?.rescopeFrom).toBeNull(), {
+      timeout: 10_000,
+      interval: 5,
+    });
   });
 
   it('keeps every former scope until one reaches the client', async () => {
