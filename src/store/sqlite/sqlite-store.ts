@@ -50,15 +50,23 @@ export interface SqliteStoreOptions {
   walSync?: FileSync;
 }
 
-/** Where the writes run: the writer thread, or this connection (with its WAL sync, if deferred). */
-function writerOf(db: Database.Database, path: string, options: SqliteStoreOptions): StoreWriter {
+/**
+ * Where the writes run: the writer thread, or this connection (with its WAL sync, if
+ * deferred), sharing the store's statements `sql` on it.
+ */
+function writerOf(
+  db: Database.Database,
+  sql: SqliteStatements,
+  path: string,
+  options: SqliteStoreOptions,
+): StoreWriter {
   const inFile = path !== ':memory:';
   if (options.writerThread && options.deferredSync) {
     throw new Error('SqliteStore: deferredSync and writerThread exclude each other');
   }
   if (options.writerThread && inFile) return new ThreadWriter(path);
   const deferred = options.deferredSync === true && inFile;
-  return new LocalWriter(db, deferred ? new WalSync(path, options.walSync) : null);
+  return new LocalWriter(db, sql, deferred ? new WalSync(path, options.walSync) : null);
 }
 
 export class SqliteStore implements SyncStore {
@@ -80,7 +88,7 @@ export class SqliteStore implements SyncStore {
       ensureSchema(this.db);
       this.sql = new SqliteStatements(this.db);
       this.scopes = new ScopeScans(this.db);
-      this.writer = writerOf(this.db, path, options);
+      this.writer = writerOf(this.db, this.sql, path, options);
     } catch (error) {
       this.db.close();
       throw error;

@@ -26,6 +26,19 @@ export interface IntegrationJob {
 
 export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
+/** The values of the items that are ready, in order (to run them as one group). */
+export const readyOf = <I>(prepared: Outcome<I>[]): I[] =>
+  prepared.flatMap((p) => (p.ok ? [p.value] : []));
+
+/**
+ * Each prepared item's outcome: a failed one as it failed, a ready one the next of
+ * `results`, which the ready ones produced in their order.
+ */
+export function fillIn<I, O>(prepared: Outcome<I>[], results: Outcome<O>[]): Outcome<O>[] {
+  let next = 0;
+  return prepared.map((p) => (p.ok ? results[next++]! : p));
+}
+
 /**
  * A group commit's transaction: one for the group (one fsync), each item in a savepoint of
  * its own, so one that fails is rolled back alone and gets its error as its outcome.
@@ -45,11 +58,11 @@ function groupTransaction<I, O>(db: Database.Database, items: I[], run: (item: I
 }
 
 export class SqliteWrites {
-  readonly sql: SqliteStatements;
-
-  constructor(private readonly db: Database.Database) {
-    this.sql = new SqliteStatements(db);
-  }
+  /** `sql`: the connection's statements, when its owner compiled them already. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sql = new SqliteStatements(db),
+  ) {}
 
   integrateGroup(jobs: IntegrationJob[]): Outcome<IntegrationOutcome<unknown>>[] {
     return groupTransaction(this.db, jobs, (job) => this.integrateOne(job));

@@ -6,7 +6,14 @@
 import type Database from 'better-sqlite3';
 import type { IntegrationOutcome } from '../port.js';
 import type { SessionRecord } from '../../sync/model.js';
-import { SqliteWrites, type IntegrationJob, type Outcome } from './sqlite-writes.js';
+import {
+  fillIn,
+  readyOf,
+  SqliteWrites,
+  type IntegrationJob,
+  type Outcome,
+} from './sqlite-writes.js';
+import type { SqliteStatements } from './statements.js';
 import {
   fromCrossing,
   type CrossingOutcome,
@@ -41,11 +48,13 @@ export class LocalWriter implements StoreWriter {
   readonly groupsInFlight = 1;
   private readonly writes: SqliteWrites;
 
+  /** `sql`: the store's statements on `db`, which the writes share. */
   constructor(
     private readonly db: Database.Database,
+    sql: SqliteStatements,
     private readonly wal: WalSync | null,
   ) {
-    this.writes = new SqliteWrites(db);
+    this.writes = new SqliteWrites(db, sql);
   }
 
   async readable(): Promise<void> {
@@ -123,14 +132,13 @@ export class ThreadWriter implements StoreWriter {
    */
   async integrateGroup(jobs: IntegrationJob[]) {
     const unsourced = new Error('the SQLite writer thread runs only plans that carry a source');
-    const sourced = jobs.flatMap(({ sessionId, keys, plan }) =>
-      plan.source ? [{ sessionId, keys, source: plan.source }] : [],
+    const prepared = jobs.map(({ sessionId, keys, plan }): Outcome<SourcedJob> =>
+      plan.source
+        ? { ok: true, value: { sessionId, keys, source: plan.source } }
+        : { ok: false, error: unsourced },
     );
-    const outcomes = sourced.length === 0 ? [] : await this.sendGroup(sourced);
-    let next = 0;
-    return jobs.map((job): Outcome<IntegrationOutcome<unknown>> =>
-      job.plan.source ? outcomes[next++]! : { ok: false, error: unsourced },
-    );
+    const ready = readyOf(prepared);
+    return fillIn(prepared, ready.length === 0 ? [] : await this.sendGroup(ready));
   }
 
   private async sendGroup(jobs: SourcedJob[]): Promise<Outcome<IntegrationOutcome<unknown>>[]> {

@@ -6,9 +6,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { planFromSource } from '../plan-source.js';
-import type { IntegrationOutcome } from '../port.js';
 import { openConnection } from './connection.js';
-import { SqliteWrites, type IntegrationJob, type Outcome } from './sqlite-writes.js';
+import {
+  fillIn,
+  readyOf,
+  SqliteWrites,
+  type IntegrationJob,
+  type Outcome,
+} from './sqlite-writes.js';
 import {
   toCrossing,
   type CrossingOutcome,
@@ -34,13 +39,7 @@ async function integrate(jobs: SourcedJob[]) {
       ),
     ),
   );
-  const ready = built.flatMap((b) => (b.ok ? [b.value] : []));
-  const committed = writes.integrateGroup(ready);
-  let next = 0;
-  const outcomes = built.map((b): Outcome<IntegrationOutcome<unknown>> =>
-    b.ok ? committed[next++]! : b,
-  );
-  return crossing(outcomes);
+  return crossing(fillIn(built, writes.integrateGroup(readyOf(built))));
 }
 
 async function run(request: WriterRequest): Promise<unknown> {
