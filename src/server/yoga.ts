@@ -8,6 +8,7 @@ import type { Viewer } from '../sync/model.js';
 import { schema } from './schema.js';
 import { createLoaders, type ContextServices, type GatewayContext } from '../schema/context.js';
 import { DocumentCursors, type DocumentCursorContext } from '../schema/document-cursor.js';
+import { useCompiledCoercion } from './compiled-coercion.js';
 import { useErrorCodes } from './error-codes.js';
 import { MASKED_MESSAGE, syncErrorMasker, type ErrorSink } from './mask-errors.js';
 import { requestViewer } from './request-viewer.js';
@@ -177,6 +178,8 @@ export function createGatewayYoga(
       ...guardPlugins(options, services),
       // Variable-coercion refusals get BAD_USER_INPUT (graphql-js gives them no code).
       useErrorCodes(),
+      // Last: uploads' variables coerced by a compiled coercer (compiled-coercion.ts).
+      useCompiledCoercion(schema),
     ],
     // Yoga's default is 25 MB; this matches the sockets' maxPayload.
     maxRequestBodySize: MAX_REQUEST_BYTES,
