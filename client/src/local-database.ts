@@ -262,11 +262,15 @@ export class LocalDatabase<C = Collections> {
     return () => this.committedListeners.delete(listener);
   }
 
-  /** Changesets not yet acknowledged, durable here, in order, within the limits (at least one). */
-  unsent(maxChanges: number, maxBytes: number): StoredChangeset[] {
+  /**
+   * Changesets not yet acknowledged, after `after` (those sent already), durable here, in
+   * order, within the limits (at least one).
+   */
+  unsent(maxChanges: number, maxBytes: number, after = 0): StoredChangeset[] {
     const batch: StoredChangeset[] = [];
     let [changes, bytes] = [0, 0];
     for (const cs of this.state.pending) {
+      if (cs.clientVersion <= after) continue;
       if (cs.clientVersion > this.durableVersion) break;
       changes += cs.changes.length;
       bytes += this.state.bytesOf(cs);

@@ -14,6 +14,15 @@
  * as a whole (LIMIT_EXCEEDED from a rate limit or a full socket, retryable: the gateway wrote
  * nothing of it) goes again from that exact client version, after the gateway's
  * `retryAfterMs` or the backoff; no changeset is skipped.
+ *
+ * Two uploads are in flight at most: the next batch goes while the gateway commits the one
+ * before it, so its parsing and checks overlap that commit. Answers are taken in the order
+ * sent. When one fails, the uploads sent behind it are let finish and their answers dropped
+ * (an acknowledgement dropped is harmless: the gateway skips what it integrated when it comes
+ * again), and the queue goes again from its first unacknowledged changeset. A bad-input
+ * refusal of an upload sent behind another is not acted on: it may only say that the one
+ * before it did not arrive first, so its batch goes again alone, and only a refusal of an
+ * upload sent alone aligns the numbering, refuses a changeset or sends fewer at once.
  */
 import type { App } from './app.js';
 import { backoffDelay, retryDelay } from './backoff.js';
@@ -24,13 +33,15 @@ import {
   SyncClientError,
   toSyncError,
 } from './errors.js';
-import { UploadChangesDocument } from './gql/graphql.js';
+import { UploadChangesDocument, type UploadChangesMutation } from './gql/graphql.js';
 import { docKey, type LocalDatabase } from './local-database.js';
 import type { StoredChangeset } from './storage.js';
 
 /** The gateway's default limit of changes per upload (MAX_CHANGES_PER_UPLOAD). */
 const MAX_CHANGES = 1000;
 const MAX_BYTES = 1024 * 1024;
+/** Uploads sent and not yet answered, at most. */
+const IN_FLIGHT = 2;
 const RETRY_BACKOFF = { baseMs: 250, maxMs: 10_000 };
 const CHANGESET_FIELD = /^changesets\[(\d+)\]/;
 /** The gateway's time, in its refusal of a timestamp too far ahead (see validateTimestamp). */
@@ -47,7 +58,18 @@ export interface UploaderHost {
   resetRequired(error: ClientResetError): void;
 }
 
+type UploadAck = UploadChangesMutation['uploadChanges'];
+type Answer = { ack: UploadAck } | { error: SyncClientError };
+
+/** An upload sent: its batch, whether another was in flight before it, and its answer. */
+interface Sent {
+  batch: StoredChangeset[];
+  behind: boolean;
+  answer: Promise<Answer>;
+}
+
 export class Uploader {
+  private readonly sent: Sent[] = [];
   private woken = false;
   private wake: (() => void) | null = null;
   private stopped = false;
@@ -73,23 +95,43 @@ export class Uploader {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const sessionId = this.host.target();
-      const connected = this.host.app.connectionState === 'CONNECTED';
-      const batch = sessionId && connected ? this.host.db.unsent(this.maxChanges, MAX_BYTES) : [];
-      if (batch.length === 0) {
-        await this.sleep();
-        continue;
-      }
-      try {
-        await this.upload(sessionId!, batch);
-        this.failures = 0;
-      } catch (error) {
-        await this.onError(toSyncError(error), batch);
-      }
+      if (this.sendNext()) continue;
+      const oldest = this.sent.shift();
+      if (oldest) await this.settle(oldest);
+      else await this.sleep();
     }
   }
 
-  private async upload(sessionId: string, batch: StoredChangeset[]): Promise<void> {
+  /** Sends the next batch, if there is one and room in flight; whether it did. */
+  private sendNext(): boolean {
+    if (this.sent.length >= IN_FLIGHT) return false;
+    const sessionId = this.host.target();
+    if (!sessionId || this.host.app.connectionState !== 'CONNECTED') return false;
+    const after = this.sent.at(-1)?.batch.at(-1)?.clientVersion ?? 0;
+    const batch = this.host.db.unsent(this.maxChanges, MAX_BYTES, after);
+    if (batch.length === 0) return false;
+    const answer = this.send(sessionId, batch).then(
+      (ack): Answer => ({ ack }),
+      (error: unknown): Answer => ({ error: toSyncError(error) }),
+    );
+    this.sent.push({ batch, behind: this.sent.length > 0, answer });
+    return true;
+  }
+
+  /** Takes the oldest upload's answer; a failure drops the answers of those behind it. */
+  private async settle(oldest: Sent): Promise<void> {
+    const answer = await oldest.answer;
+    if ('ack' in answer) {
+      await this.acknowledged(answer.ack);
+      this.failures = 0;
+      return;
+    }
+    await Promise.all(this.sent.splice(0).map((s) => s.answer));
+    if (oldest.behind && answer.error.code === 'BAD_USER_INPUT') return;
+    await this.onError(answer.error, oldest.batch);
+  }
+
+  private async send(sessionId: string, batch: StoredChangeset[]): Promise<UploadAck> {
     const { app, db } = this.host;
     const changesets = batch.map(({ clientVersion, timestamp, changes }) => ({
       clientVersion,
@@ -102,11 +144,15 @@ export class Uploader {
       latestClientVersion: db.meta.clientVersion,
       pendingBytes: db.pendingBytesAfter(batch.at(-1)!.clientVersion),
     });
+    return ack;
+  }
+
+  private async acknowledged(ack: UploadAck): Promise<void> {
     const writes = ack.compensatingWrites.map((w) => ({ ...w, id: String(w.id) }));
     // Told before the acknowledgement, so a waitForUpload resolved by it finds the error there.
     if (writes.length > 0) this.host.report(new CompensatingWriteError(writes));
     const refused = writes.map((w) => docKey(w.collection, w.id));
-    await db.acknowledge(ack.lastIntegratedClientVersion, ack.serverVersion, refused);
+    await this.host.db.acknowledge(ack.lastIntegratedClientVersion, ack.serverVersion, refused);
     this.maxChanges = MAX_CHANGES;
     this.followedClock = false;
   }

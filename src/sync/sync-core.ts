@@ -23,6 +23,7 @@ import { BatchMemo } from './batch-memo.js';
 import { RouteMemo } from './route-memo.js';
 import type { UploadResult } from './integrate.js';
 import { permissionsFor, rulesRef, uploadPlan, type RulesRef } from './upload-plan.js';
+import { UploadTurns } from './upload-turns.js';
 import { isAdmin, SYSTEM_USER } from './model.js';
 import type {
   DocumentKey,
@@ -116,6 +117,8 @@ export class SyncCore {
   readonly store: SyncStore;
   private readonly signals: CoreSignals;
   private readonly inflight = new Set<Promise<UploadAck>>();
+  /** Each session's uploads reach the store in the order they came. */
+  private readonly turns = new UploadTurns();
   /** The collections that have a schema, by name. */
   private readonly schemas: Map<string, DocumentSchema>;
   private backendSession: Promise<string> | null = null;
@@ -427,35 +430,42 @@ export class SyncCore {
     await Promise.all([this.acks.idle(), this.touches.idle()]);
   }
 
-  private async integrateUpload(
+  private integrateUpload(
     viewer: Viewer,
     id: string,
     inputs: readonly ChangesetInputLike[],
     report: UploadReportInput,
     loaded?: SessionRecord,
   ): Promise<{ ack: UploadAck; changes: number }> {
-    const session = await this.getDataSession(viewer, id, loaded);
-    const changesets = validateChangesets(
-      inputs,
-      this.options.limits,
-      this.options.clock.now(),
-      (c) => this.schemas.get(c),
-    );
-    validateReport(report);
-    const keys = changesets.flatMap((cs) =>
-      cs.changes.map((c) => ({ collection: c.collection, id: c.id })),
-    );
-    const plan = uploadPlan(changesets, this.rulesOf(session.userId), session.userId, {
-      latestClientVersion: report.latestClientVersion ?? null,
-      pendingBytes: report.pendingBytes ?? null,
-      now: this.options.clock.now(),
+    return this.turns.run(id, async (handedOver) => {
+      const session = await this.getDataSession(viewer, id, loaded);
+      const changesets = validateChangesets(
+        inputs,
+        this.options.limits,
+        this.options.clock.now(),
+        (c) => this.schemas.get(c),
+      );
+      validateReport(report);
+      const keys = changesets.flatMap((cs) =>
+        cs.changes.map((c) => ({ collection: c.collection, id: c.id })),
+      );
+      const plan = uploadPlan(changesets, this.rulesOf(session.userId), session.userId, {
+        latestClientVersion: report.latestClientVersion ?? null,
+        pendingBytes: report.pendingBytes ?? null,
+        now: this.options.clock.now(),
+      });
+      const end = once(this.observer.integrationStarted());
+      const integration = this.store.integrate(session.id, keys, plan);
+      handedOver();
+      const outcome = await integration.finally(end);
+      this.committed(outcome.serverVersion);
+      this.notifySession(session.id);
+      const { changesIntegrated, ...result } = outcome.result;
+      return {
+        ack: { ...result, serverVersion: outcome.serverVersion },
+        changes: changesIntegrated,
+      };
     });
-    const end = once(this.observer.integrationStarted());
-    const outcome = await this.store.integrate(session.id, keys, plan).finally(end);
-    this.committed(outcome.serverVersion);
-    this.notifySession(session.id);
-    const { changesIntegrated, ...result } = outcome.result;
-    return { ack: { ...result, serverVersion: outcome.serverVersion }, changes: changesIntegrated };
   }
 
   /**
