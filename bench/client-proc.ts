@@ -6,7 +6,16 @@
 import { performance } from 'node:perf_hooks';
 import { BenchClient, request, type Batch } from './ws-client.js';
 import type { Command, LoadClient, Reply, SdkScenario } from './protocol.js';
-import { rawCatchUp, rawLive, sdkCatchUp, sdkLive, type Target } from './sdk-clients.js';
+import {
+  rawBacklogOne,
+  rawBacklogTwo,
+  rawCatchUp,
+  rawLive,
+  sdkBacklog,
+  sdkCatchUp,
+  sdkLive,
+  type Target,
+} from './sdk-clients.js';
 
 const reply = (message: Reply) => process.send!(message);
 
@@ -157,6 +166,9 @@ const SDK_SCENARIOS: Record<SdkScenario, (t: Target, count: number) => Promise<n
   'raw-live': rawLive,
   'sdk-catch-up': sdkCatchUp,
   'raw-catch-up': rawCatchUp,
+  'sdk-backlog': sdkBacklog,
+  'raw-backlog-1': rawBacklogOne,
+  'raw-backlog-2': rawBacklogTwo,
 };
 
 async function runSdk(command: Extract<Command, { type: 'sdk' }>): Promise<void> {

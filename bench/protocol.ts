@@ -32,7 +32,14 @@ export type Command =
   | { type: 'exit' };
 
 /** The SDK scenarios and their raw-protocol floors (bench/sdk-clients.ts). */
-export type SdkScenario = 'sdk-live' | 'raw-live' | 'sdk-catch-up' | 'raw-catch-up';
+export type SdkScenario =
+  | 'sdk-live'
+  | 'raw-live'
+  | 'sdk-catch-up'
+  | 'raw-catch-up'
+  | 'sdk-backlog'
+  | 'raw-backlog-1'
+  | 'raw-backlog-2';
 
 export type Reply =
   | { type: 'load-ready' }

@@ -4,7 +4,7 @@
  * (shared machines are noisy; absolute figures alone do not compare across runs).
  * Prints a table and writes .bench/results.json. BENCH_REPS overrides the repetitions
  * (BENCH_SCALE_REPS those of fan-out and memory, default 3 at most); BENCH_ONLY picks
- * scenarios by name (throughput, batched, latency, live, catchup, fanout, memory,
+ * scenarios by name (throughput, batched, latency, live, backlog, catchup, fanout, memory,
  * bootstrap; comma-separated).
  */
 import { execSync } from 'node:child_process';
@@ -14,7 +14,16 @@ import { ClientProcess } from './client-driver.js';
 import { SERVER_FLAGS } from './fleet.js';
 import { GATEWAY_FROM } from './gateway-modules.js';
 import { latencyRep, type LatencyRep, type LatencySettings } from './latency.js';
-import { catchUpRep, liveRep, type CatchUpRep, type LiveRep, type SdkSettings } from './sdk.js';
+import {
+  backlogRep,
+  catchUpRep,
+  liveRep,
+  type BacklogRep,
+  type CatchUpRep,
+  type LiveRep,
+  type SdkSettings,
+} from './sdk.js';
+import { LINK_MS } from './sdk-clients.js';
 import {
   FANOUT,
   fanoutRows,
@@ -38,6 +47,7 @@ const SCENARIOS = [
   'batched',
   'latency',
   'live',
+  'backlog',
   'catchup',
   'fanout',
   'memory',
@@ -49,7 +59,11 @@ const THROUGHPUT: ThroughputSettings = { clients: 50, warmupMs: 1000, windowMs: 
 /** Scenario 1b: the same clients, each changeset 100 inserts; counted in changes. */
 const BATCHED: ThroughputSettings = { ...THROUGHPUT, changes: 100 };
 const LATENCY: LatencySettings = { samples: 500, warmup: 50 };
-const SDK: SdkSettings = { liveChanges: 10_000, catchUpSizes: [10_000, 20_000, 40_000, 100_000] };
+const SDK: SdkSettings = {
+  liveChanges: 10_000,
+  catchUpSizes: [10_000, 20_000, 40_000, 100_000],
+  backlogChanges: 10_000,
+};
 
 function logThroughput(i: number, r: ThroughputRep): void {
   const batched = r.gatewayPerSec !== r.changesetsPerSec;
@@ -77,6 +91,29 @@ function logLive(i: number, r: LiveRep): void {
     `  rep ${i + 1}: SDK ${fmt.int(r.sdkPerSec)} changes/s, raw protocol ${fmt.int(r.rawPerSec)}/s,` +
       ` ratio ${fmt.ratio(r.ratio)}`,
   );
+}
+
+function logBacklog(i: number, r: BacklogRep): void {
+  console.log(
+    `  rep ${i + 1}: SDK ${fmt.int(r.sdkPerSec)} changes/s; raw one upload at a time` +
+      ` ${fmt.int(r.oneAtATimePerSec)}/s (ratio ${fmt.ratio(r.ratio)}), two at a time` +
+      ` ${fmt.int(r.twoAtATimePerSec)}/s (ratio ${fmt.ratio(r.ratioTwo)})`,
+  );
+}
+
+function backlogRows(backlog: BacklogRep[]): string[][] {
+  const b = medianOf(backlog);
+  const row = (name: string, floor: number, pick: (r: BacklogRep) => number) => [
+    name,
+    fmt.int(b.sdkPerSec),
+    fmt.int(floor),
+    fmt.ratio(pick(b)),
+    ratioRange(backlog, pick),
+  ];
+  return [
+    row('3b. backlog, slow link, vs 1 at a time', b.oneAtATimePerSec, (r) => r.ratio),
+    row('3b. backlog, slow link, vs 2 at a time', b.twoAtATimePerSec, (r) => r.ratioTwo),
+  ];
 }
 
 function logCatchUp(i: number, r: CatchUpRep): void {
@@ -183,6 +220,7 @@ function summary(reps: Results): string {
     ...(reps.batched ? throughputRows(reps.batched, '1b. batched changes /s') : []),
     ...(reps.latency ? latencyRows(reps.latency) : []),
     ...(reps.live ? liveRows(reps.live) : []),
+    ...(reps.backlog ? backlogRows(reps.backlog) : []),
     ...(reps.catchUp ? catchUpRows(reps.catchUp) : []),
     ...(reps.fanout ? fanoutRows(reps.fanout) : []),
     ...(reps.memory ? memoryRows(reps.memory) : []),
@@ -195,6 +233,12 @@ function summary(reps: Results): string {
     ...(reps.live || reps.catchUp
       ? [
           `        3, 4 = the raw protocol over graphql-ws doing the same transfer (bench/sdk-clients.ts).`,
+        ]
+      : []),
+    ...(reps.backlog
+      ? [
+          `3b: changes/s until acknowledged, over a link of ${LINK_MS} ms each way (bench/link-proxy.ts);` +
+            ` floors = the raw protocol, one upload of 1,000 at a time, and two at a time`,
         ]
       : []),
     ...scaleNotes(reps.fanout, reps.memory),
@@ -223,6 +267,7 @@ interface Results {
   batched: ThroughputRep[] | null;
   latency: LatencyRep[] | null;
   live: LiveRep[] | null;
+  backlog: BacklogRep[] | null;
   catchUp: CatchUpRep[] | null;
   fanout: FanoutReps | null;
   memory: MemoryRep[] | null;
@@ -262,6 +307,7 @@ function writeResults(reps: Results): void {
     batched: part(reps.batched, { settings: BATCHED, unit: 'changes/s' }),
     latency: part(reps.latency, { settings: LATENCY, unit: 'ms' }),
     sdkLive: part(reps.live, { settings: SDK }),
+    sdkBacklog: part(reps.backlog, { settings: { ...SDK, linkMs: LINK_MS }, unit: 'changes/s' }),
     sdkCatchUp: part(reps.catchUp, { settings: SDK, unit: 'ms' }),
     fanout: fanoutResults(reps.fanout),
     memory: part(reps.memory, { settings: MEMORY, unit: 'KiB', repetitions: SCALE_REPS }),
@@ -319,6 +365,13 @@ async function clientScenarios(only: Set<Scenario>, proc: ClientProcess) {
       logLive,
     ),
   );
+  const backlog = await when(only, 'backlog', () =>
+    repeat(
+      `3b. SDK backlog over a slow link (${LINK_MS} ms each way): ${fmt.int(SDK.backlogChanges)} one-insert changesets`,
+      () => backlogRep(proc, SDK),
+      logBacklog,
+    ),
+  );
   const catchUp = await when(only, 'catchup', () =>
     repeat(
       `4. SDK catch-up of a fresh client: ${SDK.catchUpSizes.map((n) => `${n / 1000}k`).join(', ')} documents`,
@@ -326,7 +379,7 @@ async function clientScenarios(only: Set<Scenario>, proc: ClientProcess) {
       logCatchUp,
     ),
   );
-  return { throughput, batched, latency, live, catchUp };
+  return { throughput, batched, latency, live, backlog, catchUp };
 }
 
 /** Scenario 7: one warm-up (the first bootstrap in a process compiles the code), then `n`. */

@@ -6,12 +6,15 @@
  *   SDK (App, openSyncedDatabase, memory storage) against two bare graphql-ws clients that
  *   upload in batches of the same size and apply the stream to a Map;
  * - catch-up: a fresh client downloads every document of the collection; the SDK's first
- *   sync against a bare client following `changes(since: 0)` into a Map.
+ *   sync against a bare client following `changes(since: 0)` into a Map;
+ * - backlog: a client uploads N one-insert changesets over a slow link (link-proxy.ts); the
+ *   SDK against bare clients uploading the same batches one at a time, and two at a time.
  */
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { App, openSyncedDatabase, type SyncedDatabase } from '../client/src/index.js';
+import { startLink } from './link-proxy.js';
 import { hlc, request } from './ws-client.js';
 
 /** What the SDK sends in one upload (its default): changesets up to 1,000 changes. */
@@ -188,8 +191,11 @@ export async function rawLive(t: Target, changes: number): Promise<number> {
   return ms;
 }
 
-/** One-insert changesets, UPLOAD_CHANGES to an upload, one upload at a time (as the SDK does). */
-async function uploadInserts(t: Target, writer: Raw, changes: number): Promise<void> {
+/**
+ * One-insert changesets, UPLOAD_CHANGES to an upload, `inFlight` uploads at a time (the SDK
+ * keeps two), the next sent as soon as the oldest is answered.
+ */
+async function uploadInserts(t: Target, writer: Raw, changes: number, inFlight = 2) {
   const run = unique();
   const insert = (i: number) => ({
     clientVersion: i + 1,
@@ -203,12 +209,66 @@ async function uploadInserts(t: Target, writer: Raw, changes: number): Promise<v
       },
     ],
   });
+  const sent: Promise<void>[] = [];
   for (let from = 0; from < changes; from += UPLOAD_CHANGES) {
     const count = Math.min(UPLOAD_CHANGES, changes - from);
     const cs = Array.from({ length: count }, (_, i) => insert(from + i));
-    await request(writer.ws, UPLOAD, { s: writer.sessionId, cs });
+    sent.push(
+      request(writer.ws, UPLOAD, { s: writer.sessionId, cs }).then((r) => {
+        if (r.errors?.length) throw new Error(`raw upload: ${r.errors[0]!.message}`);
+      }),
+    );
+    if (sent.length >= inFlight) await sent.shift();
+  }
+  await Promise.all(sent);
+}
+
+// ---- a backlog over a slow link ----
+
+/** The link's delay each way, in ms (BENCH_LINK_MS, 25 by default). */
+export const LINK_MS = Number(process.env.BENCH_LINK_MS ?? 25);
+
+/**
+ * An SDK client with `changes` one-insert changesets to upload, over a link of LINK_MS each
+ * way: ms from the first write until every one is acknowledged (`waitForUpload`).
+ */
+export async function sdkBacklog(t: Target, changes: number): Promise<number> {
+  const link = await startLink(t.wsUrl, LINK_MS);
+  const writer = await sdkClient({ ...t, wsUrl: link.url }, `sdk-b-${unique()}`);
+  try {
+    await writer.syncSession.waitForDownload();
+    const run = unique();
+    const start = performance.now();
+    const writes = Array.from({ length: changes }, (_, i) =>
+      writer.write((tx) =>
+        tx.insert(COLLECTION, { _id: `b-${run}-${i}`, ownerId: t.userId, make: 'Kia', n: i }),
+      ),
+    );
+    await Promise.all(writes);
+    await writer.syncSession.waitForUpload();
+    return performance.now() - start;
+  } finally {
+    await closeSdk(writer);
+    await link.close();
   }
 }
+
+/** The raw protocol uploading the same, over the same link, `inFlight` uploads at a time. */
+async function rawBacklog(t: Target, changes: number, inFlight: number): Promise<number> {
+  const link = await startLink(t.wsUrl, LINK_MS);
+  const writer = await rawClient({ ...t, wsUrl: link.url }, `raw-b-${unique()}`);
+  try {
+    const start = performance.now();
+    await uploadInserts(t, writer, changes, inFlight);
+    return performance.now() - start;
+  } finally {
+    await writer.ws.dispose();
+    await link.close();
+  }
+}
+
+export const rawBacklogOne = (t: Target, changes: number) => rawBacklog(t, changes, 1);
+export const rawBacklogTwo = (t: Target, changes: number) => rawBacklog(t, changes, 2);
 
 export async function rawCatchUp(t: Target, expected: number): Promise<number> {
   const start = performance.now();

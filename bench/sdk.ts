@@ -6,6 +6,8 @@
  *    changes/s from the first write to the last arrival.
  * 4. catch-up: a fresh client's first sync of the whole collection, at several sizes, to
  *    show the cost grows with the documents, not faster; the gateway is preloaded in-process.
+ * 3b. backlog: one client's N one-insert changesets uploaded over a slow link (25 ms each
+ *    way), until acknowledged; the raw protocol one upload at a time and two at a time.
  */
 import type { ClientProcess } from './client-driver.js';
 import { startBenchGateway, type BenchGateway } from './gateway.js';
@@ -14,12 +16,24 @@ import type { SdkScenario } from './protocol.js';
 export interface SdkSettings {
   liveChanges: number;
   catchUpSizes: number[];
+  backlogChanges: number;
 }
 
 export interface LiveRep {
   sdkPerSec: number;
   rawPerSec: number;
   ratio: number;
+}
+
+/** Changes/s of a backlog over a slow link: the SDK, and the raw protocol 1 and 2 at a time. */
+export interface BacklogRep {
+  sdkPerSec: number;
+  oneAtATimePerSec: number;
+  twoAtATimePerSec: number;
+  /** SDK / one upload at a time (what the SDK did before 2026-11-30). */
+  ratio: number;
+  /** SDK / two at a time (the same transfer as the SDK's). */
+  ratioTwo: number;
 }
 
 /** Per size: milliseconds of the SDK and of the raw floor, and their ratio. */
@@ -41,6 +55,28 @@ export async function liveRep(proc: ClientProcess, settings: SdkSettings): Promi
     const rawPerSec = (n / (await run(proc, gw, 'raw-live', n))) * 1000;
     const sdkPerSec = (n / (await run(proc, gw, 'sdk-live', n))) * 1000;
     return { sdkPerSec, rawPerSec, ratio: sdkPerSec / rawPerSec };
+  } finally {
+    await gw.close();
+  }
+}
+
+/** 3b: the three uploads of a backlog, one after the other, on one fresh gateway. */
+export async function backlogRep(proc: ClientProcess, settings: SdkSettings): Promise<BacklogRep> {
+  const gw = await startBenchGateway();
+  try {
+    const n = settings.backlogChanges;
+    const perSec = async (scenario: SdkScenario) => (n / (await run(proc, gw, scenario, n))) * 1000;
+    const oneAtATimePerSec = await perSec('raw-backlog-1');
+    const twoAtATimePerSec = await perSec('raw-backlog-2');
+    const sdkPerSec = await perSec('sdk-backlog');
+    const ratio = sdkPerSec / oneAtATimePerSec;
+    return {
+      sdkPerSec,
+      oneAtATimePerSec,
+      twoAtATimePerSec,
+      ratio,
+      ratioTwo: sdkPerSec / twoAtATimePerSec,
+    };
   } finally {
     await gw.close();
   }
