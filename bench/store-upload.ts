@@ -5,6 +5,10 @@
  * [changes] [seconds]`; prints changesets/s and changes/s, and the share of the time spent in
  * group commits. The ceiling the gateway's upload throughput can reach on this machine. The
  * file has the index a gateway with the default ownership rule keeps (`ownerId`).
+ *
+ * `--thread` (a fourth argument): on the writer thread, with the gateway's own upload plan
+ * (sync/upload-plan.ts, under the default ownership rule): what that thread alone can make
+ * durable, without GraphQL or sockets. CPU is then this process's, both threads.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +17,24 @@ import { performance } from 'node:perf_hooks';
 import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.js';
 import { newSession } from '../src/sync/new-session.js';
 import type { IntegrationPlan } from '../src/store/port.js';
+import { OWNER_RULES } from '../src/sync/permissions.js';
+import { rulesRef, uploadPlan } from '../src/sync/upload-plan.js';
+
+const RULES = rulesRef({ default: OWNER_RULES, collections: {} });
+
+/** The gateway's upload plan for changeset `version` of `changes` inserts by `userId`. */
+function gatewayPlan(ids: string[], version: number, userId: string): IntegrationPlan<unknown> {
+  const now = new Date();
+  const timestamp = `${now.toISOString()}-0000`;
+  const changes = ids.map((id) => ({
+    collection: 'cars',
+    id,
+    op: 'INSERT' as const,
+    document: { _id: id, make: 'Kia', n: version, ownerId: userId },
+  }));
+  const report = { latestClientVersion: version, pendingBytes: 0, now };
+  return uploadPlan([{ clientVersion: version, timestamp, changes }], RULES, userId, report);
+}
 
 export interface StoreUploadResult {
   changesetsPerSec: number;
@@ -79,7 +101,8 @@ export async function storeUpload(
         await store.getSessions([sessionId]);
         const ids = Array.from({ length: changes }, (_, j) => `c${c}-${v}-${j}`);
         const keys = ids.map((id) => ({ collection: 'cars', id }));
-        await store.integrate(sessionId, keys, insertPlan(ids, v, now));
+        const plan = options.writerThread ? gatewayPlan(ids, v, `u${c}`) : insertPlan(ids, v, now);
+        await store.integrate(sessionId, keys, plan);
         done += 1;
       }
     };
@@ -102,9 +125,10 @@ export async function storeUpload(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [clients = 50, changes = 1, seconds = 4] = process.argv.slice(2).map(Number);
-  const r = await storeUpload(clients, changes, seconds);
+  const [clients = 50, changes = 1, seconds = 4] = process.argv.slice(2, 5).map(Number);
+  const writerThread = process.argv[5] === '--thread';
+  const r = await storeUpload(clients, changes, seconds, { writerThread });
   console.log(
-    `store alone: ${clients} clients x ${changes} changes: ${Math.round(r.changesetsPerSec)} changesets/s, ${Math.round(r.changesPerSec)} changes/s, CPU ${r.cpuPerChangeset.toFixed(1)} µs per changeset`,
+    `store alone${writerThread ? ' (writer thread, upload plan)' : ''}: ${clients} clients x ${changes} changes: ${Math.round(r.changesetsPerSec)} changesets/s, ${Math.round(r.changesPerSec)} changes/s, CPU ${r.cpuPerChangeset.toFixed(1)} µs per changeset`,
   );
 }
