@@ -144,7 +144,8 @@ const SDL = `
   scalar JSON
   enum Op { A B }
   input Inner { n: Int!, f: Float, tags: [String!], op: Op = A, j: JSON }
-  input Outer { id: ID!, inner: [Inner!]!, opt: Inner, flag: Boolean = true }
+  input Loose { a: Int, b: [String!] }
+  input Outer { id: ID!, inner: [Inner!]!, opt: Inner, flag: Boolean = true, loose: Loose }
   type Query { ok: Boolean }
   type Mutation { echo(items: [Outer!]!, note: String): String }
 `;
@@ -164,14 +165,23 @@ function echoSchema(): GraphQLSchema {
 
 const ECHO = 'mutation E($items: [Outer!]!, $note: String) { echo(items: $items, note: $note) }';
 
-async function post(yoga: ReturnType<typeof createYoga>, query: string, variables: unknown) {
+type AnyYoga = ReturnType<typeof createYoga>;
+
+async function postOperation(
+  yoga: AnyYoga,
+  operation: { query: string; operationName?: string },
+  variables: unknown,
+) {
   const response = await yoga.fetch('http://yoga/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ ...operation, variables }),
   });
   return { status: response.status, body: await response.text() };
 }
+
+const post = (yoga: AnyYoga, query: string, variables: unknown) =>
+  postOperation(yoga, { query }, variables);
 
 const inner = fc.record(
   {
@@ -190,6 +200,15 @@ const outer = fc.record(
     inner: fc.oneof(fc.array(inner, { maxLength: 3 }), inner, scalarish),
     opt: fc.oneof(inner, fc.constant(null)),
     flag: fc.oneof(fc.boolean(), scalarish),
+    // No required field: an array (or {}) must still be refused, as graphql-js does.
+    loose: fc.oneof(
+      fc.record(
+        { a: fc.oneof(fc.integer(), scalarish), b: fc.array(fc.string()) },
+        { requiredKeys: [] },
+      ),
+      fc.array(scalarish, { maxLength: 2 }),
+      scalarish,
+    ),
   },
   { requiredKeys: ['id', 'inner'] },
 );
@@ -230,6 +249,28 @@ describe('Yoga with the compiled coercion, against Yoga without it', () => {
       await post(plain, other, { note: 'x' }),
     );
     expect(counts).toEqual(before);
+  });
+
+  it('refuses an array for an input object, even one without a required field', () => {
+    const loose = schema.getType('Loose');
+    if (!isInputObjectType(loose)) throw new Error('no Loose');
+    for (const value of [[], [{ a: 1 }], {}]) expectSameCoercion(value, loose);
+    expect(byCompiled([], loose)).toEqual({ refused: true });
+  });
+
+  it('leaves another operation of the same document to the schema itself (introspection)', async () => {
+    const before = { ...counts };
+    const both = `query Q { __type(name: "Outer") { kind inputFields { name } } } ${ECHO}`;
+    const asQuery = { query: both, operationName: 'Q' };
+    const answer = await postOperation(compiled, asQuery, {});
+    expect(answer).toEqual(await postOperation(plain, asQuery, {}));
+    expect(answer.body).toContain('"kind":"INPUT_OBJECT"');
+    expect(counts).toEqual(before);
+    const asMutation = { query: both, operationName: 'E' };
+    const variables = { items: [{ id: 'a', inner: [{ n: 1 }] }] };
+    const echoed = await postOperation(compiled, asMutation, variables);
+    expect(echoed).toEqual(await postOperation(plain, asMutation, variables));
+    expect(counts.compiled).toBe(before.compiled + 1);
   });
 
   it('gives a missing or null variable graphql-js’s own words', async () => {

@@ -17,12 +17,12 @@
  *
  * Two uploads are in flight at most: the next batch goes while the gateway commits the one
  * before it, so its parsing and checks overlap that commit. Answers are taken in the order
- * sent. When one fails, the uploads sent behind it are let finish and their answers dropped
- * (an acknowledgement dropped is harmless: the gateway skips what it integrated when it comes
- * again), and the queue goes again from its first unacknowledged changeset. A bad-input
- * refusal of an upload sent behind another is not acted on: it may only say that the one
- * before it did not arrive first, so its batch goes again alone, and only a refusal of an
- * upload sent alone aligns the numbering, refuses a changeset or sends fewer at once.
+ * sent. When one fails, the uploads sent behind it are let finish (an acknowledgement among
+ * them is taken: they are cumulative; their failures are dropped), the queue goes again from
+ * its first unacknowledged changeset, and one upload at a time until one is acknowledged. A
+ * bad-input refusal of an upload sent behind another is not acted on: it may only say that
+ * the one before it did not arrive first, so its batch goes again alone, and only a refusal
+ * of an upload sent alone aligns the numbering, refuses a changeset or sends fewer at once.
  */
 import type { App } from './app.js';
 import { backoffDelay, retryDelay } from './backoff.js';
@@ -70,6 +70,8 @@ interface Sent {
 
 export class Uploader {
   private readonly sent: Sent[] = [];
+  /** One upload at a time, since a failure and until an acknowledgement. */
+  private alone = false;
   private woken = false;
   private wake: (() => void) | null = null;
   private stopped = false;
@@ -104,7 +106,7 @@ export class Uploader {
 
   /** Sends the next batch, if there is one and room in flight; whether it did. */
   private sendNext(): boolean {
-    if (this.sent.length >= IN_FLIGHT) return false;
+    if (this.sent.length >= (this.alone ? 1 : IN_FLIGHT)) return false;
     const sessionId = this.host.target();
     if (!sessionId || this.host.app.connectionState !== 'CONNECTED') return false;
     const after = this.sent.at(-1)?.batch.at(-1)?.clientVersion ?? 0;
@@ -118,17 +120,35 @@ export class Uploader {
     return true;
   }
 
-  /** Takes the oldest upload's answer; a failure drops the answers of those behind it. */
+  /**
+   * Takes the oldest upload's answer. After a failure, those sent behind it are let finish:
+   * an acknowledgement among them still counts (acknowledgements are cumulative), a failure
+   * is the first one's; and uploads go one at a time until one is acknowledged again (one
+   * sent behind a refused one would spend the client's rate budget only to be refused for
+   * the gap, again and again).
+   */
   private async settle(oldest: Sent): Promise<void> {
     const answer = await oldest.answer;
-    if ('ack' in answer) {
-      await this.acknowledged(answer.ack);
-      this.failures = 0;
-      return;
+    if ('ack' in answer) return this.takeAck(answer.ack, oldest.batch);
+    this.alone = true;
+    for (const behind of this.sent.splice(0)) {
+      const later = await behind.answer;
+      if ('ack' in later) await this.takeAck(later.ack, behind.batch);
     }
-    await Promise.all(this.sent.splice(0).map((s) => s.answer));
     if (oldest.behind && answer.error.code === 'BAD_USER_INPUT') return;
     await this.onError(answer.error, oldest.batch);
+  }
+
+  /** Records an acknowledgement; failing to (the local storage) goes as any error does. */
+  private async takeAck(ack: UploadAck, batch: StoredChangeset[]): Promise<void> {
+    try {
+      await this.acknowledged(ack);
+    } catch (error) {
+      this.alone = true;
+      return this.onError(toSyncError(error), batch);
+    }
+    this.failures = 0;
+    this.alone = false;
   }
 
   private async send(sessionId: string, batch: StoredChangeset[]): Promise<UploadAck> {

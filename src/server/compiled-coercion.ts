@@ -12,8 +12,10 @@
  * schema itself, before any resolver has run (variables are coerced first), so that a bad
  * input gets graphql-js's own error, word for word.
  *
- * Only documents without object literals take the twin: an input object written in the
- * query itself is coerced by graphql-js, as before.
+ * Only an operation that declares such a variable takes the twin (another operation of the
+ * same document, an introspection query say, sees the schema itself), and only in a
+ * document without object literals: an input object written in the query itself is coerced
+ * by graphql-js, as before.
  */
 import {
   GraphQLList,
@@ -34,6 +36,7 @@ import {
   type GraphQLInputObjectType,
   type GraphQLInputType,
   type GraphQLNamedType,
+  type OperationDefinitionNode,
   type TypeNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -130,20 +133,36 @@ function namedTypeNode(node: TypeNode): string {
   return node.kind === Kind.NAMED_TYPE ? node.name.value : namedTypeNode(node.type);
 }
 
-/** Whether a document declares a variable of one of `names` and writes no object literal. */
-function takesTwin(document: DocumentNode, names: Set<string>): boolean {
-  let declares = false;
+/** The operation `operationName` picks, as graphql-js picks it; undefined if none. */
+function pickedOperation(document: DocumentNode, operationName: string | null | undefined) {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  if (operationName == null) return operations.length === 1 ? operations[0] : undefined;
+  return operations.find((o) => o.name?.value === operationName);
+}
+
+/**
+ * Whether the operation executed declares a variable of one of `names`, and the document
+ * writes no object literal. (Per operation: another operation of the same document, a
+ * query that introspects, say, must see the schema itself.)
+ */
+function takesTwin(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  names: Set<string>,
+): boolean {
+  const operation = pickedOperation(document, operationName);
+  const declares = operation?.variableDefinitions?.some((v) => names.has(namedTypeNode(v.type)));
+  if (!declares) return false;
   let literal = false;
   visit(document, {
-    VariableDefinition(node) {
-      if (names.has(namedTypeNode(node.type))) declares = true;
-    },
     ObjectValue() {
       literal = true;
       return BREAK;
     },
   });
-  return declares && !literal;
+  return !literal;
 }
 
 /** Whether an error, or one it wraps, is the compiled coercer's refusal. */
@@ -176,15 +195,18 @@ export function useCompiledCoercion(
 ): Plugin {
   const twin = coercionTwin(schema, names);
   const targets = new Set(names);
-  const decided = new WeakMap<DocumentNode, boolean>();
-  const applies = (document: DocumentNode) => {
-    let yes = decided.get(document);
-    if (yes === undefined) decided.set(document, (yes = takesTwin(document, targets)));
+  const decided = new WeakMap<DocumentNode, Map<string, boolean>>();
+  const applies = (document: DocumentNode, operationName: string | null | undefined) => {
+    let byName = decided.get(document);
+    if (!byName) decided.set(document, (byName = new Map()));
+    const key = operationName ?? '';
+    let yes = byName.get(key);
+    if (yes === undefined) byName.set(key, (yes = takesTwin(document, operationName, targets)));
     return yes;
   };
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      if (args.schema !== schema || !applies(args.document)) return;
+      if (args.schema !== schema || !applies(args.document, args.operationName)) return;
       setExecuteFn((given: ExecutionArgs) => {
         counts.compiled++;
         const settle = (result: unknown) => {

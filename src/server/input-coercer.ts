@@ -67,7 +67,7 @@ function objectCoercer(type: GraphQLInputObjectType): Coercer {
   let fields: Field[] | undefined;
   let names: Set<string> | undefined;
   return (value) => {
-    if (typeof value !== 'object' || value === null) refuse();
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse();
     // Compiled on first use: input types may refer to each other.
     fields ??= Object.values(type.getFields()).map((f) => ({
       name: f.name,

@@ -5,6 +5,12 @@
  * handed to the store first, it would be refused for a gap. So each upload of a session
  * waits until the one before it was handed to the store (or failed before), then checks
  * and plans its own while that one commits.
+ *
+ * The order is the order of the calls to `SyncCore.uploadChanges`. Before that call, an
+ * upload's resolver may read the session for its rate budget; on a store whose reads can
+ * complete out of order (MongoDB's), a later upload could then come first, be refused for
+ * the gap, and the SDK sends it again alone (client/src/uploader.ts): a round trip lost,
+ * nothing else.
  */
 export class UploadTurns {
   private readonly last = new Map<string, Promise<void>>();
