@@ -19,7 +19,7 @@ import { ManualClock } from '../src/clock.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startLimitedGateway, type LimitedGateway } from './helpers/limited-gateway.js';
 import { clientDocs, serverScope } from './helpers/scope.js';
-import { car, FAST_BACKOFF, sdkApp } from './helpers/sdk.js';
+import { car, FAST_BACKOFF, sdkApp, until } from './helpers/sdk.js';
 
 const CARS = { user: 'alice', queries: [{ collection: 'cars' }] };
 const WRITES = 3500;
@@ -112,7 +112,7 @@ describe('the SDK with two uploads in flight', () => {
     const errors: SyncClientError[] = [];
     db.syncSession.onError((e) => errors.push(e));
     await db.write((tx) => tx.insert('cars', car('a', 'Kia')));
-    await until(() => storage.failed > 0, 'the failed acknowledgement');
+    await until(() => storage.failed > 0, 'the failed acknowledgement', 10_000);
     await db.write((tx) => tx.insert('cars', car('b', 'VW')));
     await db.syncSession.waitForUpload();
     await db.syncSession.waitForDownload();
@@ -180,14 +180,5 @@ class AckFailingStorage extends MemoryStorage {
       throw new Error('disk full');
     }
     return super.commit(commit);
-  }
-}
-
-/** Resolves once `done()` holds, checking every 10 ms; fails after `ms`. */
-async function until(done: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -18,7 +18,7 @@ import type { SyncStore } from '../src/store/port.js';
 import { startTestGateway, wsRequest, type TestGateway } from './helpers/gateway.js';
 import { startLimitedGateway, type LimitedGateway } from './helpers/limited-gateway.js';
 import { clientDocs, serverScope } from './helpers/scope.js';
-import { car, collectErrors, FAST_BACKOFF } from './helpers/sdk.js';
+import { car, collectErrors, FAST_BACKOFF, until } from './helpers/sdk.js';
 
 const CARS = { user: 'alice', queries: [{ collection: 'cars' }] };
 const DATABASES = 3;
@@ -45,15 +45,6 @@ function app(url: string, token: string): App {
   });
   apps.push(made);
   return made;
-}
-
-/** Resolves once `done()` holds, checking every 20 ms; a safety net fails it after `ms`. */
-async function until(done: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /**

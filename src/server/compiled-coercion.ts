@@ -23,6 +23,7 @@ import {
   GraphQLObjectType,
   GraphQLScalarType,
   GraphQLSchema,
+  getNamedType,
   isInputObjectType,
   isListType,
   isNonNullType,
@@ -35,12 +36,12 @@ import {
   type ExecutionArgs,
   type GraphQLInputObjectType,
   type GraphQLInputType,
-  type GraphQLNamedType,
   type OperationDefinitionNode,
   type TypeNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { CoercionRefused, compileCoercer } from './input-coercer.js';
+import { isPromise } from './maybe-promise.js';
 
 /** The input types whose variables are coerced by the compiled coercer. */
 export const COMPILED_INPUT_TYPES = ['ChangesetInput'];
@@ -75,12 +76,8 @@ function swapped(
 
 const refersTo = (type: GraphQLObjectType, names: Set<string>) =>
   Object.values(type.getFields()).some((field) =>
-    field.args.some((arg) => names.has(namedTypeOf(arg.type).name)),
+    field.args.some((arg) => names.has(getNamedType(arg.type).name)),
   );
-
-function namedTypeOf(type: GraphQLInputType): GraphQLNamedType {
-  return isNonNullType(type) || isListType(type) ? namedTypeOf(type.ofType) : type;
-}
 
 /** An object type whose fields' arguments take the twin's scalars. */
 function rewired(type: GraphQLObjectType, scalars: Map<string, GraphQLScalarType>) {
@@ -180,9 +177,6 @@ function refusedByCompiled(result: unknown): boolean {
   if (typeof result !== 'object' || result === null || 'data' in result) return false;
   return ((result as Result).errors ?? []).some(refusedHere);
 }
-
-const isPromise = (value: unknown): value is Promise<unknown> =>
-  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
  * The envelop plugin: executions of documents that declare a variable of one of `names`

@@ -28,11 +28,9 @@ import {
 } from 'graphql';
 import { codeVariableErrors } from './error-codes.js';
 import { MASKED_MESSAGE, type MaskError } from './mask-errors.js';
+import { isPromise } from './maybe-promise.js';
 import { shuttingDownError } from './request-guards.js';
 import { executeEvent, sharingKey } from './shared-execution.js';
-
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
-  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /** An abort or a timeout, which Yoga never masks (its own test, which it does not export). */
 function isAbortError(error: unknown): boolean {

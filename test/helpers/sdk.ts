@@ -79,6 +79,15 @@ export function untilDb(
   });
 }
 
+/** Resolves once `done()` holds, checking every 20 ms; a safety net fails it after `ms`. */
+export async function until(done: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export const car = (id: string, make: string, ownerId = 'alice'): Doc => ({
   _id: id,
   make,
