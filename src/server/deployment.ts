@@ -64,7 +64,8 @@ async function openBackend(
   const signals = config.multiGateway
     ? SqliteSignals.open(sqlitePath(config), gatewayId)
     : new LocalSignals(gatewayId);
-  const sqlite = () => new SqliteStore(sqlitePath(config), { writerThread: config.writerThread });
+  const sqlite = () =>
+    new SqliteStore(sqlitePath(config), { writerThread: config.writerThread, onError });
   return { store: store ?? sqlite(), signals };
 }
 

@@ -2,10 +2,10 @@
  * The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a
  * commit is fsync'd before it returns. Integrations are group-committed: one
  * `BEGIN IMMEDIATE` transaction per group, a savepoint per integration. The writes run on
- * a writer thread of their own (`writerThread`, writer-thread.ts), the store's connection
- * then only reads; or on that connection, where with `deferredSync` (one gateway only) a
- * group's fsync runs off the event loop instead (wal-sync.ts), and every call waits while
- * a commit is not yet durable.
+ * a writer thread of their own (`writerThread`, writer-thread.ts), with checkpoints on a
+ * third (checkpointer.ts), the store's connection then only reads; or on that connection,
+ * where with `deferredSync` (one gateway only) a group's fsync runs off the event loop
+ * instead (wal-sync.ts), and every call waits while a commit is not yet durable.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -29,6 +29,7 @@ import { ScopeScans } from './scope-scan.js';
 import type { IntegrationJob } from './sqlite-writes.js';
 import { SqliteStatements } from './statements.js';
 import { LocalWriter, ThreadWriter, type StoreWriter } from './store-writer.js';
+import type { CheckpointOptions } from './checkpointer.js';
 import { toDocument, toHistory, toSession, type HistoryRow, type SessionRow } from './rows.js';
 import { WalSync, type FileSync } from './wal-sync.js';
 
@@ -48,6 +49,10 @@ export interface SqliteStoreOptions {
   deferredSync?: boolean;
   /** How the WAL is synced (fdatasync); tests replace it. */
   walSync?: FileSync;
+  /** With `writerThread`: when the writer and the checkpointer thread checkpoint. */
+  checkpoints?: CheckpointOptions;
+  /** Told of failures of background work that the store outlives (the checkpointer thread). */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -64,7 +69,9 @@ function writerOf(
   if (options.writerThread && options.deferredSync) {
     throw new Error('SqliteStore: deferredSync and writerThread exclude each other');
   }
-  if (options.writerThread && inFile) return new ThreadWriter(path);
+  if (options.writerThread && inFile) {
+    return new ThreadWriter(path, options.checkpoints, options.onError);
+  }
   const deferred = options.deferredSync === true && inFile;
   return new LocalWriter(db, sql, deferred ? new WalSync(path, options.walSync) : null);
 }

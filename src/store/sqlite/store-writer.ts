@@ -22,6 +22,7 @@ import {
 } from './thread-messages.js';
 import { WalSync } from './wal-sync.js';
 import { neverSent, WriterThread } from './writer-thread.js';
+import { Checkpointer, WRITER_CHECKPOINT_PAGES, type CheckpointOptions } from './checkpointer.js';
 
 export type WriteResult<M extends DirectWrite> = ReturnType<SqliteWrites[M]>;
 
@@ -107,14 +108,28 @@ export class LocalWriter implements StoreWriter {
 const fromCrossings = <O>(outcomes: CrossingOutcome<O>[]): Outcome<O>[] =>
   outcomes.map((o) => (o.ok ? o : { ok: false, error: fromCrossing(o.error) }));
 
-/** Writes on the writer thread; plans go as their sources (a plan without one is refused). */
+/**
+ * Writes on the writer thread; plans go as their sources (a plan without one is refused).
+ * The checkpointer thread copies the WAL into the file after them (checkpointer.ts).
+ */
 export class ThreadWriter implements StoreWriter {
   /** The next group waits on the thread while one runs: it starts the moment that one ends. */
   readonly groupsInFlight = 2;
   private readonly thread: WriterThread;
+  private readonly checkpoints: Checkpointer;
 
-  constructor(path: string) {
-    this.thread = new WriterThread(path);
+  /** `onError`: told if the checkpointer thread fails. */
+  constructor(path: string, options: CheckpointOptions = {}, onError?: (error: Error) => void) {
+    this.thread = new WriterThread(path, options.writerPages ?? WRITER_CHECKPOINT_PAGES);
+    this.checkpoints = new Checkpointer(path, onError, options);
+  }
+
+  /** Every request is a write: once it has run, a checkpoint is due. */
+  private call<T>(request: Parameters<WriterThread['call']>[0]): Promise<T> {
+    const written = this.thread.call<T>(request);
+    const due = () => this.checkpoints.due();
+    written.then(due, due);
+    return written;
   }
 
   /**
@@ -143,7 +158,7 @@ export class ThreadWriter implements StoreWriter {
 
   private async sendGroup(jobs: SourcedJob[]): Promise<Outcome<IntegrationOutcome<unknown>>[]> {
     const send = (group: SourcedJob[]) =>
-      this.thread.call<CrossingOutcome<IntegrationOutcome<unknown>>[]>({
+      this.call<CrossingOutcome<IntegrationOutcome<unknown>>[]>({
         op: 'integrate',
         jobs: group,
       });
@@ -165,7 +180,7 @@ export class ThreadWriter implements StoreWriter {
   }
 
   async openGroup(candidates: SessionRecord[]) {
-    const outcomes = await this.thread.call<CrossingOutcome<SessionRecord>[]>({
+    const outcomes = await this.call<CrossingOutcome<SessionRecord>[]>({
       op: 'open',
       candidates,
     });
@@ -173,10 +188,11 @@ export class ThreadWriter implements StoreWriter {
   }
 
   write<M extends DirectWrite>(method: M, ...args: Parameters<SqliteWrites[M]>) {
-    return this.thread.call<WriteResult<M>>({ op: 'write', method, args } as never);
+    return this.call<WriteResult<M>>({ op: 'write', method, args } as never);
   }
 
-  close(): Promise<void> {
-    return this.thread.close();
+  async close(): Promise<void> {
+    await this.checkpoints.close();
+    await this.thread.close();
   }
 }

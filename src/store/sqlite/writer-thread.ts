@@ -5,7 +5,8 @@
  * the next group. Requests run in the order sent. If the thread stops, every call pending
  * and every later one fails with the reason.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './thread-start.js';
 import { fromCrossing, type WriterReply, type WriterRequest } from './thread-messages.js';
 
 type Request = WriterRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -22,19 +23,6 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/**
- * The worker's script: the compiled one beside this module; from the TypeScript sources
- * (tests, `npm run dev`), through tsx's loader, registered in the worker first.
- */
-function startWorker(path: string): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) {
-    return new Worker(new URL('./writer-worker.js', here), { workerData: { path } });
-  }
-  const entry = new URL('./writer-worker.ts', here).href;
-  return new Worker(new URL('./writer-boot.mjs', here), { workerData: { path, entry } });
-}
-
 export class WriterThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -47,8 +35,9 @@ export class WriterThread {
     return this.stopped;
   }
 
-  constructor(path: string) {
-    this.worker = startWorker(path);
+  /** `walPages`: the WAL's length at which the thread's connection checkpoints itself. */
+  constructor(path: string, walPages: number) {
+    this.worker = startThread('writer-worker', { path, walPages });
     this.worker.unref();
     this.worker.on('message', (reply: WriterReply) => this.settle(reply));
     this.worker.on('error', (error: unknown) =>

@@ -2,7 +2,8 @@
  * The SQLite writer thread: owns the store's one writing connection and runs every write
  * the store's thread sends, in the order sent (writer-thread.ts). Integration plans arrive
  * as sources and are built here (plan-source.ts); each group is one transaction with its
- * fsync, which no longer holds the gateway's event loop.
+ * fsync, which no longer holds the gateway's event loop. Its checkpoints are mostly the
+ * checkpointer thread's (checkpointer.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { planFromSource } from '../plan-source.js';
@@ -22,7 +23,11 @@ import {
   type WriterRequest,
 } from './thread-messages.js';
 
-const db = openConnection((workerData as { path: string }).path);
+const { path, walPages } = workerData as { path: string; walPages: number };
+const db = openConnection(path);
+// The checkpointer thread copies the WAL beside the writes (checkpointer.ts); this
+// connection checkpoints only a WAL this long, which it can then start over.
+db.pragma(`wal_autocheckpoint = ${walPages}`);
 const writes = new SqliteWrites(db);
 const port = parentPort!;
 

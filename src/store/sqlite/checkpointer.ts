@@ -1,0 +1,136 @@
+/**
+ * Checkpoints off the writer's turn. SQLite checkpoints a WAL inside the commit that takes
+ * it past `wal_autocheckpoint` pages: it copies the WAL's pages into the database file and
+ * syncs that file while the writer holds the file, and every group behind waits. In batched
+ * uploads that was 8 of a group's 95 ms (bench/store-upload.ts --thread).
+ *
+ * With the writer thread, a thread of its own does it (checkpoint-worker.ts): a PASSIVE
+ * checkpoint shortly after writes, which copies what is committed and never blocks a
+ * writer. The writer keeps a checkpoint of its own only once the WAL reaches
+ * WRITER_CHECKPOINT_PAGES, which then finds most pages copied already. It is needed:
+ * SQLite starts a WAL over only when a write begins with every page in it copied, and a
+ * writer that never pauses would otherwise never see that moment. So the WAL stays within
+ * about that many pages plus a group's.
+ *
+ * Durability is SQLite's own: a checkpoint copies only committed pages, synced in the WAL
+ * at commit, and SQLite counts them copied only after the database file's sync.
+ */
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './thread-start.js';
+
+/** The WAL's length, in pages, at which the writer checkpoints itself (SQLite's default: 1000). */
+export const WRITER_CHECKPOINT_PAGES = 16_000;
+
+/** How long after a write the checkpointer runs, gathering the writes meanwhile. */
+export const CHECKPOINT_DELAY_MS = 100;
+
+export interface CheckpointOptions {
+  /** The writer's own checkpoint threshold, in pages of WAL. */
+  writerPages?: number;
+  /** How long after a write the checkpointer thread runs, in ms. */
+  delayMs?: number;
+}
+
+export type CheckpointRequest = 'checkpoint' | 'close';
+
+/** What a PASSIVE checkpoint reports: the WAL's pages, and how many of them are copied. */
+export interface CheckpointResult {
+  /** Another connection held the checkpoint (a writer's own, or another gateway's). */
+  busy: boolean;
+  log: number;
+  checkpointed: number;
+}
+
+export type CheckpointReply =
+  ({ ok: true } & CheckpointResult) | { ok: false; error: { name: string; message: string } };
+
+export class Checkpointer {
+  private readonly worker: Worker;
+  private readonly delayMs: number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private inFlight = false;
+  /** A write came while a checkpoint ran: another follows it. */
+  private asked = false;
+  private closing = false;
+  private stopped: Error | null = null;
+  private latest: CheckpointResult | null = null;
+
+  /**
+   * `onError`: told once if the thread fails (the checkpoints are the writer's again then,
+   * at its threshold; nothing else changes).
+   */
+  constructor(
+    path: string,
+    private readonly onError: (error: Error) => void = () => undefined,
+    options: CheckpointOptions = {},
+  ) {
+    this.delayMs = options.delayMs ?? CHECKPOINT_DELAY_MS;
+    this.worker = startThread('checkpoint-worker', { path });
+    this.worker.unref();
+    this.worker.on('message', (reply: CheckpointReply) => this.settle(reply));
+    this.worker.on('error', (error: unknown) => this.fail(error));
+    this.worker.on('exit', (code) => this.fail(new Error(`it ended (exit code ${code})`)));
+  }
+
+  /** Why the thread stopped, or null while it runs (or after a close). */
+  get failure(): Error | null {
+    return this.closing ? null : this.stopped;
+  }
+
+  /** The last checkpoint's report, null before the first. */
+  get last(): CheckpointResult | null {
+    return this.latest;
+  }
+
+  /** Writes were committed: a checkpoint runs within the delay, one at a time. */
+  due(): void {
+    if (this.stopped || this.timer) return;
+    if (this.inFlight) {
+      this.asked = true;
+      return;
+    }
+    this.timer = setTimeout(() => this.run(), this.delayMs);
+    this.timer.unref();
+  }
+
+  /** Closes the thread's connection once a checkpoint under way has ended; then it ends. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const ended = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.stopped = new Error('the checkpointer is closed');
+    this.worker.postMessage('close' satisfies CheckpointRequest);
+    // Kept alive until it has ended: a close awaited last must still come back.
+    this.worker.ref();
+    await ended;
+  }
+
+  private run(): void {
+    this.timer = null;
+    this.inFlight = true;
+    this.worker.postMessage('checkpoint' satisfies CheckpointRequest);
+  }
+
+  private settle(reply: CheckpointReply): void {
+    this.inFlight = false;
+    if (!reply.ok) return this.fail(Object.assign(new Error(reply.error.message), reply.error));
+    const { busy, log, checkpointed } = reply;
+    this.latest = { busy, log, checkpointed };
+    if (this.asked) {
+      this.asked = false;
+      this.due();
+    }
+  }
+
+  private fail(cause: unknown): void {
+    if (this.stopped) return;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.stopped = new Error(`the SQLite checkpointer thread stopped: ${why}`, { cause });
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    void this.worker.terminate();
+    this.onError(this.stopped);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Checkpoints off the writer's turn (src/store/sqlite/checkpointer.ts), on real files: the
+ * checkpointer thread copies committed pages into the database file while the writer goes
+ * on; the writer, checkpointing itself only at its threshold, still starts the WAL over, so
+ * the WAL stays bounded; a checkpointer that fails is reported.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Checkpointer } from '../src/store/sqlite/checkpointer.js';
+import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.js';
+import { sessionRecord } from './store-contract.js';
+import { putPlan, type Put } from './helpers/store-plans.js';
+import { until } from './helpers/sdk.js';
+
+/** SQLite's page and a WAL frame's header (the file's default page size). */
+const PAGE = 4096;
+const FRAME = PAGE + 24;
+const PADDING = 'x'.repeat(2000);
+
+let dir: string;
+let file: string;
+let store: SqliteStore | undefined;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'checkpointer-'));
+  file = join(dir, 'sync.db');
+});
+
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(options: SqliteStoreOptions): Promise<SqliteStore> {
+  store = new SqliteStore(file, { writerThread: true, ...options });
+  await store.openSession(sessionRecord('s1', 'c1', 'u1'));
+  return store;
+}
+
+/** `count` documents of about 2 KB each, ids prefixed by `tag`. */
+const puts = (tag: string, count: number): Put[] =>
+  Array.from({ length: count }, (_, i) => ({
+    key: { collection: 'items', id: `${tag}-${i}` },
+    doc: { _id: `${tag}-${i}`, ownerId: 'u1', padding: PADDING },
+  }));
+
+/** Integrates `changesets` changesets of `size` documents, one after another. */
+async function write(s: SqliteStore, changesets: number, size: number, after?: () => void) {
+  for (let v = 1; v <= changesets; v++) {
+    const batch = puts(`c${v}`, size);
+    await s.integrate(
+      's1',
+      batch.map((p) => p.key),
+      putPlan(batch, v),
+    );
+    after?.();
+  }
+}
+
+/** The rows a connection of its own reads from the file, WAL included. */
+function countDocuments(): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+describe('the SQLite checkpointer thread', () => {
+  it('copies committed pages into the database file while the writer never checkpoints', async () => {
+    // The writer's own threshold is out of reach: only the checkpointer writes the file.
+    const s = await open({ checkpoints: { writerPages: 1_000_000, delayMs: 5 } });
+    const before = statSync(file).size;
+    await write(s, 10, 50);
+    const written = 10 * 50 * PADDING.length;
+    await until(
+      () => statSync(file).size > before + written,
+      'the file holds the documents',
+      10_000,
+    );
+    expect(countDocuments()).toBe(500);
+    const docs = await s.getDocuments([{ collection: 'items', id: 'c10-49' }]);
+    expect(docs[0]?.doc).toEqual({ _id: 'c10-49', ownerId: 'u1', padding: PADDING });
+  });
+
+  it('keeps the WAL bounded: the writer checkpoints at its threshold and starts it over', async () => {
+    const writerPages = 100;
+    const s = await open({ checkpoints: { writerPages, delayMs: 5 } });
+    let longest = 0;
+    const wal = `${file}-wal`;
+    // About 25 pages a changeset (documents and history), 1,000 in all.
+    await write(s, 40, 10, () => (longest = Math.max(longest, statSync(wal).size)));
+    const changesetPages = 40;
+    expect(longest).toBeGreaterThan(writerPages * FRAME);
+    expect(longest).toBeLessThanOrEqual((writerPages + 2 * changesetPages) * FRAME + 32);
+    expect(countDocuments()).toBe(400);
+  });
+
+  it('a checkpointer that fails is reported once, and asks for nothing after', async () => {
+    const failures: Error[] = [];
+    // A directory is no database: the thread's connection fails to open.
+    const broken = new Checkpointer(dir, (e) => failures.push(e));
+    await until(() => failures.length > 0, 'the failure is reported');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.message).toMatch(/^the SQLite checkpointer thread stopped: /);
+    expect(broken.failure).toBe(failures[0]);
+    broken.due();
+    await broken.close();
+    expect(failures).toHaveLength(1);
+  });
+});
