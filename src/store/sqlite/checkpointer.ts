@@ -10,7 +10,9 @@
  * WRITER_CHECKPOINT_PAGES, which then finds most pages copied already. It is needed:
  * SQLite starts a WAL over only when a write begins with every page in it copied, and a
  * writer that never pauses would otherwise never see that moment. So the WAL stays within
- * about that many pages plus a group's.
+ * about that many pages plus a group's or two (when the writer's checkpoint meets this
+ * thread's, it is put off to a later commit). Several gateways writing one file without a
+ * pause keep meeting, and their WAL grows until they pause, as it did with SQLite's own.
  *
  * Durability is SQLite's own: a checkpoint copies only committed pages, synced in the WAL
  * at commit, and SQLite counts them copied only after the database file's sync.
@@ -18,8 +20,11 @@
 import type { Worker } from 'node:worker_threads';
 import { startThread } from './thread-start.js';
 
-/** The WAL's length, in pages, at which the writer checkpoints itself (SQLite's default: 1000). */
+/** The WAL's length, in pages, at which the writer checkpoints itself. */
 export const WRITER_CHECKPOINT_PAGES = 16_000;
+
+/** SQLite's own threshold: the writer's again if the checkpointer thread fails. */
+export const SQLITE_CHECKPOINT_PAGES = 1_000;
 
 /** How long after a write the checkpointer runs, gathering the writes meanwhile. */
 export const CHECKPOINT_DELAY_MS = 100;
@@ -33,16 +38,9 @@ export interface CheckpointOptions {
 
 export type CheckpointRequest = 'checkpoint' | 'close';
 
-/** What a PASSIVE checkpoint reports: the WAL's pages, and how many of them are copied. */
-export interface CheckpointResult {
-  /** Another connection held the checkpoint (a writer's own, or another gateway's). */
-  busy: boolean;
-  log: number;
-  checkpointed: number;
-}
-
+/** A checkpoint's end: done (or put off: the file was busy), or failed. */
 export type CheckpointReply =
-  ({ ok: true } & CheckpointResult) | { ok: false; error: { name: string; message: string } };
+  { ok: true } | { ok: false; error: { name: string; message: string } };
 
 export class Checkpointer {
   private readonly worker: Worker;
@@ -53,11 +51,10 @@ export class Checkpointer {
   private asked = false;
   private closing = false;
   private stopped: Error | null = null;
-  private latest: CheckpointResult | null = null;
 
   /**
-   * `onError`: told once if the thread fails (the checkpoints are the writer's again then,
-   * at its threshold; nothing else changes).
+   * `onError`: told once if the thread fails; the checkpoints are the writer's alone then
+   * (the store sets it back to SQLITE_CHECKPOINT_PAGES: store-writer.ts).
    */
   constructor(
     path: string,
@@ -75,11 +72,6 @@ export class Checkpointer {
   /** Why the thread stopped, or null while it runs (or after a close). */
   get failure(): Error | null {
     return this.closing ? null : this.stopped;
-  }
-
-  /** The last checkpoint's report, null before the first. */
-  get last(): CheckpointResult | null {
-    return this.latest;
   }
 
   /** Writes were committed: a checkpoint runs within the delay, one at a time. */
@@ -116,8 +108,6 @@ export class Checkpointer {
   private settle(reply: CheckpointReply): void {
     this.inFlight = false;
     if (!reply.ok) return this.fail(Object.assign(new Error(reply.error.message), reply.error));
-    const { busy, log, checkpointed } = reply;
-    this.latest = { busy, log, checkpointed };
     if (this.asked) {
       this.asked = false;
       this.due();

@@ -132,4 +132,9 @@ export class SqliteWrites {
     if (acks.length === 0) return;
     this.db.transaction(() => this.sql.acknowledgeDownloads(acks, at)).immediate();
   }
+
+  /** The WAL's length, in pages, at which this connection's commits checkpoint it. */
+  checkpointAt(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`);
+  }
 }

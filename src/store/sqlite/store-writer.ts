@@ -22,7 +22,12 @@ import {
 } from './thread-messages.js';
 import { WalSync } from './wal-sync.js';
 import { neverSent, WriterThread } from './writer-thread.js';
-import { Checkpointer, WRITER_CHECKPOINT_PAGES, type CheckpointOptions } from './checkpointer.js';
+import {
+  Checkpointer,
+  SQLITE_CHECKPOINT_PAGES,
+  WRITER_CHECKPOINT_PAGES,
+  type CheckpointOptions,
+} from './checkpointer.js';
 
 export type WriteResult<M extends DirectWrite> = ReturnType<SqliteWrites[M]>;
 
@@ -118,10 +123,22 @@ export class ThreadWriter implements StoreWriter {
   private readonly thread: WriterThread;
   private readonly checkpoints: Checkpointer;
 
-  /** `onError`: told if the checkpointer thread fails. */
+  /**
+   * `onError`: told if the checkpointer thread fails. The writer then checkpoints at
+   * SQLite's usual length again, so that no single commit copies 64 MiB of WAL.
+   */
   constructor(path: string, options: CheckpointOptions = {}, onError?: (error: Error) => void) {
     this.thread = new WriterThread(path, options.writerPages ?? WRITER_CHECKPOINT_PAGES);
-    this.checkpoints = new Checkpointer(path, onError, options);
+    const stopped = (error: Error) => {
+      this.write('checkpointAt', SQLITE_CHECKPOINT_PAGES).catch(() => undefined);
+      onError?.(error);
+    };
+    try {
+      this.checkpoints = new Checkpointer(path, stopped, options);
+    } catch (error) {
+      void this.thread.close();
+      throw error;
+    }
   }
 
   /** Every request is a write: once it has run, a checkpoint is due. */

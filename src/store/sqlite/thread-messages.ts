@@ -14,7 +14,8 @@ export type DirectWrite =
   | 'compactHistory'
   | 'expireSessions'
   | 'touchSessions'
-  | 'acknowledgeDownloads';
+  | 'acknowledgeDownloads'
+  | 'checkpointAt';
 
 export interface SourcedJob {
   sessionId: string;

@@ -25,10 +25,10 @@ import {
 
 const { path, walPages } = workerData as { path: string; walPages: number };
 const db = openConnection(path);
+const writes = new SqliteWrites(db);
 // The checkpointer thread copies the WAL beside the writes (checkpointer.ts); this
 // connection checkpoints only a WAL this long, which it can then start over.
-db.pragma(`wal_autocheckpoint = ${walPages}`);
-const writes = new SqliteWrites(db);
+writes.checkpointAt(walPages);
 const port = parentPort!;
 
 const crossing = <O>(outcomes: Outcome<O>[]): CrossingOutcome<O>[] =>
