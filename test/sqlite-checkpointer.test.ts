@@ -123,6 +123,8 @@ describe('the SQLite checkpointer thread', () => {
     const failures: Error[] = [];
     // A directory is no database: the thread's connection fails to open.
     const broken = new Checkpointer(dir, (e) => failures.push(e));
+    // The thread starts at the first write.
+    broken.due();
     await until(() => failures.length > 0, 'the failure is reported');
     expect(failures).toHaveLength(1);
     expect(failures[0]!.message).toMatch(/^the SQLite checkpointer thread stopped: /);

@@ -4,9 +4,9 @@
  * syncs that file while the writer holds the file, and every group behind waits. In batched
  * uploads that was 8 of a group's 95 ms (bench/store-upload.ts --thread).
  *
- * With the writer thread, a thread of its own does it (checkpoint-worker.ts): a PASSIVE
- * checkpoint shortly after writes, which copies what is committed and never blocks a
- * writer. The writer keeps a checkpoint of its own only once the WAL reaches
+ * With the writer thread, a thread of its own does it (checkpoint-worker.ts, started at the
+ * first write): a PASSIVE checkpoint shortly after writes, which copies what is committed
+ * and never blocks a writer. The writer keeps a checkpoint of its own only once the WAL reaches
  * WRITER_CHECKPOINT_PAGES, which then finds most pages copied already. It is needed:
  * SQLite starts a WAL over only when a write begins with every page in it copied, and a
  * writer that never pauses would otherwise never see that moment. So the WAL stays within
@@ -43,7 +43,8 @@ export type CheckpointReply =
   { ok: true } | { ok: false; error: { name: string; message: string } };
 
 export class Checkpointer {
-  private readonly worker: Worker;
+  /** Started at the first write: a gateway that never writes never starts it. */
+  private worker: Worker | null = null;
   private readonly delayMs: number;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private inFlight = false;
@@ -57,16 +58,20 @@ export class Checkpointer {
    * (the store sets it back to SQLITE_CHECKPOINT_PAGES: store-writer.ts).
    */
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly onError: (error: Error) => void = () => undefined,
     options: CheckpointOptions = {},
   ) {
     this.delayMs = options.delayMs ?? CHECKPOINT_DELAY_MS;
-    this.worker = startThread('checkpoint-worker', { path });
-    this.worker.unref();
-    this.worker.on('message', (reply: CheckpointReply) => this.settle(reply));
-    this.worker.on('error', (error: unknown) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`it ended (exit code ${code})`)));
+  }
+
+  private start(): Worker {
+    const worker = startThread('checkpoint-worker', { path: this.path });
+    worker.unref();
+    worker.on('message', (reply: CheckpointReply) => this.settle(reply));
+    worker.on('error', (error: unknown) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`it ended (exit code ${code})`)));
+    return worker;
   }
 
   /** Why the thread stopped, or null while it runs (or after a close). */
@@ -81,6 +86,7 @@ export class Checkpointer {
       this.asked = true;
       return;
     }
+    this.worker ??= this.start();
     this.timer = setTimeout(() => this.run(), this.delayMs);
     this.timer.unref();
   }
@@ -91,18 +97,20 @@ export class Checkpointer {
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const ended = new Promise((resolve) => this.worker.once('exit', resolve));
     this.stopped = new Error('the checkpointer is closed');
-    this.worker.postMessage('close' satisfies CheckpointRequest);
+    const worker = this.worker;
+    if (!worker) return;
+    const ended = new Promise((resolve) => worker.once('exit', resolve));
+    worker.postMessage('close' satisfies CheckpointRequest);
     // Kept alive until it has ended: a close awaited last must still come back.
-    this.worker.ref();
+    worker.ref();
     await ended;
   }
 
   private run(): void {
     this.timer = null;
     this.inFlight = true;
-    this.worker.postMessage('checkpoint' satisfies CheckpointRequest);
+    this.worker!.postMessage('checkpoint' satisfies CheckpointRequest);
   }
 
   private settle(reply: CheckpointReply): void {
@@ -120,7 +128,7 @@ export class Checkpointer {
     this.stopped = new Error(`the SQLite checkpointer thread stopped: ${why}`, { cause });
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    void this.worker.terminate();
+    void this.worker?.terminate();
     this.onError(this.stopped);
   }
 }
