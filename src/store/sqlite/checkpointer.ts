@@ -4,8 +4,8 @@
  * syncs that file while the writer holds the file, and every group behind waits. In batched
  * uploads that was 8 of a group's 95 ms (bench/store-upload.ts --thread).
  *
- * With the writer thread, a thread of its own does it (checkpoint-worker.ts, started at the
- * first write): a PASSIVE checkpoint shortly after writes, which copies what is committed
+ * With the writer thread, a thread of its own does it (SCRIPT below, started at the first
+ * write): a PASSIVE checkpoint shortly after writes, which copies what is committed
  * and never blocks a writer. The writer keeps a checkpoint of its own only once the WAL reaches
  * WRITER_CHECKPOINT_PAGES, which then finds most pages copied already. It is needed:
  * SQLite starts a WAL over only when a write begins with every page in it copied, and a
@@ -17,8 +17,9 @@
  * Durability is SQLite's own: a checkpoint copies only committed pages, synced in the WAL
  * at commit, and SQLite counts them copied only after the database file's sync.
  */
-import type { Worker } from 'node:worker_threads';
-import { startThread } from './thread-start.js';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { CONNECTION_PRAGMAS } from './connection.js';
 
 /** The WAL's length, in pages, at which the writer checkpoints itself. */
 export const WRITER_CHECKPOINT_PAGES = 16_000;
@@ -37,6 +38,39 @@ export interface CheckpointOptions {
 }
 
 export type CheckpointRequest = 'checkpoint' | 'close';
+
+/**
+ * The checkpointer thread: plain JavaScript run as it is, no module of ours and no
+ * TypeScript loader, so it starts in milliseconds from the sources as from the build (a
+ * thread under tsx took a few hundred ms of CPU, beside a gateway's first uploads). On each
+ * 'checkpoint', a PASSIVE checkpoint on its own connection, set up as every connection of
+ * the store (connection.ts). Another connection holding the file (another gateway's
+ * checkpoint, or one recovering the WAL index: SQLITE_BUSY_RECOVERY) only puts the work off
+ * to the next checkpoint; a PASSIVE checkpoint reports most such cases in its result row.
+ */
+const SCRIPT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+for (const pragma of workerData.pragmas) db.pragma(pragma);
+function checkpoint() {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+    return { ok: true };
+  } catch (error) {
+    if (String(error && error.code).startsWith('SQLITE_BUSY')) return { ok: true };
+    return { ok: false, error: { name: String(error && error.name), message: String(error && error.message) } };
+  }
+}
+parentPort.on('message', (request) => {
+  if (request === 'checkpoint') return parentPort.postMessage(checkpoint());
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** The driver the store uses, as the thread requires it. */
+const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 
 /** A checkpoint's end: done (or put off: the file was busy), or failed. */
 export type CheckpointReply =
@@ -66,7 +100,8 @@ export class Checkpointer {
   }
 
   private start(): Worker {
-    const worker = startThread('checkpoint-worker', { path: this.path });
+    const workerData = { path: this.path, driver: DRIVER, pragmas: CONNECTION_PRAGMAS };
+    const worker = new Worker(SCRIPT, { eval: true, workerData });
     worker.unref();
     worker.on('message', (reply: CheckpointReply) => this.settle(reply));
     worker.on('error', (error: unknown) => this.fail(error));

@@ -8,14 +8,21 @@ import Database from 'better-sqlite3';
  */
 const PAGE_CACHE_KIB = 32 * 1024;
 
-/** WAL, commits fsync'd before they return, and a wait of up to 5 s for a busy file. */
+/**
+ * WAL, commits fsync'd before they return (and checkpoints' copies before they count), and
+ * a wait of up to 5 s for a busy file. Every connection's, the checkpointer thread's too.
+ */
+export const CONNECTION_PRAGMAS = [
+  'journal_mode = WAL',
+  'synchronous = FULL',
+  'busy_timeout = 5000',
+  `cache_size = -${PAGE_CACHE_KIB}`,
+];
+
 export function openConnection(path: string): Database.Database {
   const db = new Database(path);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+    for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma);
   } catch (error) {
     db.close();
     throw error;

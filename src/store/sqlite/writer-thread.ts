@@ -5,8 +5,7 @@
  * the next group. Requests run in the order sent. If the thread stops, every call pending
  * and every later one fails with the reason.
  */
-import type { Worker } from 'node:worker_threads';
-import { startThread } from './thread-start.js';
+import { Worker } from 'node:worker_threads';
 import { fromCrossing, type WriterReply, type WriterRequest } from './thread-messages.js';
 
 type Request = WriterRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -23,6 +22,19 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/**
+ * The worker's script: the compiled one beside this module; from the TypeScript sources
+ * (tests, `npm run dev`), through tsx's loader, registered in the worker first.
+ */
+function startWorker(data: { path: string; walPages: number }): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) {
+    return new Worker(new URL('./writer-worker.js', here), { workerData: data });
+  }
+  const entry = new URL('./writer-worker.ts', here).href;
+  return new Worker(new URL('./writer-boot.mjs', here), { workerData: { ...data, entry } });
+}
+
 export class WriterThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -37,7 +49,7 @@ export class WriterThread {
 
   /** `walPages`: the WAL's length at which the thread's connection checkpoints itself. */
   constructor(path: string, walPages: number) {
-    this.worker = startThread('writer-worker', { path, walPages });
+    this.worker = startWorker({ path, walPages });
     this.worker.unref();
     this.worker.on('message', (reply: WriterReply) => this.settle(reply));
     this.worker.on('error', (error: unknown) =>
