@@ -37,7 +37,7 @@ export interface CheckpointOptions {
   delayMs?: number;
 }
 
-export type CheckpointRequest = 'checkpoint' | 'close';
+type CheckpointRequest = 'checkpoint' | 'close';
 
 /**
  * The checkpointer thread: plain JavaScript run as it is, no module of ours and no
@@ -73,8 +73,7 @@ parentPort.on('message', (request) => {
 const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 
 /** A checkpoint's end: done (or put off: the file was busy), or failed. */
-export type CheckpointReply =
-  { ok: true } | { ok: false; error: { name: string; message: string } };
+type CheckpointReply = { ok: true } | { ok: false; error: { name: string; message: string } };
 
 export class Checkpointer {
   /** Started at the first write: a gateway that never writes never starts it. */
