@@ -13,13 +13,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../src/store/sqlite/checkpointer.js';
 import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.js';
 import { sessionRecord } from './store-contract.js';
-import { putPlan, type Put } from './helpers/store-plans.js';
+import { paddedPuts, putPlan } from './helpers/store-plans.js';
 import { until } from './helpers/sdk.js';
 
 /** SQLite's page and a WAL frame's header (the file's default page size). */
 const PAGE = 4096;
 const FRAME = PAGE + 24;
-const PADDING = 'x'.repeat(2000);
+/** Each document's padding, in characters: about 2 KB a document. */
+const PADDING = 2000;
 
 let dir: string;
 let file: string;
@@ -42,17 +43,10 @@ async function open(options: SqliteStoreOptions): Promise<SqliteStore> {
   return store;
 }
 
-/** `count` documents of about 2 KB each, ids prefixed by `tag`. */
-const puts = (tag: string, count: number): Put[] =>
-  Array.from({ length: count }, (_, i) => ({
-    key: { collection: 'items', id: `${tag}-${i}` },
-    doc: { _id: `${tag}-${i}`, ownerId: 'u1', padding: PADDING },
-  }));
-
 /** Integrates `changesets` changesets of `size` documents, one after another. */
 async function write(s: SqliteStore, changesets: number, size: number, after?: () => void) {
   for (let v = 1; v <= changesets; v++) {
-    const batch = puts(`c${v}`, size);
+    const batch = paddedPuts(`c${v}`, size, PADDING);
     await s.integrate(
       's1',
       batch.map((p) => p.key),
@@ -87,7 +81,7 @@ describe('the SQLite checkpointer thread', () => {
     const s = await open({ checkpoints: { writerPages: 1_000_000, delayMs: 5 } });
     const before = statSync(file).size;
     await write(s, 10, 50);
-    const written = 10 * 50 * PADDING.length;
+    const written = 10 * 50 * PADDING;
     await until(
       () => statSync(file).size > before + written,
       'the file holds the documents',
@@ -95,7 +89,7 @@ describe('the SQLite checkpointer thread', () => {
     );
     expect(countDocuments()).toBe(500);
     const docs = await s.getDocuments([{ collection: 'items', id: 'c10-49' }]);
-    expect(docs[0]?.doc).toEqual({ _id: 'c10-49', ownerId: 'u1', padding: PADDING });
+    expect(docs[0]?.doc).toEqual({ _id: 'c10-49', ownerId: 'u1', pad: 'x'.repeat(PADDING) });
   });
 
   it('the writer alone checkpoints at its threshold, and then starts the WAL over', async () => {

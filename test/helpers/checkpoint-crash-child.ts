@@ -8,15 +8,10 @@
  */
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { newSession } from '../../src/sync/new-session.js';
-import { putPlan, type Put } from './store-plans.js';
+import { paddedPuts, putPlan, type Put } from './store-plans.js';
 
 /** The documents of changeset `v`: `count` of about 1 KB each, ids `v<v>-<i>`. */
-export function crashPuts(v: number, count: number): Put[] {
-  return Array.from({ length: count }, (_, i) => ({
-    key: { collection: 'items', id: `v${v}-${i}` },
-    doc: { _id: `v${v}-${i}`, ownerId: 'u1', v, pad: 'x'.repeat(1000) },
-  }));
-}
+export const crashPuts = (v: number, count: number): Put[] => paddedPuts(`v${v}`, count, 1000);
 
 export const CRASH_CHANGESET_SIZE = 8;
 

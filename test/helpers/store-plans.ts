@@ -66,6 +66,15 @@ export function putPlanOf(puts: Put[], clientVersion: number, committedAt: strin
   return plan;
 }
 
+/** `count` documents of user u1, ids `<tag>-<i>`, each padded with `bytes` characters. */
+export function paddedPuts(tag: string, count: number, bytes: number): Put[] {
+  const pad = 'x'.repeat(bytes);
+  return Array.from({ length: count }, (_, i) => ({
+    key: { collection: 'items', id: `${tag}-${i}` },
+    doc: { _id: `${tag}-${i}`, ownerId: 'u1', pad },
+  }));
+}
+
 export const putPlan = (puts: Put[], clientVersion = 1, committedAt = T1) =>
   sourcedPlan(HERE, 'putPlanOf', putPlanOf, puts, clientVersion, committedAt);
 
